@@ -1,0 +1,16 @@
+"""geolog: terrain-costed road networks, route rules, routing, planning and briefings.
+
+The names an analyst types in a notebook live here; the logic lives in the
+modules (``geolog.osm``, ``geolog.network``, ``geolog.terrain`` …).
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from . import data, errors
+from .errors import GeologError
+from .network import Network, load
+from .osm import read_osm
+
+__all__ = ["__version__", "data", "errors", "GeologError", "Network", "load", "read_osm"]

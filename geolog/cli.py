@@ -1,0 +1,122 @@
+"""The ``geolog`` command line.
+
+Each command is a thin layer over the Python API. Errors a user can cause
+(:class:`~geolog.errors.GeologError`) print one line and exit with status 2;
+anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import GeologError, InputError
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="geolog",
+    help="Terrain-costed road networks, route rules, routing, planning and offline map briefings.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+
+def load_network(path: Path, network: str = "drive"):
+    """Open a saved network (``.parquet``) or build one from an OSM file."""
+    from . import load, read_osm
+
+    if path.suffix == ".parquet":
+        return load(path)
+    return read_osm(path, network=network)
+
+
+@app.command()
+def build(
+    osm_file: Path = typer.Argument(..., help="OSM file: .osm.pbf, .osm, .osm.gz or .osm.bz2"),
+    output: Path = typer.Option(..., "-o", "--output", help="Network file to write (.parquet)"),
+    network: str = typer.Option("drive", "--network", "-n", help="drive, truck, walk or all"),
+    dem: list[Path] = typer.Option(
+        None, "--dem", help="DEM tile(s) for terrain; repeat for several"
+    ),
+    truck_weight_t: float = typer.Option(18.0, help="Truck gross weight (t) for --network truck"),
+) -> None:
+    """Build a routable network from an OSM file (and DEM tiles) and save it."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from . import read_osm
+
+    if output.suffix != ".parquet":
+        raise InputError(f"{output}: the output must be a .parquet file")
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"reading {osm_file.name}", total=None)
+        net = read_osm(osm_file, network=network, truck_weight_t=truck_weight_t)
+        if dem:
+            from .terrain import DEM
+
+            progress.update(task, description=f"terrain from {len(dem)} DEM tile(s)")
+            net = net.with_terrain(DEM.open(dem))
+        progress.update(task, description=f"writing {output.name}")
+        net.save(output)
+    out.print(f"wrote {output}: {net!r}")
+
+
+@app.command()
+def info(
+    network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
+) -> None:
+    """Summarise a network: counts, km by highway class, bounding box, provenance."""
+    net = load_network(network_file)
+    s = net.summary()
+    table = Table(title=f"{network_file.name}: {s['network_type']} network")
+    table.add_column("item")
+    table.add_column("value", justify="right")
+    for key in ("nodes", "edges", "segments", "oneway_edges"):
+        table.add_row(key, f"{s[key]:,}")
+    table.add_row("length (km)", f"{s['length_km']:,.1f}")
+    table.add_row("bbox", ", ".join(f"{b:.4f}" for b in s["bbox"]))
+    for hw, km in s["km_by_highway"].items():
+        table.add_row(f"  {hw}", f"{km:,.1f} km")
+    for src in net.meta.get("sources", []):
+        table.add_row("source", f"{src.get('file', src)} {str(src.get('sha256', ''))[:12]}")
+    table.add_row("fingerprint", net.fingerprint()[:16])
+    out.print(table)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the app; a GeologError becomes one line on stderr and exit 2."""
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app(args=argv, standalone_mode=False)
+    except GeologError as err:
+        console.print(f"[bold red]error:[/] {err}", highlight=False, markup=True, soft_wrap=True)
+        return 2
+    except typer.Abort:
+        console.print("aborted")
+        return 1
+    except Exception as err:  # click usage errors
+        import click
+
+        if isinstance(err, click.ClickException):
+            err.show()
+            return 2
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

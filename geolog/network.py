@@ -1,0 +1,586 @@
+"""The :class:`Network`: nodes and directed edges, and the views built on them.
+
+The edges frame is the truth (one row per direction of travel); the CSR
+matrices, the networkx graph and the spatial index are views of it, built on
+demand and cached on the object. A ``Network`` is treated as immutable:
+methods return new networks (see :meth:`Network.replace`), never change the
+caller's frames.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from .errors import InputError
+
+__all__ = ["Network", "load", "sha256_file"]
+
+logger = logging.getLogger(__name__)
+
+_FORMAT = "geolog-network/1"
+_META_KEY = b"geolog"
+_NODES_KEY = b"geolog.nodes"
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """SHA-256 hex digest of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Network:
+    """A directed road network: ``nodes`` and ``edges`` GeoDataFrames in EPSG:4326.
+
+    Parameters
+    ----------
+    nodes
+        Indexed by OSM node id (``osmid``), with ``x`` (longitude), ``y``
+        (latitude) and a Point ``geometry``; after terrain is added also
+        ``elevation`` (metres).
+    edges
+        One row per direction of travel with ``u``, ``v`` (node ids), ``osmid``
+        (way id), the OSM tags, ``length_m`` (geodesic metres) and a LineString
+        ``geometry`` running from ``u`` to ``v``.
+    meta
+        Provenance: geolog version, source files and hashes, network type,
+        build options, and what later steps (terrain, rules) recorded.
+
+    Examples
+    --------
+    >>> import geolog
+    >>> net = geolog.read_osm(geolog.data.path("andorra"))
+    >>> net.summary()["edges"] > 0
+    True
+    """
+
+    def __init__(
+        self,
+        nodes: gpd.GeoDataFrame,
+        edges: gpd.GeoDataFrame,
+        meta: dict | None = None,
+    ) -> None:
+        missing = {"u", "v", "length_m", "geometry"} - set(edges.columns)
+        if missing:
+            raise InputError(f"edges frame lacks required columns {sorted(missing)}")
+        if not {"x", "y"} <= set(nodes.columns):
+            raise InputError("nodes frame needs 'x' (longitude) and 'y' (latitude) columns")
+        self.nodes = nodes
+        self.edges = edges
+        from . import __version__
+
+        self.meta = {"geolog_version": __version__, **(meta or {})}
+        self._cache: dict[Any, Any] = {}
+
+    # ------------------------------------------------------------------ basics
+
+    def __repr__(self) -> str:
+        kind = self.meta.get("network_type", "?")
+        km = self.edges["length_m"].sum() / 1000
+        return f"<geolog.Network {kind}: {len(self.nodes):,} nodes, {len(self.edges):,} edges, {km:,.1f} km>"
+
+    def __len__(self) -> int:
+        return len(self.edges)
+
+    def replace(
+        self,
+        *,
+        nodes: gpd.GeoDataFrame | None = None,
+        edges: gpd.GeoDataFrame | None = None,
+        meta: dict | None = None,
+    ) -> Network:
+        """Return a new Network with some parts replaced (caches start fresh)."""
+        return Network(
+            self.nodes if nodes is None else nodes,
+            self.edges if edges is None else edges,
+            dict(self.meta) if meta is None else meta,
+        )
+
+    @property
+    def node_ids(self) -> np.ndarray:
+        """OSM node ids in the order of :attr:`nodes` (the CSR row order)."""
+        return self.nodes.index.to_numpy()
+
+    def node_positions(self, ids: Iterable[int] | np.ndarray) -> np.ndarray:
+        """Positions (0 … n-1, the CSR rows) of OSM node ids.
+
+        Raises
+        ------
+        InputError
+            If an id is not a node of this network.
+        """
+        ids = np.asarray(ids, dtype=np.int64)
+        pos = self.nodes.index.get_indexer(ids)
+        if (pos < 0).any():
+            bad = ids[pos < 0][:5].tolist()
+            raise InputError(f"node ids {bad} are not in this network")
+        return pos.astype(np.int64)
+
+    def _uv_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        if "uv" not in self._cache:
+            idx = self.nodes.index
+            u = idx.get_indexer(self.edges["u"].to_numpy())
+            v = idx.get_indexer(self.edges["v"].to_numpy())
+            if (u < 0).any() or (v < 0).any():
+                raise InputError("some edges reference nodes missing from the nodes frame")
+            self._cache["uv"] = (u.astype(np.int64), v.astype(np.int64))
+        return self._cache["uv"]
+
+    # ------------------------------------------------------------------ CSR view
+
+    def csr(self, weight: str = "length_m") -> sparse.csr_array:
+        """Sparse adjacency matrix over node positions for one cost column.
+
+        Rows and columns follow the order of :attr:`nodes`. Parallel edges keep
+        their minimum weight; edges whose weight is NaN, infinite or negative
+        are left out (that is how rules forbid an edge). Cached per column
+        content, so rebuilding after a rule change is one vectorised pass.
+
+        Parameters
+        ----------
+        weight
+            Name of a numeric edge column (``"length_m"``, ``"travel_time_s"``,
+            ``"cost"`` …).
+
+        Returns
+        -------
+        scipy.sparse.csr_array
+            ``n_nodes × n_nodes``; see :meth:`csr_edges` for which edge row each
+            stored entry came from.
+        """
+        return self._csr(weight)[0]
+
+    def csr_edges(self, weight: str = "length_m") -> np.ndarray:
+        """Edge row positions (``iloc``) behind each stored entry of :meth:`csr`.
+
+        Aligned with ``csr(weight).data``: entry ``k`` of the matrix is edge
+        ``net.edges.iloc[csr_edges(weight)[k]]``.
+        """
+        return self._csr(weight)[1]
+
+    def _csr(self, weight: str) -> tuple[sparse.csr_array, np.ndarray]:
+        if weight not in self.edges.columns:
+            raise InputError(
+                f"no edge column {weight!r}; numeric columns are "
+                f"{', '.join(self.edges.select_dtypes('number').columns)}"
+            )
+        w = self.edges[weight].to_numpy(dtype=float)
+        key = ("csr", weight, hashlib.blake2b(w.tobytes(), digest_size=16).digest())
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        u, v = self._uv_positions()
+        ok = np.flatnonzero(np.isfinite(w) & (w >= 0))
+        order = ok[np.lexsort((w[ok], v[ok], u[ok]))]
+        r, c = u[order], v[order]
+        first = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1])] if len(r) else np.ones(0, bool)
+        order, r, c = order[first], r[first], c[first]
+        n = len(self.nodes)
+        indptr = np.r_[0, np.cumsum(np.bincount(r, minlength=n))].astype(np.int64)
+        mat = sparse.csr_array((w[order], c, indptr), shape=(n, n))
+        # Drop stale entries for other versions of this column.
+        for k in [k for k in self._cache if isinstance(k, tuple) and k[:2] == ("csr", weight)]:
+            del self._cache[k]
+        self._cache[key] = (mat, order)
+        return mat, order
+
+    # ------------------------------------------------------------------ topology
+
+    def largest_component(self) -> Network:
+        """The largest strongly connected component, as a new Network."""
+        n_comp, labels = connected_components(
+            self.csr("length_m"), directed=True, connection="strong"
+        )
+        if n_comp <= 1:
+            return self.replace()
+        big = np.argmax(np.bincount(labels))
+        keep_nodes = labels == big
+        u, v = self._uv_positions()
+        keep_edges = keep_nodes[u] & keep_nodes[v]
+        meta = dict(self.meta)
+        meta["largest_component"] = True
+        return Network(
+            self.nodes[keep_nodes],
+            self.edges[keep_edges].reset_index(drop=True),
+            meta,
+        )
+
+    # ------------------------------------------------------------------ spatial
+
+    def metric_crs(self):
+        """A local UTM CRS for metric work on this network (pyproj.CRS)."""
+        if "utm" not in self._cache:
+            self._cache["utm"] = self.nodes.estimate_utm_crs()
+        return self._cache["utm"]
+
+    def _edge_tree(self) -> tuple[shapely.STRtree, np.ndarray]:
+        if "tree" not in self._cache:
+            geoms = self.edges.geometry.to_crs(self.metric_crs()).to_numpy()
+            self._cache["tree"] = (shapely.STRtree(geoms), geoms)
+        return self._cache["tree"]
+
+    def nearest_edges(self, points: Any) -> pd.DataFrame:
+        """Snap points to their nearest edge.
+
+        Parameters
+        ----------
+        points
+            A ``(lat, lon)`` pair, a sequence of them, an ``(n, 2)`` array of
+            ``(lat, lon)``, or shapely Points / a GeoSeries (x = longitude).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per point: ``edge`` (row label in :attr:`edges`), ``twin``
+            (label of the opposite-direction row of the same road segment, or
+            -1 for a one-way road), ``distance_m`` (point to road, metres),
+            ``fraction`` (0–1 along the edge geometry in travel direction),
+            ``lon``, ``lat`` (the snapped point).
+        """
+        lon, lat = _points_lonlat(points)
+        tree, geoms = self._edge_tree()
+        from pyproj import Transformer
+
+        tr = Transformer.from_crs("EPSG:4326", self.metric_crs(), always_xy=True)
+        px, py = tr.transform(lon, lat)
+        pts = shapely.points(px, py)
+        (pi, ei), dist = tree.query_nearest(pts, return_distance=True, all_matches=True)
+        # Ties (a two-way road has two rows with one geometry): keep the lowest row.
+        order = np.lexsort((ei, pi))
+        pi, ei, dist = pi[order], ei[order], dist[order]
+        first = np.r_[True, pi[1:] != pi[:-1]]
+        pi, ei, dist = pi[first], ei[first], dist[first]
+        frac = shapely.line_locate_point(geoms[ei], pts[pi], normalized=True)
+        snapped = shapely.line_interpolate_point(
+            self.edges.geometry.to_numpy()[ei], frac, normalized=True
+        )
+        labels = self.edges.index.to_numpy()
+        return pd.DataFrame(
+            {
+                "edge": labels[ei],
+                "twin": self._twins(ei),
+                "distance_m": dist,
+                "fraction": frac,
+                "lon": shapely.get_x(snapped),
+                "lat": shapely.get_y(snapped),
+            }
+        )
+
+    def _twins(self, rows: np.ndarray) -> np.ndarray:
+        """Row labels of the opposite-direction rows of edge rows ``rows`` (-1 if none)."""
+        e = self.edges
+        if "twin_lookup" not in self._cache:
+            osmid = e["osmid"].to_numpy() if "osmid" in e else np.zeros(len(e), np.int64)
+            key = pd.MultiIndex.from_arrays([osmid, e["u"].to_numpy(), e["v"].to_numpy()])
+            first = pd.Series(np.arange(len(e)), index=key)
+            self._cache["twin_lookup"] = (osmid, first[~first.index.duplicated()])
+        osmid, first = self._cache["twin_lookup"]
+        u, v = e["u"].to_numpy()[rows], e["v"].to_numpy()[rows]
+        q = pd.MultiIndex.from_arrays([osmid[rows], v, u])
+        pos = first.reindex(q).to_numpy(dtype=float)
+        out = np.full(len(rows), -1, dtype=np.int64)
+        found = np.isfinite(pos) & (pos != rows)
+        out[found] = e.index.to_numpy()[pos[found].astype(np.int64)]
+        # A closed loop (u == v) has its twin as the next row with the same key.
+        for k in np.flatnonzero((u == v) & ~found):
+            same = np.flatnonzero(
+                (osmid == osmid[rows[k]])
+                & (e["u"].to_numpy() == u[k])
+                & (e["v"].to_numpy() == u[k])
+            )
+            other = same[same != rows[k]]
+            if len(other):
+                out[k] = e.index.to_numpy()[other[0]]
+        return out
+
+    # ------------------------------------------------------------------ summary
+
+    def summary(self) -> dict:
+        """Counts, kilometres by highway class, bounding box.
+
+        Returns
+        -------
+        dict
+            ``network_type``, ``nodes``, ``edges`` (directed rows),
+            ``segments`` (road segments, a two-way road counted once),
+            ``length_km`` (of segments), ``km_by_highway`` (Series),
+            ``oneway_edges``, ``bbox`` (min lon, min lat, max lon, max lat).
+        """
+        e = self.edges
+        seg = e[~e["reversed"].astype(bool)] if "reversed" in e else e
+        km = seg.groupby("highway")["length_m"].sum().sort_values(ascending=False) / 1000
+        twin = self._has_twin()
+        return {
+            "network_type": self.meta.get("network_type"),
+            "nodes": len(self.nodes),
+            "edges": len(e),
+            "segments": len(seg),
+            "length_km": float(seg["length_m"].sum() / 1000),
+            "km_by_highway": km.rename("km"),
+            "oneway_edges": int((~twin).sum()),
+            "bbox": tuple(float(b) for b in self.nodes.total_bounds),
+        }
+
+    def _has_twin(self) -> np.ndarray:
+        e = self.edges
+        key = pd.MultiIndex.from_arrays([e["osmid"], e["u"], e["v"]])
+        rkey = pd.MultiIndex.from_arrays([e["osmid"], e["v"], e["u"]])
+        return rkey.isin(key)
+
+    # ------------------------------------------------------------------ identity
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the network's content (nodes and edges, in order).
+
+        Same input file and build options give the same fingerprint on any
+        machine; any change to a value, a geometry or the row order changes it.
+        """
+        if "fingerprint" not in self._cache:
+            h = hashlib.sha256()
+            for frame in (self.nodes, self.edges):
+                h.update(",".join(map(str, frame.columns)).encode())
+                plain = frame.drop(columns=frame.geometry.name)
+                h.update(pd.util.hash_pandas_object(plain, index=True).to_numpy().tobytes())
+                h.update(b"".join(shapely.to_wkb(frame.geometry.to_numpy(), hex=False)))
+            self._cache["fingerprint"] = h.hexdigest()
+        return self._cache["fingerprint"]
+
+    # ------------------------------------------------------------------ interop
+
+    def to_networkx(self):
+        """An osmnx-compatible ``networkx.MultiDiGraph``.
+
+        Graph attribute ``crs``; node attributes ``x``, ``y`` (and every other
+        node column); edge key, ``length`` (= ``length_m``, metres),
+        ``geometry`` and every other edge column as attributes.
+        """
+        import networkx as nx
+
+        G = nx.MultiDiGraph(crs="EPSG:4326", created_by="geolog", **_scalar_meta(self.meta))
+        nodes = self.nodes.drop(columns=self.nodes.geometry.name)
+        G.add_nodes_from(zip(nodes.index.tolist(), nodes.to_dict("records"), strict=True))
+        e = self.edges
+        keys = e.groupby(["u", "v"]).cumcount().to_numpy()
+        attrs = pd.DataFrame(e.drop(columns=["u", "v"]))
+        attrs["length"] = e["length_m"].to_numpy()
+        records = attrs.to_dict("records")
+        G.add_edges_from(zip(e["u"].tolist(), e["v"].tolist(), keys.tolist(), records, strict=True))
+        return G
+
+    @classmethod
+    def from_osmnx(cls, G) -> Network:
+        """Build a Network from an osmnx ``MultiDiGraph`` (the online path).
+
+        Example: ``Network.from_osmnx(osmnx.graph_from_place("Andorra",
+        network_type="drive", simplify=True))``. Projected graphs are brought
+        back to EPSG:4326; edges without a geometry get the straight line
+        between their nodes; list-valued attributes from osmnx's
+        simplification keep their first value; ``length_m`` is recomputed as
+        the geodesic length of the geometry.
+        """
+        from pyproj import CRS, Transformer
+
+        if G.number_of_edges() == 0:
+            raise InputError("the osmnx graph has no edges")
+        ids = np.fromiter(G.nodes, dtype=np.int64, count=G.number_of_nodes())
+        data = list(G.nodes(data=True))
+        x = np.array([d["x"] for _, d in data], dtype=float)
+        y = np.array([d["y"] for _, d in data], dtype=float)
+        crs = CRS.from_user_input(G.graph.get("crs", "EPSG:4326"))
+        tr = None
+        if not crs.equals(CRS.from_epsg(4326)):
+            tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+            x, y = tr.transform(x, y)
+        nodes = gpd.GeoDataFrame(
+            {"x": x, "y": y},
+            index=pd.Index(ids, name="osmid"),
+            geometry=shapely.points(x, y),
+            crs="EPSG:4326",
+        )
+        rows = []
+        geoms = []
+        for u, v, d in G.edges(data=True):
+            rec = {k: _first(val) for k, val in d.items() if k not in ("geometry", "length")}
+            rec["u"], rec["v"] = u, v
+            rows.append(rec)
+            geoms.append(d.get("geometry"))
+        edges = pd.DataFrame(rows)
+        pos = nodes.index.get_indexer(edges["u"]), nodes.index.get_indexer(edges["v"])
+        straight = shapely.linestrings(
+            np.stack([np.c_[x[pos[0]], y[pos[0]]], np.c_[x[pos[1]], y[pos[1]]]], axis=1)
+        )
+        geom = np.array([g if g is not None else None for g in geoms], dtype=object)
+        has = np.array([g is not None for g in geoms])
+        if tr is not None and has.any():
+            geom[has] = shapely.transform(
+                geom[has], lambda c: np.column_stack(tr.transform(c[:, 0], c[:, 1]))
+            )
+        geom[~has] = straight[~has]
+        from .osm import _GEOD
+
+        edges["length_m"] = [_GEOD.geometry_length(g) for g in geom]
+        if "osmid" in edges:
+            edges["osmid"] = (
+                pd.to_numeric(edges["osmid"], errors="coerce").fillna(-1).astype(np.int64)
+            )
+        cols = ["u", "v"] + [c for c in edges.columns if c not in ("u", "v")]
+        edges = gpd.GeoDataFrame(edges[cols], geometry=geom, crs="EPSG:4326")
+        return cls(nodes, edges, {"network_type": "osmnx", "sources": [{"graph": "osmnx"}]})
+
+    # ------------------------------------------------------------------ persistence
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the network to one GeoParquet file, atomically.
+
+        The edges are the GeoParquet table; the nodes table (GeoParquet bytes)
+        and the metadata block (geolog version, sources and their SHA-256,
+        network type, build options, terrain and rule parameters) ride in the
+        file's key-value metadata. The file is written to a temporary name in
+        the same folder and renamed, so a failure never leaves half a file
+        over a good one.
+        """
+        import pyarrow.parquet as pq
+
+        path = Path(path)
+        if path.is_dir():
+            raise InputError(f"{path} is a folder; give a file name like network.parquet")
+        table = _to_arrow(self.edges)
+        nodes_buf = io.BytesIO()
+        pq.write_table(_to_arrow(self.nodes, index=True), nodes_buf, compression="zstd")
+        meta = dict(table.schema.metadata or {})
+        meta[_META_KEY] = json.dumps(
+            {"format": _FORMAT, **self.meta}, sort_keys=True, default=str
+        ).encode()
+        meta[_NODES_KEY] = base64.b64encode(nodes_buf.getvalue())
+        table = table.replace_schema_metadata(meta)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        os.close(fd)
+        try:
+            pq.write_table(table, tmp, compression="zstd")
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return path
+
+    # delegates to the modules that own these concepts -------------------------
+
+    def with_terrain(self, dem, **kwargs) -> Network:
+        """Add along-edge terrain from a DEM; see :func:`geolog.costing.add_terrain`."""
+        from .costing import add_terrain
+
+        return add_terrain(self, dem, **kwargs)
+
+    def apply(self, profile="car", rules=None) -> Network:
+        """Apply a travel profile and route rules; see :func:`geolog.rules.apply`."""
+        from .rules import apply
+
+        return apply(self, profile, rules)
+
+
+def load(path: str | os.PathLike) -> Network:
+    """Read a network written by :meth:`Network.save`.
+
+    Raises
+    ------
+    InputError
+        If the file is missing, not Parquet, or not a geolog network.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowInvalid, OSError) as err:
+        raise InputError(f"{path}: not a readable Parquet file ({err})") from err
+    md = table.schema.metadata or {}
+    if _META_KEY not in md or _NODES_KEY not in md:
+        raise InputError(f"{path}: a Parquet file, but not a geolog network (no geolog metadata)")
+    meta = json.loads(md[_META_KEY])
+    if meta.pop("format", None) != _FORMAT:
+        raise InputError(f"{path}: written by an incompatible geolog version")
+    nodes = _from_arrow(pq.read_table(io.BytesIO(base64.b64decode(md[_NODES_KEY]))))
+    edges = _from_arrow(table)
+    return Network(nodes, edges, meta)
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _to_arrow(frame: gpd.GeoDataFrame, *, index: bool = False):
+    import pyarrow as pa
+
+    table = frame.to_arrow(index=index, geometry_encoding="WKB")
+    return pa.table(table)
+
+
+def _from_arrow(table) -> gpd.GeoDataFrame:
+    gdf = gpd.GeoDataFrame.from_arrow(table)
+    for col in gdf.columns:
+        if (
+            col != gdf.geometry.name
+            and gdf[col].dtype != object
+            and pd.api.types.is_string_dtype(gdf[col])
+        ):
+            gdf[col] = gdf[col].astype(object).where(gdf[col].notna(), None)
+    return gdf
+
+
+def _first(value: Any) -> Any:
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
+
+def _scalar_meta(meta: dict) -> dict:
+    return {f"geolog_{k}": v for k, v in meta.items() if isinstance(v, (str, int, float, bool))}
+
+
+def _points_lonlat(points: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Accept (lat, lon) pairs or shapely points; return lon, lat arrays."""
+    if isinstance(points, gpd.GeoSeries | gpd.GeoDataFrame):
+        g = points.to_crs("EPSG:4326").geometry if points.crs else points.geometry
+        return shapely.get_x(g.to_numpy()), shapely.get_y(g.to_numpy())
+    if isinstance(points, shapely.Point):
+        return np.array([points.x]), np.array([points.y])
+    seq = list(points) if not isinstance(points, np.ndarray) else points
+    if len(seq) and isinstance(seq[0], shapely.Point):
+        return shapely.get_x(np.asarray(seq)), shapely.get_y(np.asarray(seq))
+    try:
+        arr = np.asarray(seq, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise InputError(
+            f"points must be (lat, lon) pairs or shapely Points, got {points!r}"
+        ) from err
+    if arr.ndim == 1 and arr.shape == (2,):
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise InputError(f"points must be (lat, lon) pairs, got an array of shape {arr.shape}")
+    lat, lon = arr[:, 0], arr[:, 1]
+    if not (np.all(np.abs(lat) <= 90) and np.all(np.abs(lon) <= 180)) or not np.isfinite(arr).all():
+        raise InputError(
+            "points must be (lat, lon) in degrees: latitude within ±90, longitude within ±180"
+        )
+    return lon, lat

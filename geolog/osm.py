@@ -1,0 +1,442 @@
+"""Read OpenStreetMap road networks offline with pyosmium.
+
+One pass over the file: pyosmium's C++ reader keeps node locations in its own
+index and hands Python only the highway ways (already carrying their node
+coordinates). Everything after that — filtering, splitting at junctions,
+geometries, geodesic lengths, directed edge rows — is vectorised with numpy and
+shapely over all ways at once.
+
+Network types
+-------------
+``drive``
+    Public roads a motor vehicle may use: motorway … residential, their links,
+    ``living_street``, ``unclassified``, ``road``, ``service`` (except parking
+    aisles, driveways and emergency access) **and ``track``**. Unlike osmnx's
+    ``drive`` type, tracks and service roads stay in: in the mountains and in
+    humanitarian work they are often the only way in, and route rules (not the
+    reader) decide whether a vehicle may use them. Ways tagged ``access``,
+    ``motor_vehicle`` or ``motorcar`` = ``no``/``private`` are left out.
+``truck``
+    ``drive`` minus ways closed to heavy goods vehicles (``hgv=no``,
+    ``goods=no``, ``hgv=private``) and ways whose ``maxweight`` (or
+    ``maxweight:hgv``) is below the vehicle weight (``truck_weight_t``,
+    default 18 t).
+``walk``
+    Everything a pedestrian may use (footways, paths, steps, tracks, streets),
+    minus motorways, trunk roads without sidewalk and ``foot=no``; one-way
+    restrictions do not apply to pedestrians.
+``all``
+    Every ``highway=*`` way except ones that are not roads yet or any more
+    (``proposed``, ``construction``, ``abandoned``, ``razed``, ``planned``).
+
+Examples
+--------
+>>> import geolog
+>>> net = geolog.read_osm(geolog.data.path("andorra"), network="drive")
+>>> net.edges[["u", "v", "highway", "length_m"]].head()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import logging
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import Geod
+
+from .errors import InputError, OSMError
+
+__all__ = ["read_osm", "NETWORK_TYPES", "EDGE_TAGS"]
+
+logger = logging.getLogger(__name__)
+
+NETWORK_TYPES = ("drive", "truck", "walk", "all")
+
+#: OSM tags kept on every edge (as columns, ``None`` where untagged).
+EDGE_TAGS = (
+    "highway",
+    "name",
+    "ref",
+    "surface",
+    "tracktype",
+    "maxspeed",
+    "lanes",
+    "bridge",
+    "tunnel",
+    "oneway",
+    "access",
+    "hgv",
+    "maxweight",
+    "width",
+    "junction",
+)
+# Tags read only to decide membership and direction, not kept.
+_FILTER_TAGS = (
+    "area",
+    "service",
+    "motor_vehicle",
+    "motorcar",
+    "vehicle",
+    "foot",
+    "goods",
+    "maxweight:hgv",
+    "sidewalk",
+)
+_READ_TAGS = EDGE_TAGS + _FILTER_TAGS
+
+_NOT_ROADS = {"proposed", "construction", "abandoned", "razed", "planned", "disused", "no"}
+_DRIVE = {
+    "motorway",
+    "trunk",
+    "primary",
+    "secondary",
+    "tertiary",
+    "motorway_link",
+    "trunk_link",
+    "primary_link",
+    "secondary_link",
+    "tertiary_link",
+    "unclassified",
+    "residential",
+    "living_street",
+    "road",
+    "service",
+    "track",
+}
+_NO_WALK = {"motorway", "motorway_link", "bus_guideway", "raceway", "busway"}
+_CLOSED = {"no", "private"}
+_DRIVE_SERVICE_EXCLUDED = {"parking_aisle", "driveway", "emergency_access", "private"}
+_ONEWAY_FWD = {"yes", "true", "1"}
+_ONEWAY_REV = {"-1", "reverse"}
+_IMPLIED_ONEWAY_HIGHWAY = {"motorway"}
+_IMPLIED_ONEWAY_JUNCTION = {"roundabout", "circular"}
+
+_GEOD = Geod(ellps="WGS84")
+
+
+def read_osm(
+    path: str | os.PathLike,
+    network: str = "drive",
+    *,
+    truck_weight_t: float = 18.0,
+    retain_all: bool = True,
+) -> Network:  # noqa: F821 (forward reference, imported lazily)
+    """Build a routable :class:`~geolog.Network` from an OSM file, offline.
+
+    Parameters
+    ----------
+    path
+        ``.osm.pbf``, ``.osm``, ``.osm.gz`` or ``.osm.bz2`` file.
+    network
+        One of ``"drive"``, ``"truck"``, ``"walk"``, ``"all"`` (see the module
+        docstring for what each keeps).
+    truck_weight_t
+        Gross weight of the truck in tonnes, for ``network="truck"``: ways with a
+        lower tagged ``maxweight`` are left out.
+    retain_all
+        Keep every connected piece of the network (default). With ``False`` only
+        the largest strongly connected component is kept.
+
+    Returns
+    -------
+    Network
+        Nodes (junctions and dead ends, indexed by OSM node id) and directed
+        edges, one row per direction of travel, with geodesic ``length_m``.
+
+    Raises
+    ------
+    InputError
+        Unknown network type or unsupported file extension.
+    OSMError
+        Missing, empty, truncated or corrupt file, or no highway of the
+        requested type in it.
+    """
+    from .network import Network, sha256_file
+
+    if network not in NETWORK_TYPES:
+        raise InputError(
+            f"network must be one of {', '.join(map(repr, NETWORK_TYPES))}, not {network!r}"
+        )
+    path = Path(path)
+    _check_file(path)
+    ways = _read_ways(path)
+    keep = _network_mask(ways["tags"], network, truck_weight_t)
+    if not keep.any():
+        raise OSMError(
+            f"{path}: no highway ways usable for network={network!r} "
+            f"({len(keep)} highway ways in the file). Try network='all', or check the extract."
+        )
+    nodes, edges = _build_edges(ways, keep, directed=network != "walk")
+    meta = {
+        "network_type": network,
+        "sources": [{"file": path.name, "sha256": sha256_file(path)}],
+        "build_options": {"truck_weight_t": truck_weight_t, "retain_all": retain_all},
+    }
+    net = Network(nodes, edges, meta)
+    if not retain_all:
+        net = net.largest_component()
+    logger.info("read %s: %d nodes, %d edges", path.name, len(net.nodes), len(net.edges))
+    return net
+
+
+# --------------------------------------------------------------------------- file checks
+
+
+_SUFFIXES = (".osm.pbf", ".pbf", ".osm", ".osm.gz", ".osm.bz2", ".xml", ".osm.xml")
+
+
+def _check_file(path: Path) -> None:
+    if not path.exists():
+        raise OSMError(f"{path}: no such file")
+    if path.is_dir():
+        raise OSMError(f"{path}: is a folder, not an OSM file")
+    name = path.name.lower()
+    if not name.endswith(_SUFFIXES):
+        raise InputError(
+            f"{path}: unsupported file type; geolog reads .osm.pbf, .osm, .osm.gz and .osm.bz2"
+        )
+    if path.stat().st_size == 0:
+        raise OSMError(f"{path}: file is empty")
+    head = _head(path, name)
+    if name.endswith(".pbf"):
+        # A PBF starts with a 4-byte header length then a BlobHeader naming "OSMHeader".
+        if b"OSMHeader" not in head[:64]:
+            raise OSMError(f"{path}: not an OSM PBF file (no OSMHeader block); is it corrupt?")
+    else:
+        text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not text.startswith(b"<"):
+            raise OSMError(f"{path}: not OSM XML (does not start with '<'); is it corrupt?")
+        if b"<osm" not in head:
+            raise OSMError(f"{path}: XML without an <osm> root element; not an OSM file")
+
+
+def _head(path: Path, name: str) -> bytes:
+    opener = gzip.open if name.endswith(".gz") else bz2.open if name.endswith(".bz2") else open
+    try:
+        with opener(path, "rb") as fh:
+            return fh.read(4096)
+    except (OSError, EOFError, ValueError) as err:
+        raise OSMError(
+            f"{path}: cannot decompress ({err}); the file is corrupt or truncated"
+        ) from err
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_ways(path: Path) -> dict:
+    """One pyosmium pass: highway ways with their node ids and coordinates."""
+    import osmium
+
+    way_ids: list[int] = []
+    tags: list[dict] = []
+    refs: list[list[int]] = []
+    lons: list[list[float]] = []
+    lats: list[list[float]] = []
+    valid: list[list[bool]] = []
+    try:
+        fp = (
+            osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
+            .with_locations()
+            .with_filter(osmium.filter.EntityFilter(osmium.osm.WAY))
+            .with_filter(osmium.filter.KeyFilter("highway"))
+        )
+        for way in fp:
+            t = way.tags
+            tags.append({k: t.get(k) for k in _READ_TAGS})
+            way_ids.append(way.id)
+            wn = way.nodes
+            refs.append([n.ref for n in wn])
+            loc = [n.location for n in wn]
+            ok = [p.valid() for p in loc]
+            valid.append(ok)
+            if all(ok):
+                lons.append([p.lon for p in loc])
+                lats.append([p.lat for p in loc])
+            else:
+                lons.append([p.lon if v else np.nan for p, v in zip(loc, ok, strict=True)])
+                lats.append([p.lat if v else np.nan for p, v in zip(loc, ok, strict=True)])
+    except RuntimeError as err:  # libosmium reports corrupt input as RuntimeError subclasses
+        raise OSMError(
+            f"{path}: cannot read OSM data ({err}); the file is corrupt or truncated"
+        ) from err
+    if not way_ids:
+        raise OSMError(f"{path}: no highway ways in this file; is it a road extract?")
+    counts = np.fromiter((len(r) for r in refs), dtype=np.int64, count=len(refs))
+    return {
+        "id": np.asarray(way_ids, dtype=np.int64),
+        "tags": pd.DataFrame.from_records(tags, columns=list(_READ_TAGS)),
+        "counts": counts,
+        "refs": np.fromiter((x for r in refs for x in r), dtype=np.int64, count=counts.sum()),
+        "lon": np.fromiter((x for r in lons for x in r), dtype=float, count=counts.sum()),
+        "lat": np.fromiter((x for r in lats for x in r), dtype=float, count=counts.sum()),
+        "valid": np.fromiter((x for r in valid for x in r), dtype=bool, count=counts.sum()),
+    }
+
+
+# --------------------------------------------------------------------------- filtering
+
+
+def _first_value(s: pd.Series) -> pd.Series:
+    """Merged tags like ``"primary;secondary"`` keep their first value."""
+    return s.str.split(";").str[0].str.strip()
+
+
+def _network_mask(tags: pd.DataFrame, network: str, truck_weight_t: float) -> np.ndarray:
+    hw = _first_value(tags["highway"].fillna(""))
+    keep = ~hw.isin(_NOT_ROADS) & hw.ne("") & tags["area"].ne("yes")
+    if network == "all":
+        return keep.to_numpy()
+    if network == "walk":
+        foot = tags["foot"]
+        return (keep & ~hw.isin(_NO_WALK) & ~foot.isin(_CLOSED)).to_numpy()
+    access = tags["access"].isin(_CLOSED)
+    motor_open = tags["motor_vehicle"].isin({"yes", "designated", "destination"}) | tags[
+        "motorcar"
+    ].isin({"yes", "designated", "destination"})
+    closed = (
+        (access & ~motor_open)
+        | tags["motor_vehicle"].isin(_CLOSED)
+        | tags["motorcar"].isin(_CLOSED)
+        | tags["vehicle"].isin(_CLOSED)
+    )
+    drive = (
+        keep
+        & hw.isin(_DRIVE)
+        & ~closed
+        & ~(hw.eq("service") & tags["service"].isin(_DRIVE_SERVICE_EXCLUDED))
+    )
+    if network == "drive":
+        return drive.to_numpy()
+    no_hgv = tags["hgv"].isin({"no", "private"}) | tags["goods"].isin(_CLOSED)
+    weight = np.fmin(_parse_weight_t(tags["maxweight"]), _parse_weight_t(tags["maxweight:hgv"]))
+    too_heavy = weight < truck_weight_t
+    return (drive & ~no_hgv & ~too_heavy).to_numpy()
+
+
+def _parse_weight_t(s: pd.Series) -> np.ndarray:
+    """``maxweight`` to tonnes (``"7.5"``, ``"7.5 t"``, ``"3500 kg"``, ``"10 st"``); NaN if unknown."""
+    txt = s.fillna("").str.lower().str.replace(",", ".", regex=False).str.strip()
+    m = txt.str.extract(r"^([0-9]*\.?[0-9]+)\s*(t|kg|st|lbs)?$")
+    val = pd.to_numeric(m[0], errors="coerce").to_numpy(dtype=float)
+    unit = m[1].fillna("t").to_numpy(dtype=object)
+    factor = np.select(
+        [unit == "kg", unit == "st", unit == "lbs"], [1e-3, 0.90718474, 0.00045359237], 1.0
+    )
+    return val * factor
+
+
+# --------------------------------------------------------------------------- splitting
+
+
+def _build_edges(
+    ways: dict, keep: np.ndarray, *, directed: bool
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    counts = ways["counts"]
+    way_of = np.repeat(np.arange(len(counts)), counts)  # way index of every way-node
+    sel = keep[way_of]
+    way_of = way_of[sel]
+    ref = ways["refs"][sel]
+    lon = ways["lon"][sel]
+    lat = ways["lat"][sel]
+    valid = ways["valid"][sel]
+
+    # Nodes without a location (cut off by the extract) break the way in two.
+    # Consecutive duplicates of the same node are dropped.
+    new_way = np.r_[True, way_of[1:] != way_of[:-1]]
+    part = np.cumsum(new_way | np.r_[False, ~valid[:-1]])
+    dup = np.r_[False, (ref[1:] == ref[:-1]) & (part[1:] == part[:-1])]
+    m = valid & ~dup
+    way_of, part, ref, lon, lat = way_of[m], part[m], ref[m], lon[m], lat[m]
+    # Renumber parts and drop parts with a single node.
+    start = np.r_[True, part[1:] != part[:-1]]
+    pid = np.cumsum(start) - 1
+    plen = np.bincount(pid)
+    m = plen[pid] >= 2
+    way_of, ref, lon, lat, pid = way_of[m], ref[m], lon[m], lat[m], pid[m]
+    start = np.r_[True, pid[1:] != pid[:-1]]
+    end = np.r_[pid[1:] != pid[:-1], True]
+
+    # Junctions: nodes used more than once (by any kept way, or twice by one),
+    # plus the ends of every way part.
+    uniq, inv, cnt = np.unique(ref, return_inverse=True, return_counts=True)
+    node_mask = (cnt[inv] > 1) | start | end
+    split = node_mask & ~start & ~end  # interior junctions: end one edge, start the next
+
+    # Duplicate every interior split node so each edge owns its end points.
+    rep = np.where(split, 2, 1)
+    idx = np.repeat(np.arange(len(ref)), rep)
+    second = np.zeros(len(idx), dtype=bool)
+    first_of_rep = np.r_[True, idx[1:] != idx[:-1]]
+    second[~first_of_rep] = True  # the second copy of a split node starts a new edge
+    starts = start[idx] & first_of_rep | second
+    eid = np.cumsum(starts) - 1
+    x, y, r = lon[idx], lat[idx], ref[idx]
+    n_edges = eid[-1] + 1
+    e_first = np.flatnonzero(starts)
+    e_last = np.r_[e_first[1:] - 1, len(idx) - 1]
+
+    # Geodesic length of every segment, summed per edge.
+    seg_same = eid[1:] == eid[:-1]
+    _, _, d = _GEOD.inv(x[:-1], y[:-1], x[1:], y[1:])
+    d = np.where(seg_same, d, 0.0)
+    length = np.bincount(eid[:-1], weights=d, minlength=n_edges)
+
+    coords = np.column_stack([x, y])
+    geoms = shapely.linestrings(coords, indices=eid)
+    widx = way_of[idx][e_first]
+    u = r[e_first]
+    v = r[e_last]
+
+    tags = ways["tags"].iloc[widx].reset_index(drop=True)
+    fwd = pd.DataFrame({"u": u, "v": v, "osmid": ways["id"][widx]})
+    for col in EDGE_TAGS:
+        fwd[col] = tags[col].astype(object).where(tags[col].notna(), None).to_numpy()
+    fwd["highway"] = _first_value(tags["highway"]).astype(object).to_numpy()
+    fwd["reversed"] = False
+    fwd["length_m"] = length
+
+    # Direction of travel.
+    ow = tags["oneway"].fillna("").str.lower()
+    implied = tags["highway"].isin(_IMPLIED_ONEWAY_HIGHWAY) | tags["junction"].isin(
+        _IMPLIED_ONEWAY_JUNCTION
+    )
+    if directed:
+        only_rev = ow.isin(_ONEWAY_REV).to_numpy()
+        only_fwd = (
+            ow.isin(_ONEWAY_FWD) | (implied & ow.ne("no") & ~ow.isin(_ONEWAY_REV))
+        ).to_numpy()
+    else:
+        only_rev = only_fwd = np.zeros(len(fwd), dtype=bool)
+    has_fwd = ~only_rev
+    has_rev = ~only_fwd
+    rev = fwd[has_rev].copy()
+    rev["u"], rev["v"] = fwd["v"][has_rev].to_numpy(), fwd["u"][has_rev].to_numpy()
+    rev["reversed"] = True
+    # Interleave: each segment's forward row, then its reverse row, in file order.
+    order_key = np.r_[np.flatnonzero(has_fwd) * 2, np.flatnonzero(has_rev) * 2 + 1]
+    edges = pd.concat([fwd[has_fwd], rev], ignore_index=True)
+    geom = np.r_[geoms[has_fwd], shapely.reverse(geoms[has_rev])]
+    order = np.argsort(order_key, kind="stable")
+    edges = edges.iloc[order].reset_index(drop=True)
+    edges = gpd.GeoDataFrame(edges, geometry=geom[order], crs="EPSG:4326")
+
+    node_ids = np.unique(np.r_[u, v])
+    pos = np.searchsorted(uniq, node_ids)
+    first_seen = np.full(len(uniq), -1)
+    first_seen[inv[::-1]] = np.arange(len(inv))[::-1]
+    nx_ = lon[first_seen[pos]]
+    ny_ = lat[first_seen[pos]]
+    nodes = gpd.GeoDataFrame(
+        {"x": nx_, "y": ny_},
+        index=pd.Index(node_ids, name="osmid"),
+        geometry=shapely.points(nx_, ny_),
+        crs="EPSG:4326",
+    )
+    return nodes, edges

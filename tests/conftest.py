@@ -1,0 +1,27 @@
+"""Session fixtures: networks and DEM paths built once from the bundled data."""
+
+from __future__ import annotations
+
+import pytest
+
+import geolog
+
+
+@pytest.fixture(scope="session")
+def andorra() -> geolog.Network:
+    return geolog.read_osm(geolog.data.path("andorra"), network="drive")
+
+
+@pytest.fixture(scope="session")
+def liechtenstein() -> geolog.Network:
+    return geolog.read_osm(geolog.data.path("liechtenstein"), network="drive")
+
+
+@pytest.fixture(scope="session")
+def andorra_dem_path():
+    return geolog.data.dem_path("andorra")
+
+
+@pytest.fixture(scope="session")
+def monaco_dem_path():
+    return geolog.data.dem_path("monaco")
