@@ -537,15 +537,7 @@ def _to_arrow(frame: gpd.GeoDataFrame, *, index: bool = False):
 
 
 def _from_arrow(table) -> gpd.GeoDataFrame:
-    gdf = gpd.GeoDataFrame.from_arrow(table)
-    for col in gdf.columns:
-        if (
-            col != gdf.geometry.name
-            and gdf[col].dtype != object
-            and pd.api.types.is_string_dtype(gdf[col])
-        ):
-            gdf[col] = gdf[col].astype(object).where(gdf[col].notna(), None)
-    return gdf
+    return gpd.GeoDataFrame.from_arrow(table)
 
 
 def _first(value: Any) -> Any:

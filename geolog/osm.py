@@ -396,9 +396,9 @@ def _build_edges(
 
     tags = ways["tags"].iloc[widx].reset_index(drop=True)
     fwd = pd.DataFrame({"u": u, "v": v, "osmid": ways["id"][widx]})
-    for col in EDGE_TAGS:
-        fwd[col] = tags[col].astype(object).where(tags[col].notna(), None).to_numpy()
-    fwd["highway"] = _first_value(tags["highway"]).astype(object).to_numpy()
+    for col in EDGE_TAGS:  # pandas string dtype; untagged is missing (NaN)
+        fwd[col] = tags[col].astype("str").array
+    fwd["highway"] = _first_value(tags["highway"]).astype("str").array
     fwd["reversed"] = False
     fwd["length_m"] = length
 
