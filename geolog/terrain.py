@@ -1,0 +1,812 @@
+"""Elevation rasters: open, mosaic, fill voids, sample, and derive terrain grids.
+
+:class:`DEM` opens one or many elevation tiles (SRTM ``.hgt``, ``.hgt.zip`` read
+in place through GDAL's ``/vsizip/``, GeoTIFF, VRT), mosaics them with
+:func:`rasterio.merge.merge`, fills voids (SRTM nodata −32768) by interpolation
+with :func:`rasterio.fill.fillnodata` and keeps a ``filled_mask`` so later
+results can say which values rest on filled data. Nodata is never read as an
+elevation.
+
+Derived grids are computed on a local metric grid (UTM via
+:func:`rasterio.warp.reproject`): slope (Horn 1981, the method of
+``gdaldem slope``), aspect, hillshade and vehicle mobility classes
+GO / SLOW-GO / NO-GO with thresholds read from ``geolog/profiles/mobility.yaml``.
+
+Examples
+--------
+>>> import warnings, geolog
+>>> with warnings.catch_warnings():
+...     warnings.simplefilter("ignore", geolog.errors.GeologWarning)
+...     dem = geolog.DEM.open(geolog.data.dem_path("andorra"))
+>>> round(float(dem.sample([1.5218], [42.5063])[0]))  # Andorra la Vella
+1056
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from affine import Affine
+from rasterio.crs import CRS
+
+from .errors import DEMError, GeologWarning, InputError
+
+__all__ = [
+    "DEM",
+    "Raster",
+    "GO",
+    "SLOW_GO",
+    "NO_GO",
+    "MOBILITY_CLASSES",
+    "mobility_thresholds",
+    "utm_crs",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Mobility class codes stored in :meth:`DEM.mobility` rasters (255 = no data).
+GO, SLOW_GO, NO_GO = 0, 1, 2
+MOBILITY_CLASSES = ("GO", "SLOW-GO", "NO-GO")
+_MOBILITY_NODATA = 255
+
+_RASTER_SUFFIXES = (".hgt", ".tif", ".tiff", ".vrt", ".dem", ".img", ".asc", ".bil")
+_MOBILITY_YAML = Path(__file__).resolve().parent / "profiles" / "mobility.yaml"
+
+# mean Earth radius used for cell sizes in metres on geographic grids (IUGG)
+_EARTH_RADIUS_M = 6_371_008.8
+
+
+class Raster:
+    """A single-band north-up grid with its georeferencing.
+
+    Parameters
+    ----------
+    array
+        2-D array, row 0 to the north.
+    transform
+        Affine transform of the cell corners (``rasterio`` convention).
+    crs
+        Coordinate reference system of ``transform``.
+    nodata
+        Value marking missing cells (``None`` for float grids, where NaN is used).
+    name, units
+        What the values are (``"slope"``, ``"percent"`` …), written as band tags.
+    """
+
+    def __init__(
+        self,
+        array: np.ndarray,
+        transform: Affine,
+        crs: CRS | str | int,
+        *,
+        nodata: float | None = None,
+        name: str = "",
+        units: str = "",
+    ) -> None:
+        array = np.asarray(array).view()  # a view: freezing it leaves the caller's array alone
+        if array.ndim != 2 or min(array.shape) < 2:
+            raise InputError(
+                f"a raster needs a 2-D array of at least 2 x 2 cells, got shape {array.shape}"
+            )
+        if not isinstance(transform, Affine) or transform.b != 0 or transform.d != 0:
+            raise DEMError(
+                f"raster transform {transform!r} is rotated or not an Affine; "
+                "warp it to a north-up grid first (gdalwarp)"
+            )
+        if transform.a <= 0 or transform.e >= 0:
+            raise DEMError(
+                f"raster transform {transform!r} is not north-up (positive x step, "
+                "negative y step); warp it to a north-up grid first (gdalwarp)"
+            )
+        self.array = array
+        self.array.flags.writeable = False
+        self.transform = transform
+        self.crs = _as_crs(crs, what="raster")
+        self.nodata = nodata
+        self.name = name
+        self.units = units
+
+    # -- geometry --------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns)."""
+        return self.array.shape  # type: ignore[return-value]
+
+    @property
+    def res(self) -> tuple[float, float]:
+        """Cell size (x, y) in CRS units (degrees or metres), both positive."""
+        return (self.transform.a, -self.transform.e)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(west, south, east, north) of the outer cell edges, in CRS units."""
+        west, north = self.transform.c, self.transform.f
+        rows, cols = self.shape
+        return (west, north + rows * self.transform.e, west + cols * self.transform.a, north)
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} {self.name or ''} {self.shape[1]}x{self.shape[0]} "
+            f"{self.crs.to_string()} res={self.res[0]:.6g}>"
+        )
+
+    # -- output ----------------------------------------------------------------
+    def write(self, path: str | os.PathLike[str], *, compress: str = "deflate") -> Path:
+        """Write the grid as a GeoTIFF, atomically (temp file, then rename).
+
+        Parameters
+        ----------
+        path
+            Destination ``.tif``; an existing file is replaced only once the new
+            one is complete.
+        compress
+            GeoTIFF compression.
+
+        Returns
+        -------
+        Path
+            The written path.
+        """
+        import rasterio
+
+        path = Path(path)
+        if not path.parent.exists():
+            raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.tif", dir=path.parent)
+        os.close(fd)
+        try:
+            profile = {
+                "driver": "GTiff",
+                "width": self.shape[1],
+                "height": self.shape[0],
+                "count": 1,
+                "dtype": self.array.dtype.name,
+                "crs": self.crs,
+                "transform": self.transform,
+                "compress": compress,
+            }
+            if self.nodata is not None:
+                profile["nodata"] = self.nodata
+            elif self.array.dtype.kind == "f":
+                profile["nodata"] = float("nan")
+            with rasterio.open(tmp, "w", **profile) as dst:
+                dst.write(self.array, 1)
+                dst.update_tags(1, name=self.name, units=self.units)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        logger.info("wrote %s (%s, %dx%d)", path, self.name, self.shape[1], self.shape[0])
+        return path
+
+
+class DEM(Raster):
+    """A digital elevation model: elevations in metres on a north-up grid.
+
+    Build one with :meth:`DEM.open` from files, or directly from an array (for
+    synthetic terrain). The object is immutable: every method returns a new
+    grid.
+
+    Parameters
+    ----------
+    array
+        Elevations in metres, row 0 to the north; NaN where there is no data.
+    transform, crs
+        Georeferencing of the cell corners (cell centres sit half a cell inside).
+    filled_mask
+        True where the value was interpolated into a void; default all False.
+    source
+        Attribution / provenance text (file names, product).
+    paths
+        Files the DEM was read from (recorded by :func:`geolog.costing.add_terrain`
+        so that elevation profiles can be recomputed later).
+
+    Attributes
+    ----------
+    array : numpy.ndarray
+        float32 elevations in metres (read-only).
+    filled_mask : numpy.ndarray
+        bool, True on void-filled cells.
+    """
+
+    def __init__(
+        self,
+        array: np.ndarray,
+        transform: Affine,
+        crs: CRS | str | int,
+        *,
+        filled_mask: np.ndarray | None = None,
+        source: str = "array",
+        paths: Sequence[str] = (),
+    ) -> None:
+        super().__init__(
+            np.asarray(array, dtype=np.float32), transform, crs, name="elevation", units="m"
+        )
+        if filled_mask is None:
+            filled_mask = np.zeros(self.shape, dtype=bool)
+        filled_mask = np.asarray(filled_mask, dtype=bool).view()
+        if filled_mask.shape != self.shape:
+            raise InputError(
+                f"filled_mask shape {filled_mask.shape} differs from the array's {self.shape}"
+            )
+        filled_mask.flags.writeable = False
+        self.filled_mask = filled_mask
+        self.source = source
+        self.paths = tuple(str(p) for p in paths)
+        self._metric: DEM | None = None
+        self._horn_cache: tuple[np.ndarray, np.ndarray] | None = None
+        if not np.isfinite(self.array).any():
+            raise DEMError(f"DEM {source!r} holds no valid elevation at all")
+
+    # -- construction ------------------------------------------------------------
+    @classmethod
+    def open(
+        cls,
+        paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        *,
+        max_search_distance: float = 100.0,
+    ) -> DEM:
+        """Open one or several elevation tiles as one DEM.
+
+        Parameters
+        ----------
+        paths
+            One path or a list of paths: ``.hgt``, ``.hgt.zip`` (read in place),
+            GeoTIFF, VRT, or anything else GDAL reads. Several tiles are
+            mosaicked; they must share one CRS.
+        max_search_distance
+            How far (in cells) void filling looks for valid data. Voids farther
+            than this from any data stay without data (and count as not covered).
+
+        Returns
+        -------
+        DEM
+            float32 elevations; voids filled; ``filled_mask`` marks filled cells.
+
+        Raises
+        ------
+        DEMError
+            Missing or unreadable file, corrupt zip, no or unknown CRS, tiles in
+            different CRSs, or tiles holding no valid elevation at all.
+
+        Warns
+        -----
+        GeologWarning
+            When voids were filled, with how many cells.
+
+        Examples
+        --------
+        >>> import warnings, geolog
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", geolog.errors.GeologWarning)
+        ...     dem = geolog.DEM.open(geolog.data.dem_path("andorra"))
+        >>> dem.shape, int(dem.filled_mask.sum()) > 0
+        ((1201, 1201), True)
+        """
+        import rasterio
+        from rasterio.errors import RasterioError
+
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        files = [Path(p) for p in paths]
+        if not files:
+            raise DEMError("DEM.open got no paths; give at least one elevation tile")
+        uris = [_gdal_uri(f) for f in files]
+        datasets = []
+        try:
+            for f, uri in zip(files, uris, strict=True):
+                try:
+                    ds = rasterio.open(uri)
+                except RasterioError as err:
+                    raise DEMError(
+                        f"cannot read {f} as an elevation raster ({err}); give a .hgt, "
+                        ".hgt.zip, GeoTIFF or VRT file"
+                    ) from err
+                datasets.append(ds)
+                _check_crs(ds.crs, f)
+            crs0 = datasets[0].crs
+            for f, ds in zip(files[1:], datasets[1:], strict=True):
+                if ds.crs != crs0:
+                    raise DEMError(
+                        f"tile {f} is in {ds.crs.to_string()} but {files[0]} is in "
+                        f"{crs0.to_string()}; reproject the tiles to one CRS first"
+                    )
+            nodata = datasets[0].nodata
+            try:
+                if len(datasets) == 1:
+                    raw = datasets[0].read(1)
+                    transform = datasets[0].transform
+                else:
+                    from rasterio.merge import merge
+
+                    mosaic, transform = merge(datasets, nodata=nodata)
+                    raw = mosaic[0]
+            except RasterioError as err:
+                raise DEMError(
+                    f"cannot read the pixels of {', '.join(map(str, files))} ({err}); "
+                    "the file is probably truncated or corrupt, download it again"
+                ) from err
+            crs = crs0
+            drivers = sorted({ds.driver for ds in datasets})
+        finally:
+            for ds in datasets:
+                ds.close()
+
+        valid = np.isfinite(raw) if raw.dtype.kind == "f" else np.ones(raw.shape, dtype=bool)
+        if nodata is not None and not math.isnan(nodata):
+            valid &= raw != nodata
+        names = ", ".join(f.name for f in files)
+        if not valid.any():
+            raise DEMError(
+                f"{names} holds no valid elevation (every cell is nodata {nodata}); "
+                "use another tile or source"
+            )
+        z = raw.astype(np.float32)
+        z[~valid] = np.nan
+        n_void = int((~valid).sum())
+        filled = np.zeros(z.shape, dtype=bool)
+        if n_void:
+            from rasterio.fill import fillnodata
+
+            z = fillnodata(
+                z, mask=valid.astype(np.uint8), max_search_distance=max_search_distance
+            ).astype(np.float32)
+            z[~valid & ~np.isfinite(z)] = np.nan
+            filled = ~valid & np.isfinite(z)
+            n_filled = int(filled.sum())
+            left = n_void - n_filled
+            msg = (
+                f"{names}: filled {n_filled} void cells ({100 * n_void / z.size:.2f} % of the "
+                f"grid) by interpolation; edges over them are flagged terrain_filled"
+            )
+            if left:
+                msg += f"; {left} cells farther than {max_search_distance:g} cells from data stay empty"
+            warnings.warn(msg, GeologWarning, stacklevel=2)
+        source = f"{names} ({'/'.join(drivers)})"
+        logger.info("opened DEM %s: %dx%d, %d voids", source, z.shape[1], z.shape[0], n_void)
+        return cls(
+            z, transform, crs, filled_mask=filled, source=source, paths=[str(f) for f in files]
+        )
+
+    # -- geometry helpers ----------------------------------------------------------
+    @property
+    def cell_size_m(self) -> tuple[float, float]:
+        """Approximate cell size (x, y) in metres at the grid centre."""
+        if not self.crs.is_geographic:
+            return self.res
+        lat = math.radians((self.bounds[1] + self.bounds[3]) / 2)
+        k = math.pi / 180 * _EARTH_RADIUS_M
+        return (self.res[0] * k * math.cos(lat), self.res[1] * k)
+
+    def _to_grid_xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Longitude/latitude (WGS 84) to this DEM's CRS."""
+        if self.crs.is_geographic:
+            return lon, lat
+        from pyproj import Transformer
+
+        tr = Transformer.from_crs("EPSG:4326", self.crs.to_wkt(), always_xy=True)
+        return tr.transform(lon, lat)
+
+    def clip(self, bbox: Sequence[float], *, margin_cells: int = 2) -> DEM:
+        """Cut the DEM to a box.
+
+        Parameters
+        ----------
+        bbox
+            (west, south, east, north) in degrees (WGS 84).
+        margin_cells
+            Extra cells kept around the box, so bilinear sampling and slope at
+            its edge still have neighbours.
+
+        Returns
+        -------
+        DEM
+            A new, smaller DEM (same grid, same cells).
+
+        Raises
+        ------
+        DEMError
+            The box does not overlap the DEM.
+        """
+        west, south, east, north = map(float, bbox)
+        if not (west < east and south < north):
+            raise InputError(f"bbox {bbox!r} must be (west, south, east, north) with west<east")
+        if not self.crs.is_geographic:
+            from rasterio.warp import transform_bounds
+
+            west, south, east, north = transform_bounds("EPSG:4326", self.crs, *bbox)
+        t = self.transform
+        c0, r0 = (west - t.c) / t.a, (north - t.f) / t.e
+        c1, r1 = (east - t.c) / t.a, (south - t.f) / t.e
+        rows, cols = self.shape
+        c0 = max(int(math.floor(c0)) - margin_cells, 0)
+        r0 = max(int(math.floor(r0)) - margin_cells, 0)
+        c1 = min(int(math.ceil(c1)) + margin_cells, cols)
+        r1 = min(int(math.ceil(r1)) + margin_cells, rows)
+        if c1 - c0 < 2 or r1 - r0 < 2:
+            raise DEMError(
+                f"bbox {tuple(bbox)} does not overlap DEM {self.source} "
+                f"(bounds {tuple(round(b, 5) for b in self.bounds)}); use a tile covering it"
+            )
+        return DEM(
+            self.array[r0:r1, c0:c1],
+            self.transform @ Affine.translation(c0, r0),
+            self.crs,
+            filled_mask=self.filled_mask[r0:r1, c0:c1],
+            source=self.source,
+            paths=self.paths,
+        )
+
+    # -- sampling -------------------------------------------------------------------
+    def sample(self, lon: Any, lat: Any) -> np.ndarray:
+        """Bilinear elevation at points, vectorised.
+
+        Interpolates between cell centres (for SRTM ``.hgt``, pixel-is-point,
+        the grid nodes themselves). Within the outer half cell the edge value
+        is extended; outside the DEM bounds the result is NaN.
+
+        Parameters
+        ----------
+        lon, lat
+            Longitudes and latitudes in degrees (WGS 84), array-likes of one shape.
+
+        Returns
+        -------
+        numpy.ndarray
+            float64 elevations in metres, NaN outside the DEM.
+        """
+        z, _ = self._sample(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
+        return z
+
+    def _sample(
+        self, lon: np.ndarray, lat: np.ndarray, *, grid_xy: bool = False
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Bilinear sample; also return whether any contributing cell was filled."""
+        x, y = (lon, lat) if grid_xy else self._to_grid_xy(lon, lat)
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        t = self.transform
+        rows, cols = self.shape
+        col = (x - t.c) / t.a - 0.5
+        row = (y - t.f) / t.e - 0.5
+        eps = 1e-9
+        inside = (col >= -0.5 - eps) & (col <= cols - 0.5 + eps)
+        inside &= (row >= -0.5 - eps) & (row <= rows - 0.5 + eps)
+        col = np.clip(np.where(inside, col, 0.0), 0.0, cols - 1.0)
+        row = np.clip(np.where(inside, row, 0.0), 0.0, rows - 1.0)
+        c0 = np.minimum(np.floor(col).astype(np.intp), cols - 2)
+        r0 = np.minimum(np.floor(row).astype(np.intp), rows - 2)
+        tx = col - c0
+        ty = row - r0
+        a = self.array
+        z00 = a[r0, c0].astype(float)
+        z01 = a[r0, c0 + 1].astype(float)
+        z10 = a[r0 + 1, c0].astype(float)
+        z11 = a[r0 + 1, c0 + 1].astype(float)
+        z = (z00 * (1 - tx) + z01 * tx) * (1 - ty) + (z10 * (1 - tx) + z11 * tx) * ty
+        z = np.where(inside, z, np.nan)
+        f = self.filled_mask
+        filled = (
+            (f[r0, c0] & ((1 - tx) * (1 - ty) > 0))
+            | (f[r0, c0 + 1] & (tx * (1 - ty) > 0))
+            | (f[r0 + 1, c0] & ((1 - tx) * ty > 0))
+            | (f[r0 + 1, c0 + 1] & (tx * ty > 0))
+        ) & inside
+        return z, filled
+
+    # -- metric grid and derived rasters --------------------------------------------
+    def to_metric(
+        self, crs: CRS | str | int | None = None, *, resolution: float | None = None
+    ) -> DEM:
+        """Reproject to a metric grid (local UTM zone by default), bilinear.
+
+        Parameters
+        ----------
+        crs
+            Target projected CRS; default the UTM zone of the DEM's centre.
+        resolution
+            Cell size in metres; default about the source cell size.
+
+        Returns
+        -------
+        DEM
+            The reprojected DEM (NaN outside the source footprint); the filled
+            mask is carried over by nearest neighbour. A projected DEM with no
+            arguments is returned as is. The default result is cached.
+        """
+        default = crs is None and resolution is None
+        if default and not self.crs.is_geographic:
+            return self
+        if default and self._metric is not None:
+            return self._metric
+        from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+        if crs is None:
+            w, s, e, n = self.bounds
+            if not self.crs.is_geographic or not _is_wgs84_like(self.crs):
+                from rasterio.warp import transform_bounds
+
+                w, s, e, n = transform_bounds(self.crs, "EPSG:4326", w, s, e, n)
+            crs = utm_crs((w + e) / 2, (s + n) / 2)
+        dst_crs = _as_crs(crs, what="target")
+        if dst_crs.is_geographic:
+            raise InputError(f"to_metric needs a projected CRS, got {dst_crs.to_string()}")
+        if resolution is None:
+            resolution = min(self.cell_size_m)
+        rows, cols = self.shape
+        with warnings.catch_warnings():
+            # rasterio 1.4 multiplies Affines with `*`, which affine >= 2.4 flags as pending
+            # deprecation; not ours to fix, and harmless
+            warnings.filterwarnings("ignore", "Use `@` matmul", PendingDeprecationWarning)
+            dst_t, dst_w, dst_h = calculate_default_transform(
+                self.crs, dst_crs, cols, rows, *self.bounds, resolution=resolution
+            )
+        z = np.full((dst_h, dst_w), np.nan, dtype=np.float32)
+        reproject(
+            np.ascontiguousarray(self.array),
+            z,
+            src_transform=self.transform,
+            src_crs=self.crs,
+            src_nodata=np.nan,
+            dst_transform=dst_t,
+            dst_crs=dst_crs,
+            dst_nodata=np.nan,
+            resampling=Resampling.bilinear,
+        )
+        f = np.zeros((dst_h, dst_w), dtype=np.uint8)
+        reproject(
+            self.filled_mask.astype(np.uint8),
+            f,
+            src_transform=self.transform,
+            src_crs=self.crs,
+            dst_transform=dst_t,
+            dst_crs=dst_crs,
+            resampling=Resampling.nearest,
+        )
+        out = DEM(
+            z,
+            dst_t,
+            dst_crs,
+            filled_mask=f.astype(bool) & np.isfinite(z),
+            source=self.source,
+            paths=self.paths,
+        )
+        if default:
+            self._metric = out
+        return out
+
+    def _gradients(self) -> tuple[np.ndarray, np.ndarray]:
+        """Horn (1981) gradients dz/d(east), dz/d(north) on the metric grid (NaN border)."""
+        m = self.to_metric()
+        if m._horn_cache is None:
+            m._horn_cache = horn_gradients(m.array, *m.res)
+        return m._horn_cache
+
+    def _derived(self, array: np.ndarray, **kw: Any) -> Raster:
+        m = self.to_metric()
+        return Raster(array, m.transform, m.crs, **kw)
+
+    def slope(self, *, units: str = "degrees") -> Raster:
+        """Slope by Horn's (1981) method, as ``gdaldem slope``, on the metric grid.
+
+        Parameters
+        ----------
+        units
+            ``"degrees"`` or ``"percent"`` (100 × rise / run).
+
+        Returns
+        -------
+        Raster
+            float32 slope on :meth:`to_metric`'s grid; NaN on the one-cell border
+            and outside the DEM footprint.
+        """
+        if units not in ("degrees", "percent"):
+            raise InputError(f"units must be one of 'degrees', 'percent', got {units!r}")
+        gx, gy = self._gradients()
+        rise = np.hypot(gx, gy)
+        s = np.degrees(np.arctan(rise)) if units == "degrees" else 100.0 * rise
+        return self._derived(s.astype(np.float32), name="slope", units=units)
+
+    def aspect(self) -> Raster:
+        """Aspect: compass direction (degrees clockwise from north) the slope faces.
+
+        Returns
+        -------
+        Raster
+            float32 in [0, 360) on the metric grid, the downslope direction
+            (a slope rising to the east faces west: 270); NaN where flat.
+        """
+        gx, gy = self._gradients()
+        a = np.degrees(np.arctan2(-gx, -gy)) % 360.0
+        a[(gx == 0) & (gy == 0)] = np.nan
+        return self._derived(a.astype(np.float32), name="aspect", units="degrees")
+
+    def hillshade(self, *, azimuth: float = 315.0, altitude: float = 45.0) -> Raster:
+        """Lambertian hillshade, lit from ``azimuth``/``altitude`` (degrees) like gdaldem's default.
+
+        Returns
+        -------
+        Raster
+            uint8 brightness 1–255 on the metric grid (0 = no data).
+        """
+        gx, gy = self._gradients()
+        az, alt = math.radians(azimuth), math.radians(altitude)
+        light = np.array(
+            [math.sin(az) * math.cos(alt), math.cos(az) * math.cos(alt), math.sin(alt)]
+        )
+        norm = np.sqrt(1.0 + gx * gx + gy * gy)
+        shade = (-gx * light[0] - gy * light[1] + light[2]) / norm
+        out = np.where(np.isfinite(shade), 1 + np.round(254 * np.clip(shade, 0, 1)), 0)
+        return self._derived(out.astype(np.uint8), nodata=0, name="hillshade", units="1-255")
+
+    def mobility(self, vehicle: str | Mapping[str, Any] = "truck") -> Raster:
+        """Cross-country mobility class from slope: 0 GO, 1 SLOW-GO, 2 NO-GO.
+
+        Parameters
+        ----------
+        vehicle
+            A vehicle name from ``geolog/profiles/mobility.yaml`` (``"truck"``,
+            ``"hmmwv"``, ``"tracked"``, ``"foot"`` …) or a mapping with
+            ``slow_go_pct`` and ``no_go_pct`` (slope in percent).
+
+        Returns
+        -------
+        Raster
+            uint8 classes on the metric grid; 255 = no data. GO where slope <
+            ``slow_go_pct``, NO-GO where slope ≥ ``no_go_pct``, SLOW-GO between.
+            Slope only: soil, vegetation and obstacles are not considered.
+        """
+        th = mobility_thresholds(vehicle)
+        s = self.slope(units="percent").array
+        cls = np.full(s.shape, _MOBILITY_NODATA, dtype=np.uint8)
+        ok = np.isfinite(s)
+        cls[ok] = np.where(
+            s[ok] >= th["no_go_pct"], NO_GO, np.where(s[ok] >= th["slow_go_pct"], SLOW_GO, GO)
+        )
+        name = vehicle if isinstance(vehicle, str) else "custom"
+        return self._derived(
+            cls, nodata=_MOBILITY_NODATA, name=f"mobility:{name}", units="0 GO,1 SLOW-GO,2 NO-GO"
+        )
+
+
+# -- helpers --------------------------------------------------------------------------
+
+
+def horn_gradients(z: np.ndarray, xres: float, yres: float) -> tuple[np.ndarray, np.ndarray]:
+    """Horn (1981) third-order finite differences, as in ``gdaldem``.
+
+    Parameters
+    ----------
+    z
+        Elevations (metres), row 0 to the north.
+    xres, yres
+        Cell sizes in metres (positive).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        dz/d(east) and dz/d(north) (rise over run, unitless); NaN on the
+        one-cell border and next to NaN cells.
+    """
+    z = np.asarray(z, dtype=float)
+    a, b, c = z[:-2, :-2], z[:-2, 1:-1], z[:-2, 2:]
+    d, f = z[1:-1, :-2], z[1:-1, 2:]
+    g, h, i = z[2:, :-2], z[2:, 1:-1], z[2:, 2:]
+    gx = np.full(z.shape, np.nan)
+    gy = np.full(z.shape, np.nan)
+    gx[1:-1, 1:-1] = ((c + 2 * f + i) - (a + 2 * d + g)) / (8 * xres)
+    # rows run north -> south: (top row - bottom row) is the rise to the north
+    gy[1:-1, 1:-1] = ((a + 2 * b + c) - (g + 2 * h + i)) / (8 * yres)
+    return gx, gy
+
+
+def utm_crs(lon: float, lat: float) -> CRS:
+    """The WGS 84 / UTM zone CRS containing a point (EPSG 326xx north, 327xx south)."""
+    zone = min(int((lon + 180) // 6) + 1, 60)
+    return CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
+
+
+@cache
+def _mobility_table() -> dict[str, dict[str, Any]]:
+    import yaml
+
+    with open(_MOBILITY_YAML, encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    return data["vehicles"]
+
+
+def mobility_thresholds(vehicle: str | Mapping[str, Any]) -> dict[str, float]:
+    """Slope thresholds (percent) of a vehicle: ``{"slow_go_pct", "no_go_pct"}``.
+
+    Parameters
+    ----------
+    vehicle
+        Name in ``geolog/profiles/mobility.yaml`` or a mapping with both keys.
+
+    Raises
+    ------
+    InputError
+        Unknown vehicle name, missing key, or thresholds out of order.
+    """
+    if isinstance(vehicle, str):
+        table = _mobility_table()
+        if vehicle not in table:
+            raise InputError(
+                f"unknown vehicle {vehicle!r}; choose one of {', '.join(map(repr, table))} "
+                "or pass a mapping with slow_go_pct and no_go_pct"
+            )
+        spec: Mapping[str, Any] = table[vehicle]
+    else:
+        spec = vehicle
+    try:
+        slow, nogo = float(spec["slow_go_pct"]), float(spec["no_go_pct"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise InputError(
+            f"vehicle {vehicle!r} needs numeric slow_go_pct and no_go_pct (slope percent)"
+        ) from err
+    if not 0 < slow <= nogo:
+        raise InputError(
+            f"vehicle {vehicle!r}: need 0 < slow_go_pct <= no_go_pct, got {slow}, {nogo}"
+        )
+    return {"slow_go_pct": slow, "no_go_pct": nogo}
+
+
+def _as_crs(crs: Any, *, what: str) -> CRS:
+    try:
+        out = crs if isinstance(crs, CRS) else CRS.from_user_input(crs)
+    except Exception as err:  # rasterio raises CRSError, pyproj others
+        raise DEMError(f"cannot understand the {what} CRS {crs!r}: {err}") from err
+    return out
+
+
+def _is_wgs84_like(crs: CRS) -> bool:
+    return crs.is_geographic and crs.to_epsg() == 4326
+
+
+def _check_crs(crs: CRS | None, path: Path) -> None:
+    if crs is None or not crs.to_wkt():
+        raise DEMError(
+            f"{path} has no readable coordinate reference system; assign one "
+            "(gdal_edit.py -a_srs EPSG:4326) or use a GeoTIFF/.hgt with georeferencing"
+        )
+    try:
+        crs.to_wkt()
+        ok = crs.is_geographic or crs.is_projected
+    except Exception as err:
+        raise DEMError(f"{path} has a CRS geolog cannot use ({err})") from err
+    if not ok:
+        raise DEMError(f"{path} has a CRS that is neither geographic nor projected: {crs}")
+
+
+def _gdal_uri(path: Path) -> str:
+    """The GDAL path of a tile; zips are opened in place with /vsizip/."""
+    if not path.exists():
+        raise DEMError(f"elevation tile {path} does not exist")
+    if path.suffix.lower() != ".zip":
+        return str(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            members = [n for n in zf.namelist() if n.lower().endswith(_RASTER_SUFFIXES)]
+            bad = zf.testzip()
+    except (zipfile.BadZipFile, OSError, EOFError) as err:
+        raise DEMError(
+            f"{path} is not a readable zip archive ({err}); it is corrupt or truncated, "
+            "download it again"
+        ) from err
+    if bad is not None:
+        raise DEMError(f"{path}: member {bad!r} is corrupt (CRC mismatch); download it again")
+    if not members:
+        raise DEMError(f"{path} holds no elevation raster (.hgt, .tif, .vrt …); check the archive")
+    if len(members) > 1:
+        logger.warning("%s holds %d rasters; using %s", path, len(members), members[0])
+    return f"/vsizip/{path.resolve()}/{members[0]}"
