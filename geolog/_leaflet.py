@@ -1,0 +1,205 @@
+"""Private folium elements behind :mod:`geolog.maps` (imports folium on import).
+
+:class:`OfflineMap` is a ``folium.Map`` that inlines the vendored Leaflet instead
+of linking Leaflet, jQuery, Bootstrap and awesome-markers from CDNs. The layer
+elements pass all data to the page as JSON written by
+:func:`geolog._html.script_json` (safe inside ``<script>``) and all text shown as
+HTML is escaped in Python before that. They avoid ``folium.Popup`` and
+``folium.Tooltip``, whose templates need jQuery and paste text into JS template
+literals (where ``${…}`` in a street name would run).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import folium
+from branca.element import Element, Figure, MacroElement
+from folium.map import Layer
+from folium.template import Template
+
+from ._html import offline_head, script_json
+
+__all__ = ["OfflineMap", "PolylineLayer", "GeoJsonLayer", "HtmlControl"]
+
+_CSS = """
+.geolog-legend { background: rgba(255,255,255,.92); padding: 6px 9px; border-radius: 4px;
+  box-shadow: 0 1px 4px rgba(0,0,0,.3); font: 12px/1.35 system-ui, sans-serif; max-width: 240px; }
+.geolog-legend h4 { margin: 0 0 4px; font-size: 12px; }
+.geolog-legend i { display: inline-block; width: 18px; height: 10px; margin-right: 6px;
+  vertical-align: middle; border-radius: 2px; }
+.geolog-legend .geolog-legend-row { white-space: nowrap; }
+.leaflet-container { background: #f2efe9; }
+"""
+
+
+class OfflineMap(folium.Map):
+    """A ``folium.Map`` whose page carries Leaflet inline and loads nothing from the web.
+
+    Accepts every ``folium.Map`` argument; ``tiles`` defaults to ``None`` (no
+    web basemap). Elements added to it that bring their own CDN links (folium
+    plugins, ``folium.Icon``) keep those links and need the internet.
+    """
+
+    default_js: list[tuple[str, str]] = []
+    default_css: list[tuple[str, str]] = []
+
+    def __init__(self, *args: Any, tiles: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, tiles=tiles, **kwargs)
+        self._name = "Map"
+
+    def render(self, **kwargs: Any) -> None:
+        figure = self.get_root()
+        if isinstance(figure, Figure):
+            figure.header.add_child(Element(offline_head()), name="geolog_leaflet")
+            figure.header.add_child(Element(f"<style>{_CSS}</style>"), name="geolog_css")
+        super().render(**kwargs)
+
+
+class PolylineLayer(Layer):
+    """Many polylines from flat arrays (fast for whole road networks).
+
+    ``data`` holds ``c`` (flat ``[lat, lon, lat, lon, …]``), ``o`` (offsets into
+    the coordinate pairs, length n + 1), ``s`` (style index per line) and
+    optional ``t`` (tooltip HTML per line, already escaped, or ``None``) and
+    ``p`` (popup HTML). ``styles`` is a list of Leaflet path options.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var d = {{ this.data_json }};
+            var styles = {{ this.styles_json }};
+            var opts = {{ this.options_json }};
+            var renderer = opts.canvas ? L.canvas({padding: 0.5}) : undefined;
+            var g = L.featureGroup([], {attribution: opts.attribution});
+            for (var i = 0; i + 1 < d.o.length; i++) {
+                var ll = [];
+                for (var k = d.o[i]; k < d.o[i + 1]; k++) { ll.push([d.c[2 * k], d.c[2 * k + 1]]); }
+                var st = Object.assign({renderer: renderer}, styles[d.s[i]]);
+                var line = L.polyline(ll, st);
+                if (d.t && d.t[i]) { line.bindTooltip(d.t[i], {sticky: true}); }
+                if (d.p && d.p[i]) { line.bindPopup(d.p[i], {maxWidth: 360}); }
+                g.addLayer(line);
+            }
+            g.getAttribution = function () { return opts.attribution; };
+            return g;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        data: dict,
+        styles: list[dict],
+        *,
+        name: str,
+        attribution: str | None = None,
+        canvas: bool = True,
+        overlay: bool = True,
+        show: bool = True,
+    ) -> None:
+        super().__init__(name=name, overlay=overlay, control=True, show=show)
+        self._name = "PolylineLayer"
+        self.data_json = script_json(data)
+        self.styles_json = script_json(styles)
+        self.options_json = script_json({"attribution": attribution, "canvas": canvas})
+
+
+class GeoJsonLayer(Layer):
+    """A GeoJSON FeatureCollection with per-feature style, tooltip and popup.
+
+    Feature properties used: ``style`` (Leaflet path options; for points also
+    ``radius``), ``tooltip`` and ``popup`` (HTML strings already escaped).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var opts = {{ this.options_json }};
+            return L.geoJSON({{ this.data_json }}, {
+                attribution: opts.attribution,
+                style: function (f) { return f.properties.style || {}; },
+                pointToLayer: function (f, latlng) {
+                    return L.circleMarker(latlng, f.properties.style || {});
+                },
+                onEachFeature: function (f, layer) {
+                    if (f.properties.tooltip) { layer.bindTooltip(f.properties.tooltip, {sticky: true}); }
+                    if (f.properties.popup) { layer.bindPopup(f.properties.popup, {maxWidth: 360}); }
+                }
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        data: dict,
+        *,
+        name: str,
+        attribution: str | None = None,
+        overlay: bool = True,
+        show: bool = True,
+    ) -> None:
+        super().__init__(name=name, overlay=overlay, control=True, show=show)
+        self._name = "GeoJsonLayer"
+        self.data_json = script_json(data)
+        self.options_json = script_json({"attribution": attribution})
+
+
+class HtmlControl(MacroElement):
+    """A Leaflet control (legend, note) showing an HTML snippet built and escaped in Python.
+
+    Add it to a map, or as a child of a layer: then it is shown only while that
+    layer is on the map.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this.map_name }};
+            var c = L.control({position: {{ this.position_json }}});
+            c.onAdd = function () {
+                var div = L.DomUtil.create("div", {{ this.class_json }});
+                div.innerHTML = {{ this.html_json }};
+                L.DomEvent.disableClickPropagation(div);
+                return div;
+            };
+            {%- if this.layer_name %}
+            var layer = {{ this.layer_name }};
+            layer.on("add", function () { c.addTo(map); });
+            layer.on("remove", function () { c.remove(); });
+            if (map.hasLayer(layer)) { c.addTo(map); }
+            {%- else %}
+            c.addTo(map);
+            {%- endif %}
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self, html: str, *, position: str = "bottomright", css_class: str = "geolog-legend"
+    ) -> None:
+        super().__init__()
+        self._name = "HtmlControl"
+        self.html_json = script_json(html)
+        self.position_json = script_json(position)
+        self.class_json = script_json(css_class)
+        self.map_name = ""
+        self.layer_name = ""
+
+    def render(self, **kwargs: Any) -> None:
+        parent = self._parent
+        self.layer_name = parent.get_name() if isinstance(parent, Layer) else ""
+        while parent is not None and not isinstance(parent, folium.Map):
+            parent = parent._parent
+        if parent is None:
+            raise ValueError("a geolog legend must be added to a map or to a layer on a map")
+        self.map_name = parent.get_name()
+        super().render(**kwargs)
