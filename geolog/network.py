@@ -339,6 +339,14 @@ class Network:
             "bbox": tuple(float(b) for b in self.nodes.total_bounds),
         }
 
+    def _street_count(self) -> np.ndarray:
+        """Road segments meeting at each node (osmnx's ``street_count``; a loop counts twice)."""
+        e = self.edges
+        segment = ~e["reversed"].to_numpy(dtype=bool) | ~self._has_twin()
+        u, v = self._uv_positions()
+        n = len(self.nodes)
+        return np.bincount(u[segment], minlength=n) + np.bincount(v[segment], minlength=n)
+
     def _has_twin(self) -> np.ndarray:
         e = self.edges
         key = pd.MultiIndex.from_arrays([e["osmid"], e["u"], e["v"]])
@@ -376,6 +384,8 @@ class Network:
 
         G = nx.MultiDiGraph(crs="EPSG:4326", created_by="geolog", **_scalar_meta(self.meta))
         nodes = self.nodes.drop(columns=self.nodes.geometry.name)
+        if "street_count" not in nodes:
+            nodes["street_count"] = self._street_count()
         G.add_nodes_from(zip(nodes.index.tolist(), nodes.to_dict("records"), strict=True))
         e = self.edges
         keys = e.groupby(["u", "v"]).cumcount().to_numpy()
