@@ -1,0 +1,209 @@
+"""Routing graph: the CSR view of one weight column, plus the maps routing needs.
+
+Private to :mod:`geolog.routing`. A :class:`RoutingGraph` is built once per
+(network object, weight) in one vectorised pass and cached; it holds
+
+- the canonical CSR arrays over node positions (min weight over parallel edges,
+  the same matrix as ``net.csr(weight)``) and, per CSR entry, the edge row that
+  realises that minimum, so a node path maps back to edge rows;
+- per edge row: the positions of ``u`` and ``v``, the weight (``inf`` where the
+  edge is unusable: weight or ``cost`` not finite, or negative), length,
+  travel time, and the row of the opposite direction of the same road
+  (``twin``, ``-1`` for one-way roads);
+- a snapping index over the usable edges (:mod:`geolog._snap`).
+
+Edges whose ``cost`` column is ``inf`` (forbidden by the profile or a rule) are
+unusable whatever the weight column, so a route by ``length_m`` or
+``travel_time_s`` still obeys the rules.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import csr_array
+
+from .errors import InputError
+
+__all__ = ["RoutingGraph", "graph_for"]
+
+logger = logging.getLogger(__name__)
+
+_CACHE: dict[tuple[int, str], tuple[weakref.ref, RoutingGraph]] = {}
+_LOCK = threading.Lock()
+
+
+@dataclass
+class RoutingGraph:
+    """CSR view of one weight column with the maps back to edge rows."""
+
+    weight: str
+    n: int
+    node_ids: np.ndarray  # OSM node id per position
+    # canonical CSR over node positions
+    indptr: np.ndarray
+    indices: np.ndarray
+    data: np.ndarray
+    keys: np.ndarray  # u_pos * n + v_pos per CSR entry, sorted
+    entry_row: np.ndarray  # edge row position realising each CSR entry
+    # per edge row (positional, aligned with net.edges)
+    upos: np.ndarray
+    vpos: np.ndarray
+    w: np.ndarray  # effective weight, inf where unusable
+    length: np.ndarray  # metres
+    time: np.ndarray  # seconds (NaN when the network has no travel_time_s)
+    twin: np.ndarray  # row of the opposite direction, -1 if none
+    usable: np.ndarray  # bool
+    edge_labels: pd.Index
+    _extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def csr(self) -> csr_array:
+        """The n x n CSR matrix (cached)."""
+        if "csr" not in self._extra:
+            self._extra["csr"] = csr_array(
+                (self.data, self.indices, self.indptr), shape=(self.n, self.n)
+            )
+        return self._extra["csr"]
+
+    def rows_for_pairs(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """Edge rows realising the CSR entries (p -> q); -1 where there is none."""
+        key = np.asarray(p, dtype=np.int64) * self.n + np.asarray(q, dtype=np.int64)
+        i = np.searchsorted(self.keys, key)
+        i = np.minimum(i, len(self.keys) - 1)
+        ok = (len(self.keys) > 0) & (self.keys[i] == key)
+        return np.where(ok, self.entry_row[i], -1)
+
+    def entries_for_pairs(self, p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        """CSR entry indices of (p -> q); -1 where there is none."""
+        key = np.asarray(p, dtype=np.int64) * self.n + np.asarray(q, dtype=np.int64)
+        i = np.searchsorted(self.keys, key)
+        i = np.minimum(i, len(self.keys) - 1)
+        ok = (len(self.keys) > 0) & (self.keys[i] == key)
+        return np.where(ok, i, -1)
+
+    def with_sources(
+        self,
+        src_nodes: list[np.ndarray],
+        src_costs: list[np.ndarray],
+        data: np.ndarray | None = None,
+    ) -> csr_array:
+        """CSR of shape (n+m, n+m) with m virtual source nodes appended.
+
+        Virtual node ``n + i`` has edges to ``src_nodes[i]`` with ``src_costs[i]``;
+        nothing leads into it, so it is never an intermediate node.
+        """
+        m = len(src_nodes)
+        counts = np.array([len(s) for s in src_nodes], dtype=np.int64)
+        base = self.data if data is None else data
+        nnz = len(self.indices)
+        indptr = np.concatenate([self.indptr, nnz + np.cumsum(counts)]).astype(np.int32)
+        indices = np.concatenate(
+            [self.indices, *[np.asarray(s, dtype=np.int32) for s in src_nodes]]
+        ).astype(np.int32)
+        values = np.concatenate([base, *[np.asarray(c, dtype=float) for c in src_costs]])
+        return csr_array((values, indices, indptr), shape=(self.n + m, self.n + m))
+
+
+def _build(net: Any, weight: str) -> RoutingGraph:
+    nodes, edges = net.nodes, net.edges
+    if weight not in edges.columns:
+        raise InputError(
+            f"the network has no edge column {weight!r} to route on; "
+            f"apply a profile first (net.apply(...)) or choose one of "
+            f"{', '.join(c for c in edges.columns if c not in ('geometry',))}"
+        )
+    n = len(nodes)
+    node_index = pd.Index(nodes.index)
+    upos = node_index.get_indexer(edges["u"].to_numpy())
+    vpos = node_index.get_indexer(edges["v"].to_numpy())
+    if (upos < 0).any() or (vpos < 0).any():
+        raise InputError("the network has edges whose u or v is not in its nodes table")
+    w = pd.to_numeric(edges[weight], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    usable = np.isfinite(w) & (w >= 0)
+    if "cost" in edges.columns and weight != "cost":
+        c = pd.to_numeric(edges["cost"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        usable &= np.isfinite(c) & (c >= 0)
+    w = np.where(usable, w, np.inf)
+    length = edges["length_m"].to_numpy(dtype=float)
+    if "travel_time_s" in edges.columns:
+        time = pd.to_numeric(edges["travel_time_s"], errors="coerce").to_numpy(
+            dtype=float, na_value=np.nan
+        )
+    else:
+        time = np.full(len(edges), np.nan)
+
+    # best (min weight, then shortest) usable row per (u, v) pair -> canonical CSR
+    rows = np.flatnonzero(usable)
+    key = upos[rows].astype(np.int64) * n + vpos[rows]
+    order = np.lexsort((length[rows], w[rows], key))
+    rows, key = rows[order], key[order]
+    first = np.ones(len(key), dtype=bool)
+    first[1:] = key[1:] != key[:-1]
+    rows, key = rows[first], key[first]
+    counts = np.bincount(upos[rows], minlength=n)
+    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
+
+    # twin: the opposite direction of the same way between the same nodes
+    frame = pd.DataFrame(
+        {
+            "row": np.arange(len(edges)),
+            "osmid": edges["osmid"].to_numpy() if "osmid" in edges.columns else -1,
+            "u": upos,
+            "v": vpos,
+            "len": np.round(length, 3),
+        }
+    )
+    back = frame.rename(columns={"u": "v", "v": "u", "row": "twin"})
+    m = frame.merge(back, on=["osmid", "u", "v", "len"], how="left")
+    m = m[m["row"] != m["twin"]].drop_duplicates("row")
+    twin = np.full(len(edges), -1, dtype=np.int64)
+    ok = m["twin"].notna().to_numpy()
+    twin[m["row"].to_numpy()[ok]] = m["twin"].to_numpy()[ok].astype(np.int64)
+
+    return RoutingGraph(
+        weight=weight,
+        n=n,
+        node_ids=node_index.to_numpy(),
+        indptr=indptr,
+        indices=vpos[rows].astype(np.int32),
+        data=w[rows].astype(float),
+        keys=key,
+        entry_row=rows,
+        upos=upos.astype(np.int64),
+        vpos=vpos.astype(np.int64),
+        w=w,
+        length=length,
+        time=time,
+        twin=twin,
+        usable=usable,
+        edge_labels=edges.index,
+    )
+
+
+def graph_for(net: Any, weight: str) -> RoutingGraph:
+    """Return the cached :class:`RoutingGraph` of ``net`` for ``weight``.
+
+    The cache is keyed by the network object (networks are immutable by
+    convention: ``replace`` returns a new one) and dropped when it is collected.
+    """
+    key = (id(net), weight)
+    with _LOCK:
+        hit = _CACHE.get(key)
+        if hit is not None and hit[0]() is net:
+            return hit[1]
+    g = _build(net, weight)
+    with _LOCK:
+        try:
+            ref = weakref.ref(net, lambda _r, k=key: _CACHE.pop(k, None))
+        except TypeError:  # not weak-referenceable: do not cache
+            return g
+        _CACHE[key] = (ref, g)
+    logger.debug("built routing graph for %r: %d nodes, %d entries", weight, g.n, len(g.keys))
+    return g

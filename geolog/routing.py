@@ -1,0 +1,1174 @@
+"""Routing on the CSR view: routes, alternatives, isochrones and matrices.
+
+Every function takes the network, a travel profile and route rules; the
+profile and rules are applied once (cached by :func:`geolog.rules.apply`) and
+the CSR view of the weight column is cached per applied network, so a loop of
+many queries pays for neither again.
+
+Points are ``(lat, lon)`` pairs (or shapely Points, x = longitude). Each is
+snapped to the nearest **usable** edge (one the profile and rules allow), not
+to the nearest node: a route starts at the snapped point and uses the rest of
+that edge (for a two-way road, either direction), and ends part-way along the
+destination edge. Costs and lengths of partial edges are the edge's values
+times the fraction travelled.
+
+Shortest paths use :func:`scipy.sparse.csgraph.dijkstra` on a copy of the CSR
+matrix with one virtual source node per start point appended (its edges lead
+to the two ends of the snapped edge, weighted by the remaining fraction), so
+partial start edges are exact and cost no extra searches.
+
+Examples
+--------
+>>> import geolog
+>>> net = geolog.read_osm(geolog.data.path("andorra"))
+>>> r = geolog.route(net, (42.5078, 1.5211), (42.5440, 1.5140), profile="car")
+>>> r.length_m > 0
+True
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+from scipy.sparse.csgraph import dijkstra
+
+from ._graph import RoutingGraph, graph_for
+from ._snap import EdgeIndex, cut_lines
+from .errors import InputError, NoRouteError
+
+__all__ = [
+    "Route",
+    "Matrix",
+    "route",
+    "route_nodes",
+    "alternatives",
+    "isochrones",
+    "matrix",
+    "DEFAULT_MAX_SNAP_M",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Points farther than this from every usable road are refused (metres).
+DEFAULT_MAX_SNAP_M = 1000.0
+
+
+# ----------------------------------------------------------------------------- preparation
+
+
+def _profile_name(profile: Any) -> str | None:
+    if profile is None or isinstance(profile, str):
+        return profile
+    return str(getattr(profile, "name", type(profile).__name__))
+
+
+def _applied(net: Any, profile: Any, rules: Any) -> Any:
+    """The network with profile and rules applied (cached by the rules module)."""
+    if profile is None and rules is None:
+        return net
+    from .rules import apply
+
+    return apply(net, "car" if profile is None else profile, rules)
+
+
+def _index(net: Any, g: RoutingGraph) -> EdgeIndex:
+    if "index" not in g._extra:
+        geoms = net.edges.geometry.to_numpy()
+        g._extra["index"] = EdgeIndex(geoms, np.flatnonzero(g.usable))
+    return g._extra["index"]
+
+
+@dataclass
+class _Snap:
+    """A point snapped onto a road: the rows it can start/end on and fractions."""
+
+    query: tuple[float, float]  # (lat, lon) as given
+    lat: float
+    lon: float
+    distance_m: float
+    rows: np.ndarray  # edge row positions (the snapped row and its usable twin)
+    fracs: np.ndarray  # fraction of the point along each of those rows
+
+
+def _parse_point(p: Any, what: str) -> tuple[float, float]:
+    if isinstance(p, shapely.Point):
+        lat, lon = p.y, p.x
+    else:
+        try:
+            lat, lon = (float(c) for c in p)
+        except (TypeError, ValueError) as err:
+            raise InputError(f"{what} must be a (lat, lon) pair of numbers, got {p!r}") from err
+    if not (np.isfinite(lat) and np.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
+        raise InputError(
+            f"{what} {p!r} is not a (lat, lon) in degrees (latitude within ±90, "
+            "longitude within ±180); note the order: latitude first"
+        )
+    return lat, lon
+
+
+def _snap(
+    net: Any,
+    g: RoutingGraph,
+    points: list[tuple[float, float]],
+    names: list[str],
+    max_snap_m: float,
+) -> list[_Snap]:
+    if not g.usable.any():
+        raise NoRouteError(
+            "the profile and rules leave no usable edge in the network; relax the rules"
+        )
+    lat = np.array([p[0] for p in points], dtype=float)
+    lon = np.array([p[1] for p in points], dtype=float)
+    s = _index(net, g).snap(lon, lat)
+    out = []
+    for i, name in enumerate(names):
+        if s["distance_m"][i] > max_snap_m:
+            raise InputError(
+                f"{name} {points[i]} is {s['distance_m'][i]:,.0f} m from the nearest usable road "
+                f"(more than max_snap_m={max_snap_m:,.0f} m); is it inside the network "
+                "and in (lat, lon) order?"
+            )
+        r, f = int(s["row"][i]), float(s["fraction"][i])
+        rows, fracs = [r], [f]
+        t = int(g.twin[r])
+        if t >= 0 and g.usable[t]:
+            rows.append(t)
+            fracs.append(1.0 - f)
+        out.append(
+            _Snap(
+                points[i],
+                float(s["lat"][i]),
+                float(s["lon"][i]),
+                float(s["distance_m"][i]),
+                np.array(rows, dtype=np.int64),
+                np.array(fracs, dtype=float),
+            )
+        )
+    return out
+
+
+# ----------------------------------------------------------------------------- shortest paths
+
+
+@dataclass
+class _Leg:
+    rows: np.ndarray
+    f0: np.ndarray
+    f1: np.ndarray
+    cost: float
+
+
+def _solve(g: RoutingGraph, a: _Snap, b: _Snap, w: np.ndarray | None = None) -> _Leg | None:
+    """Least-weight path from snapped point ``a`` to ``b``; ``None`` if unreachable."""
+    w = g.w if w is None else w
+    data = None if w is g.w else w[g.entry_row]
+    s_cost = (1.0 - a.fracs) * w[a.rows]
+    ok = np.isfinite(s_cost)
+    csr = g.with_sources([g.vpos[a.rows][ok]], [s_cost[ok]], data)
+    dist, pred = dijkstra(csr, indices=g.n, return_predecessors=True)
+    best, choice = np.inf, None
+    for r, fr in zip(b.rows, b.fracs, strict=True):
+        c = dist[g.upos[r]] + fr * w[r]
+        if c < best:
+            best, choice = c, (int(r), float(fr))
+    direct = None
+    for ra, fa in zip(a.rows, a.fracs, strict=True):
+        for rb, fb in zip(b.rows, b.fracs, strict=True):
+            if ra == rb and fb >= fa:
+                c = (fb - fa) * w[ra]
+                if c <= best:
+                    best, direct = c, (int(ra), float(fa), float(fb))
+    if not np.isfinite(best):
+        return None
+    if direct is not None:
+        r, fa, fb = direct
+        return _Leg(np.array([r]), np.array([fa]), np.array([fb]), float(best))
+    r_end, f_end = choice
+    node = int(g.upos[r_end])
+    path = []
+    while node != g.n:
+        path.append(node)
+        node = int(pred[node])
+    path.reverse()
+    q0 = path[0]
+    cand = [
+        (s_cost[i], int(a.rows[i]), float(a.fracs[i]))
+        for i in range(len(a.rows))
+        if ok[i] and g.vpos[a.rows[i]] == q0
+    ]
+    _, r_start, f_start = min(cand)
+    p = np.asarray(path, dtype=np.int64)
+    mid = g.rows_for_pairs(p[:-1], p[1:])
+    rows = np.concatenate([[r_start], mid, [r_end]]).astype(np.int64)
+    f0 = np.zeros(len(rows))
+    f1 = np.ones(len(rows))
+    f0[0], f1[-1] = f_start, f_end
+    keep = f1 > f0  # drop untravelled ends (a point exactly at a node)
+    if keep.any():
+        rows, f0, f1 = rows[keep], f0[keep], f1[keep]
+    return _Leg(rows, f0, f1, float(best))
+
+
+def _no_route_message(
+    net: Any, profile: Any, rules: Any, weight: str, a: _Snap, b: _Snap, max_snap_m: float
+) -> str:
+    """Say why there is no path: which rules cut the graph, if rules did."""
+    where = f"from {a.query} to {b.query}"
+    pname = _profile_name(profile)
+    if rules is None:
+        return (
+            f"no path {where} for profile {pname!r}: the points lie in parts of the network "
+            "that are not connected for this profile (one-way roads, access or grade limits); "
+            "try points on the main road network or another profile"
+        )
+    try:
+        free = _applied(net, profile, None)
+        gf = graph_for(free, weight)
+        af, bf = _snap(free, gf, [a.query, b.query], ["origin", "destination"], max_snap_m)
+        leg = _solve(gf, af, bf)
+    except (InputError, NoRouteError):
+        leg = None
+    if leg is None:
+        return (
+            f"no path {where} for profile {pname!r}, even without the route rules: the points "
+            "lie in parts of the network that are not connected for this profile"
+        )
+    ruled = _applied(net, profile, rules)
+    labels = free.edges.index[leg.rows]
+    pos = ruled.edges.index.get_indexer(labels)
+    cost = pd.to_numeric(ruled.edges["cost"], errors="coerce").to_numpy(dtype=float)
+    blocked = labels[~np.isfinite(cost[pos])]
+    names = _blocking_rules(ruled, rules, blocked)
+    roads = free.edges.loc[blocked]
+    road_names = ", ".join(
+        sorted(
+            {
+                str(n)
+                for n in roads.get("name", pd.Series(dtype=object)).dropna().tolist()
+                + roads.get("ref", pd.Series(dtype=object)).dropna().tolist()
+            }
+        )[:5]
+    )
+    what = f" (roads: {road_names})" if road_names else ""
+    by = f"rule(s) {', '.join(names)}" if names else "the route rules"
+    return (
+        f"no path {where} for profile {pname!r}: {by} forbid {len(blocked)} edge(s) on the "
+        f"only way through{what}; without the rules the trip is {leg.cost:,.0f} {weight}. "
+        "Relax or scope those rules, or add a via point"
+    )
+
+
+def _blocking_rules(ruled: Any, rules: Any, labels: pd.Index) -> list[str]:
+    """Names of the rules that forbid (priority 0) any of the edges ``labels``."""
+    try:
+        from . import rules as _rules
+
+        masks = _rules.rule_masks(rules, ruled)  # DataFrame: one bool column per rule
+    except (ImportError, AttributeError):
+        return []
+    sel = masks.loc[masks.index.intersection(labels)]
+    names = [str(c) for c in sel.columns if bool(sel[c].any())]
+    forbid = getattr(masks, "attrs", {}).get("forbids")
+    if forbid is not None:
+        names = [n for n in names if n in set(map(str, forbid))] or names
+    return names
+
+
+# ----------------------------------------------------------------------------- Route
+
+
+class Route:
+    """A route found by :func:`route` (or one of :func:`alternatives`).
+
+    Attributes
+    ----------
+    length_m, duration_s
+        Length (metres) and travel time (seconds) of the route, partial edges
+        at both ends included. ``duration_s`` is NaN on a network without
+        ``travel_time_s`` (no profile applied).
+    ascent_m, descent_m
+        Total climb and descent (metres) from the edges' ``ascent_m`` /
+        ``descent_m`` (terrain), else from node elevations; NaN without either.
+    max_grade
+        Steepest climb on the route (fraction, 0.12 = 12 %, signed in the
+        direction of travel, so a route that only descends has a negative
+        value); NaN without terrain.
+    cost
+        Sum of the routing weight (``weight`` column, e.g. ``cost``).
+    origin, destination, via
+        The points as given, ``(lat, lon)``.
+    snapped
+        The snapped points ``(lat, lon)`` in travel order (origin, via …,
+        destination) and their distance to the query in metres.
+    profile_name, rules, weight
+        What the route was computed under.
+    overlap, stretch
+        Set by :func:`alternatives`: the largest share of this route's length
+        it shares with a route listed before it, and its cost relative to the
+        best route (1.0 for the best).
+    """
+
+    def __init__(
+        self,
+        net: Any,
+        g: RoutingGraph,
+        legs: list[_Leg],
+        snaps: list[_Snap],
+        *,
+        profile_name: str | None,
+        rules: Any,
+        weight: str,
+    ) -> None:
+        self._net = net
+        self._g = g
+        self.rows = np.concatenate([leg.rows for leg in legs])
+        self.f0 = np.concatenate([leg.f0 for leg in legs])
+        self.f1 = np.concatenate([leg.f1 for leg in legs])
+        self.leg_sizes = [len(leg.rows) for leg in legs]
+        self.cost = float(sum(leg.cost for leg in legs))
+        self.origin = snaps[0].query
+        self.destination = snaps[-1].query
+        self.via = [s.query for s in snaps[1:-1]]
+        self.snapped = pd.DataFrame(
+            {
+                "role": ["origin", *["via"] * (len(snaps) - 2), "destination"],
+                "lat": [s.lat for s in snaps],
+                "lon": [s.lon for s in snaps],
+                "distance_m": [s.distance_m for s in snaps],
+            }
+        )
+        self.profile_name = profile_name
+        self.rules = rules
+        self.weight = weight
+        self.overlap: float | None = None
+        self.stretch: float | None = None
+        frac = self.f1 - self.f0
+        self._frac = frac
+        self.length_m = float(np.sum(frac * g.length[self.rows]))
+        self.duration_s = float(np.sum(frac * g.time[self.rows]))
+        self.ascent_m, self.descent_m, self.max_grade = self._terrain()
+
+    # terrain summary --------------------------------------------------------
+    def _node_elev(self) -> tuple[np.ndarray, np.ndarray] | None:
+        nodes = self._net.nodes
+        if "elevation" not in nodes.columns:
+            return None
+        z = nodes["elevation"].to_numpy(dtype=float)
+        zu, zv = z[self._g.upos[self.rows]], z[self._g.vpos[self.rows]]
+        return zu + self.f0 * (zv - zu), zu + self.f1 * (zv - zu)
+
+    def _terrain(self) -> tuple[float, float, float]:
+        e = self._net.edges
+        used = self._frac > 0
+        if {"ascent_m", "descent_m"} <= set(e.columns):
+            asc = e["ascent_m"].to_numpy(dtype=float)[self.rows]
+            des = e["descent_m"].to_numpy(dtype=float)[self.rows]
+            ascent = float(np.nansum(self._frac * asc))
+            descent = float(np.nansum(self._frac * des))
+        else:
+            ze = self._node_elev()
+            if ze is None:
+                ascent = descent = float("nan")
+            else:
+                d = ze[1] - ze[0]
+                ascent, descent = float(d[d > 0].sum()), float(-d[d < 0].sum())
+        col = "max_grade" if "max_grade" in e.columns else "grade" if "grade" in e.columns else None
+        if col is not None and used.any():
+            g = e[col].to_numpy(dtype=float)[self.rows][used]
+            max_grade = float(np.nanmax(g)) if np.isfinite(g).any() else float("nan")
+        else:
+            ze = self._node_elev()
+            L = self._g.length[self.rows] * self._frac
+            if ze is None or not (used & (L > 0)).any():
+                max_grade = float("nan")
+            else:
+                ok = used & (L > 0)
+                max_grade = float(np.max((ze[1] - ze[0])[ok] / L[ok]))
+        return ascent, descent, max_grade
+
+    # geometry and frames ----------------------------------------------------
+    @cached_property
+    def _pieces(self) -> np.ndarray:
+        idx = _index(self._net, self._g)
+        return cut_lines(idx.geoms_m[self.rows], self.f0, self.f1, idx.frame)
+
+    @cached_property
+    def geometry(self) -> shapely.LineString:
+        """The route as one LineString in lon/lat (EPSG:4326)."""
+        xy = shapely.get_coordinates(self._pieces)
+        if len(xy) == 0:
+            return shapely.LineString()
+        keep = np.r_[True, np.any(np.abs(np.diff(xy, axis=0)) > 1e-12, axis=1)]
+        xy = xy[keep]
+        if len(xy) == 1:
+            xy = np.vstack([xy, xy])
+        return shapely.LineString(xy)
+
+    @cached_property
+    def edges(self):
+        """The traversed edges in order (GeoDataFrame).
+
+        A copy of the network's edge rows with ``edge`` (row label),
+        ``leg`` (0 for the first leg, +1 at each via point), ``fraction_start``,
+        ``fraction_end`` (part of the edge travelled), ``traversed_m``,
+        ``traversed_s`` and the geometry cut to the travelled part.
+        """
+        import geopandas as gpd
+
+        e = self._net.edges.iloc[self.rows]
+        e = e.reset_index(names="edge")
+        leg = np.repeat(np.arange(len(self.leg_sizes)), self.leg_sizes)
+        extra = pd.DataFrame(
+            {
+                "leg": leg,
+                "fraction_start": self.f0,
+                "fraction_end": self.f1,
+                "traversed_m": self._frac * self._g.length[self.rows],
+                "traversed_s": self._frac * self._g.time[self.rows],
+            }
+        )
+        out = pd.concat([e.drop(columns=e.geometry.name), extra], axis=1)
+        return gpd.GeoDataFrame(out, geometry=self._pieces, crs="EPSG:4326")
+
+    def profile(self) -> pd.DataFrame:
+        """Elevation along the route: ``distance_m`` from the start and ``elevation_m``.
+
+        Uses :func:`geolog.costing.elevation_profile` (DEM samples along each
+        edge) when the terrain module provides it, else the node elevations
+        (one point per edge end, linear between).
+
+        Raises
+        ------
+        InputError
+            If the network has no elevations (add terrain first:
+            ``net.with_terrain(DEM.open(...))``).
+        """
+        try:
+            from .costing import elevation_profile
+        except ImportError:
+            elevation_profile = None
+        if elevation_profile is not None:
+            try:
+                return self._profile_from_costing(elevation_profile)
+            except (InputError, KeyError, ValueError, TypeError) as err:
+                logger.debug("elevation_profile failed (%s); using node elevations", err)
+        ze = self._node_elev()
+        if ze is None:
+            raise InputError(
+                "this route's network has no elevations; add terrain first with "
+                "net.with_terrain(geolog.DEM.open(...))"
+            )
+        L = self._frac * self._g.length[self.rows]
+        start = np.concatenate([[0.0], np.cumsum(L)[:-1]])
+        d = np.column_stack([start, start + L]).ravel()
+        z = np.column_stack([ze[0], ze[1]]).ravel()
+        keep = np.r_[True, np.diff(d) > 0]
+        return pd.DataFrame({"distance_m": d[keep], "elevation_m": z[keep]})
+
+    def _profile_from_costing(self, elevation_profile) -> pd.DataFrame:
+        labels = self._net.edges.index[self.rows]
+        p = elevation_profile(self._net, list(labels))
+        d = p["distance_m"].to_numpy(dtype=float)
+        z = p["elevation_m"].to_numpy(dtype=float)
+        full = self._g.length[self.rows]
+        S = np.concatenate([[0.0], np.cumsum(full)[:-1]])  # start of each row, full edges
+        lo, hi = S + self.f0 * full, S + self.f1 * full  # traversed part, full-edge axis
+        R = np.concatenate([[0.0], np.cumsum(hi - lo)[:-1]])  # its start on the route axis
+        k = np.clip(np.searchsorted(S, d, side="right") - 1, 0, len(S) - 1)
+        inside = (d > lo[k]) & (d < hi[k])
+        dd = np.concatenate([lo, d[inside], hi])
+        kk = np.concatenate([np.arange(len(S)), k[inside], np.arange(len(S))])
+        pos = np.concatenate([np.zeros(len(S)), np.ones(inside.sum()), np.full(len(S), 2.0)])
+        order = np.lexsort((dd, pos, kk))
+        dd, kk = dd[order], kk[order]
+        out = pd.DataFrame({"distance_m": dd - lo[kk] + R[kk], "elevation_m": np.interp(dd, d, z)})
+        keep = np.r_[True, np.diff(out["distance_m"].to_numpy()) > 1e-9]
+        return out[keep].reset_index(drop=True)
+
+    def directions(self) -> pd.DataFrame:
+        """Turn-by-turn directions: one row per stretch of the same road.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``step``, ``instruction`` (e.g. "turn left onto CG-2"), ``road``
+            (name and/or ref, "unnamed road" when untagged), ``turn``
+            (``depart``, ``straight``, ``slight left`` / ``slight right``
+            (20–45°), ``left`` / ``right`` (45–135°), ``sharp left`` /
+            ``sharp right``, ``u-turn`` (> 170°), ``arrive``), ``turn_deg``
+            (signed heading change, + = right), ``distance_m`` along it
+            and ``duration_s``.
+        """
+        e = self._net.edges
+        rows = self.rows
+        used = self._frac > 0
+        if not used.any():
+            used = np.ones(len(rows), dtype=bool)
+        rows, pieces = rows[used], self._pieces[used]
+        L = (self._frac * self._g.length[self.rows])[used]
+        T = (self._frac * self._g.time[self.rows])[used]
+
+        def col(c: str) -> np.ndarray:
+            if c not in e.columns:
+                return np.full(len(rows), None, dtype=object)
+            v = e[c].to_numpy(dtype=object)[rows]
+            return np.array([None if pd.isna(x) or x == "" else str(x) for x in v], dtype=object)
+
+        name, ref = col("name"), col("ref")
+        road = np.array(
+            [
+                (f"{n} ({r})" if n and r else n or r or "unnamed road")
+                for n, r in zip(name, ref, strict=True)
+            ],
+            dtype=object,
+        )
+        # headings at each piece's start and end (local metric frame)
+        idx = _index(self._net, self._g)
+        xy, ids = shapely.get_coordinates(idx.frame.to_m(pieces), return_index=True)
+        first = np.searchsorted(ids, np.arange(len(pieces)))
+        last = np.r_[first[1:], len(ids)] - 1
+        d_start = xy[np.minimum(first + 1, last)] - xy[first]
+        d_end = xy[last] - xy[np.maximum(last - 1, first)]
+        h_start = np.degrees(np.arctan2(d_start[:, 0], d_start[:, 1]))
+        h_end = np.degrees(np.arctan2(d_end[:, 0], d_end[:, 1]))
+        new = np.r_[True, road[1:] != road[:-1]]
+        group = np.cumsum(new) - 1
+        steps = []
+        for gi in range(group[-1] + 1):
+            sel = np.flatnonzero(group == gi)
+            i0 = sel[0]
+            if gi == 0:
+                turn, delta = "depart", 0.0
+            else:
+                delta = float((h_start[i0] - h_end[i0 - 1] + 180) % 360 - 180)
+                turn = _turn_word(delta)
+            verb = {
+                "depart": "head",
+                "straight": "continue",
+            }.get(turn, "u-turn" if turn == "u-turn" else f"turn {turn}")
+            prep = "on" if turn in ("depart", "straight") else "onto"
+            steps.append(
+                {
+                    "step": gi + 1,
+                    "instruction": f"{verb} {prep} {road[i0]}",
+                    "road": road[i0],
+                    "turn": turn,
+                    "turn_deg": round(delta, 1),
+                    "distance_m": float(L[sel].sum()),
+                    "duration_s": float(T[sel].sum()),
+                }
+            )
+        steps.append(
+            {
+                "step": len(steps) + 1,
+                "instruction": "arrive",
+                "road": road[-1],
+                "turn": "arrive",
+                "turn_deg": 0.0,
+                "distance_m": 0.0,
+                "duration_s": 0.0,
+            }
+        )
+        return pd.DataFrame(steps)
+
+    # export ------------------------------------------------------------------
+    def summary(self) -> dict:
+        """The headline numbers as a plain dict (JSON-ready)."""
+
+        def num(x: float | None) -> float | None:
+            return None if x is None or not np.isfinite(x) else round(float(x), 6)
+
+        return {
+            "profile": self.profile_name,
+            "weight": self.weight,
+            "length_m": num(self.length_m),
+            "duration_s": num(self.duration_s),
+            "ascent_m": num(self.ascent_m),
+            "descent_m": num(self.descent_m),
+            "max_grade": num(self.max_grade),
+            "cost": num(self.cost),
+            "origin": list(self.origin),
+            "destination": list(self.destination),
+            "via": [list(v) for v in self.via],
+            "edges": len(self.rows),
+            "overlap": num(self.overlap),
+            "stretch": num(self.stretch),
+        }
+
+    @property
+    def __geo_interface__(self) -> dict:
+        """GeoJSON FeatureCollection: the route line with its summary."""
+        return {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": shapely.geometry.mapping(self.geometry),
+                    "properties": self.summary(),
+                }
+            ],
+        }
+
+    def to_geojson(self, **kwargs: Any) -> str:
+        """GeoJSON text (a FeatureCollection with one LineString feature, lon/lat)."""
+        return json.dumps(self.__geo_interface__, **kwargs)
+
+    def __repr__(self) -> str:
+        return (
+            f"<geolog.Route {self.profile_name or self.weight}: {self.length_m / 1000:,.2f} km, "
+            f"{_fmt_duration(self.duration_s)}, +{_fmt(self.ascent_m, '.0f')} m / "
+            f"-{_fmt(self.descent_m, '.0f')} m, max grade {_fmt_pct(self.max_grade)}, "
+            f"{len(self.rows)} edges>"
+        )
+
+    def _repr_html_(self) -> str:
+        rows = [
+            ("profile", self.profile_name or "—"),
+            ("length", f"{self.length_m / 1000:,.2f} km"),
+            ("duration", _fmt_duration(self.duration_s)),
+            (
+                "ascent / descent",
+                f"{_fmt(self.ascent_m, '.0f')} m / {_fmt(self.descent_m, '.0f')} m",
+            ),
+            ("max grade", _fmt_pct(self.max_grade)),
+            ("edges", f"{len(self.rows)}"),
+            ("from", f"{self.origin[0]:.5f}, {self.origin[1]:.5f}"),
+            ("to", f"{self.destination[0]:.5f}, {self.destination[1]:.5f}"),
+        ]
+        if self.via:
+            rows.append(("via", "; ".join(f"{a:.5f}, {b:.5f}" for a, b in self.via)))
+        if self.stretch is not None:
+            rows.append(("stretch / overlap", f"{self.stretch:.3f} / {self.overlap:.0%}"))
+        body = "".join(
+            f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+            for k, v in rows
+        )
+        return f"<table><caption>geolog.Route</caption>{body}</table>"
+
+
+def _turn_word(delta: float) -> str:
+    a = abs(delta)
+    side = "right" if delta > 0 else "left"
+    if a < 20:
+        return "straight"
+    if a < 45:
+        return f"slight {side}"
+    if a < 135:
+        return side
+    if a < 170:
+        return f"sharp {side}"
+    return "u-turn"
+
+
+def _fmt(x: float, spec: str) -> str:
+    return "?" if x is None or not np.isfinite(x) else format(x, spec)
+
+
+def _fmt_pct(x: float) -> str:
+    return "?" if x is None or not np.isfinite(x) else f"{x:.1%}"
+
+
+def _fmt_duration(s: float) -> str:
+    if s is None or not np.isfinite(s):
+        return "? min"
+    m = s / 60
+    return f"{m:,.1f} min" if m < 90 else f"{int(m // 60)} h {m % 60:02.0f} min"
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def _context(net: Any, profile: Any, rules: Any, weight: str) -> tuple[Any, RoutingGraph]:
+    applied = _applied(net, profile, rules)
+    return applied, graph_for(applied, weight)
+
+
+def route(
+    net: Any,
+    origin: Any,
+    destination: Any,
+    *,
+    via: list[Any] | None = None,
+    profile: Any = "car",
+    rules: Any = None,
+    weight: str = "cost",
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> Route:
+    """Least-cost route between two points under a profile and route rules.
+
+    Parameters
+    ----------
+    net
+        A :class:`geolog.Network` (not modified).
+    origin, destination
+        ``(lat, lon)`` in degrees or shapely Points (x = longitude). Each is
+        snapped to the nearest edge the profile and rules allow.
+    via
+        Points to pass through, in order.
+    profile
+        Travel profile name (``"car"``, ``"truck"``, ``"foot"``, ``"tracked"``),
+        a :class:`geolog.profiles.Profile`, a YAML path or dict. ``None`` with
+        ``rules=None`` routes on the network as it is (e.g. ``weight="length_m"``).
+    rules
+        Route rules (YAML path, YAML text, dict or :class:`geolog.rules.RuleSet`).
+    weight
+        Edge column to minimise: ``"cost"`` (default: the rules' cost),
+        ``"travel_time_s"`` or ``"length_m"``. Edges the rules forbid
+        (``cost`` = inf) are never used, whatever the weight.
+    max_snap_m
+        Points farther than this from every usable road raise ``InputError``.
+
+    Returns
+    -------
+    Route
+
+    Raises
+    ------
+    InputError
+        A point is malformed or off the network.
+    NoRouteError
+        The destination cannot be reached; the message names the rules that
+        cut the network when rules did.
+
+    Examples
+    --------
+    >>> import geolog
+    >>> net = geolog.read_osm(geolog.data.path("andorra"))
+    >>> r = geolog.route(net, (42.5078, 1.5211), (42.5440, 1.5140))
+    >>> r.duration_s > 0
+    True
+    """
+    pts = [_parse_point(origin, "origin")]
+    names = ["origin"]
+    for i, p in enumerate(via or []):
+        pts.append(_parse_point(p, f"via point {i + 1}"))
+        names.append(f"via point {i + 1}")
+    pts.append(_parse_point(destination, "destination"))
+    names.append("destination")
+    applied, g = _context(net, profile, rules, weight)
+    snaps = _snap(applied, g, pts, names, max_snap_m)
+    legs = []
+    for a, b in zip(snaps[:-1], snaps[1:], strict=True):
+        leg = _solve(g, a, b)
+        if leg is None:
+            raise NoRouteError(_no_route_message(net, profile, rules, weight, a, b, max_snap_m))
+        legs.append(leg)
+    return Route(
+        applied, g, legs, snaps, profile_name=_profile_name(profile), rules=rules, weight=weight
+    )
+
+
+def route_nodes(
+    net: Any,
+    source: int,
+    target: int,
+    *,
+    profile: Any = "car",
+    rules: Any = None,
+    weight: str = "cost",
+) -> Route:
+    """Least-cost route between two nodes (OSM node ids), no snapping.
+
+    The node-to-node form of :func:`route`, equal to networkx's
+    ``shortest_path`` on ``applied.to_networkx()`` with the same weight.
+    """
+    applied, g = _context(net, profile, rules, weight)
+    pos = applied.node_positions([source, target])
+    xy = applied.nodes[["y", "x"]].to_numpy(dtype=float)[pos]
+    dist, pred = dijkstra(g.csr, indices=int(pos[0]), return_predecessors=True)
+    t = int(pos[1])
+    if not np.isfinite(dist[t]):
+        raise NoRouteError(
+            f"no path from node {source} to node {target} for profile "
+            f"{_profile_name(profile)!r}"
+            + (" under the given rules; see geolog.explain(rules, net)" if rules else "")
+        )
+    path = [t]
+    while path[-1] != pos[0]:
+        path.append(int(pred[path[-1]]))
+    p = np.asarray(path[::-1], dtype=np.int64)
+    rows = g.rows_for_pairs(p[:-1], p[1:])
+    leg = _Leg(rows, np.zeros(len(rows)), np.ones(len(rows)), float(dist[t]))
+    none = np.empty(0, dtype=np.int64)
+    snaps = [_Snap((x[0], x[1]), x[0], x[1], 0.0, none, np.empty(0)) for x in xy]
+    return Route(
+        applied, g, [leg], snaps, profile_name=_profile_name(profile), rules=rules, weight=weight
+    )
+
+
+def alternatives(
+    net: Any,
+    origin: Any,
+    destination: Any,
+    *,
+    k: int = 3,
+    profile: Any = "car",
+    rules: Any = None,
+    weight: str = "cost",
+    max_overlap: float = 0.7,
+    max_stretch: float = 1.5,
+    penalty: float = 1.5,
+    max_tries: int | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> list[Route]:
+    """Up to ``k`` genuinely different routes, best first (penalty method).
+
+    The best route is found; then, repeatedly, the weights of the edges of the
+    last route found (both directions of each road) are multiplied by
+    ``penalty`` and the search is run again. A candidate is kept when it
+    shares at most ``max_overlap`` of its length with every route kept so far
+    and its true cost (unpenalised) is at most ``max_stretch`` times the best.
+
+    Parameters
+    ----------
+    k
+        Number of routes wanted (fewer are returned when no more qualify).
+    max_overlap
+        Largest shared fraction of a candidate's length (0–1).
+    max_stretch
+        Largest cost ratio to the best route.
+    penalty
+        Factor applied to used edges per round (> 1).
+    max_tries
+        Rounds before giving up (default ``4 * k``).
+    Other parameters as in :func:`route`.
+
+    Returns
+    -------
+    list of Route
+        Each with ``overlap`` (largest share of its length on roads of a
+        route listed before it; 0 for the best) and ``stretch`` (cost / best
+        cost; 1 for the best).
+    """
+    if k < 1:
+        raise InputError(f"k must be at least 1, got {k}")
+    if not penalty > 1:
+        raise InputError(f"penalty must be > 1, got {penalty}")
+    pts = [_parse_point(origin, "origin"), _parse_point(destination, "destination")]
+    applied, g = _context(net, profile, rules, weight)
+    a, b = _snap(applied, g, pts, ["origin", "destination"], max_snap_m)
+    best = _solve(g, a, b)
+    if best is None:
+        raise NoRouteError(_no_route_message(net, profile, rules, weight, a, b, max_snap_m))
+    seg = np.where(g.twin >= 0, np.minimum(np.arange(len(g.twin)), g.twin), np.arange(len(g.twin)))
+    kept: list[_Leg] = [best]
+    w = g.w.copy()
+    last = best
+    for _ in range(max_tries or 4 * k):
+        if len(kept) >= k:
+            break
+        used = np.unique(last.rows)
+        tw = g.twin[used]
+        w[used] *= penalty
+        w[tw[tw >= 0]] *= penalty
+        cand = _solve(g, a, b, w)
+        if cand is None:
+            break
+        last = cand
+        cost = float(np.sum((cand.f1 - cand.f0) * g.w[cand.rows]))
+        if cost > max_stretch * best.cost:
+            continue
+        cand = _Leg(cand.rows, cand.f0, cand.f1, cost)
+        if max(_overlap(g, seg, cand, other) for other in kept) <= max_overlap:
+            kept.append(cand)
+    kept = [best, *sorted(kept[1:], key=lambda leg: leg.cost)]
+    overlaps = [0.0] + [
+        max(_overlap(g, seg, kept[i], kept[j]) for j in range(i)) for i in range(1, len(kept))
+    ]
+    stretches = [leg.cost / best.cost if best.cost > 0 else 1.0 for leg in kept]
+    out = []
+    for leg, ov, st in zip(kept, overlaps, stretches, strict=True):
+        r = Route(
+            applied,
+            g,
+            [leg],
+            [a, b],
+            profile_name=_profile_name(profile),
+            rules=rules,
+            weight=weight,
+        )
+        r.overlap, r.stretch = ov, st
+        out.append(r)
+    return out
+
+
+def _overlap(g: RoutingGraph, seg: np.ndarray, leg: _Leg, other: _Leg) -> float:
+    """Share of ``leg``'s length on road segments ``other`` also uses (either direction)."""
+    lens = (leg.f1 - leg.f0) * g.length[leg.rows]
+    total = lens.sum()
+    if total <= 0:
+        return 1.0
+    return float(lens[np.isin(seg[leg.rows], seg[other.rows])].sum() / total)
+
+
+def isochrones(
+    net: Any,
+    origin: Any,
+    times_s: Any,
+    *,
+    profile: Any = "car",
+    rules: Any = None,
+    buffer_m: float = 50.0,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+):
+    """Areas reachable from a point within travel-time budgets.
+
+    One Dijkstra search by ``travel_time_s`` from the snapped origin over the
+    edges the profile and rules allow (``cost`` finite). Every edge whose
+    start is reached within a budget is kept up to the fraction the remaining
+    time covers (partial edges at the frontier); the polygon is the union of
+    those road stretches buffered by ``buffer_m`` metres (in a local metric
+    frame), plus the snapped origin. Larger budgets give polygons containing
+    the smaller ones.
+
+    Parameters
+    ----------
+    times_s
+        One budget or a list of budgets in seconds (e.g. ``[600, 1800]``).
+    buffer_m
+        Half-width of the band around reached roads, metres.
+    Other parameters as in :func:`route`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per budget, ascending: ``time_s``, ``reached_km`` (road
+        length reached, both directions counted once per direction) and
+        ``geometry`` (Polygon or MultiPolygon, EPSG:4326).
+    """
+    import geopandas as gpd
+
+    times = np.atleast_1d(np.asarray(times_s, dtype=float))
+    if times.size == 0 or not np.all(np.isfinite(times)) or (times <= 0).any():
+        raise InputError(f"times_s must be positive numbers of seconds, got {times_s!r}")
+    times = np.sort(times)
+    applied = _applied(net, profile, rules)
+    if "travel_time_s" not in applied.edges.columns:
+        raise InputError("isochrones need travel times: give a profile (e.g. profile='car')")
+    g = graph_for(applied, "travel_time_s")
+    (a,) = _snap(applied, g, [_parse_point(origin, "origin")], ["origin"], max_snap_m)
+    s_cost = (1.0 - a.fracs) * g.w[a.rows]
+    ok = np.isfinite(s_cost)
+    csr = g.with_sources([g.vpos[a.rows][ok]], [s_cost[ok]])
+    dist = dijkstra(csr, indices=g.n, limit=float(times[-1]))
+    du = dist[g.upos]
+    idx = _index(applied, g)
+    origin_m = idx.frame.fwd(np.array([[a.lon, a.lat]]))
+    polys, reached = [], []
+    prev = None
+    for T in times:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            reach = np.where(g.w > 0, (T - du) / g.w, np.where(du <= T, 1.0, 0.0))
+        reach = np.clip(np.nan_to_num(reach, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
+        rows = np.flatnonzero(g.usable & np.isfinite(du) & (du <= T) & (reach > 0))
+        f0 = np.zeros(len(rows))
+        f1 = reach[rows]
+        # the origin's own edge(s), from the snapped point onwards
+        with np.errstate(divide="ignore"):
+            o_end = np.where(g.w[a.rows] > 0, a.fracs + T / g.w[a.rows], 1.0)
+        rows = np.concatenate([rows, a.rows])
+        f0 = np.concatenate([f0, a.fracs])
+        f1 = np.concatenate([f1, np.minimum(1.0, o_end)])
+        pieces = cut_lines(idx.geoms_m[rows], f0, f1)
+        reached.append(float(np.sum((f1 - f0) * g.length[rows])) / 1000)
+        geom = shapely.union_all(
+            [
+                shapely.buffer(shapely.multilinestrings(pieces), buffer_m),
+                shapely.buffer(shapely.points(origin_m)[0], buffer_m),
+            ]
+        )
+        if prev is not None:
+            geom = shapely.union(geom, prev)
+        prev = geom
+        polys.append(geom)
+    geoms = idx.frame.to_lonlat(np.array(polys, dtype=object))
+    return gpd.GeoDataFrame(
+        {"time_s": times, "reached_km": reached}, geometry=list(geoms), crs="EPSG:4326"
+    )
+
+
+# ----------------------------------------------------------------------------- matrix
+
+
+class Matrix:
+    """Travel-time and distance matrix between snapped points (see :func:`matrix`).
+
+    Attributes
+    ----------
+    durations_s, distances_m, costs
+        ``n × n`` numpy arrays: travel time (seconds) and length (metres) along
+        the least-cost path from row point to column point, and its cost;
+        ``inf`` where unreachable, 0 on the diagonal.
+    points
+        DataFrame of the points: ``lat``, ``lon`` as given, ``snapped_lat``,
+        ``snapped_lon``, ``snap_distance_m``, ``edge`` (row label snapped to).
+    """
+
+    def __init__(self, durations_s, distances_m, costs, points, *, profile_name, rules, weight):
+        self.durations_s = durations_s
+        self.distances_m = distances_m
+        self.costs = costs
+        self.points = points
+        self.profile_name = profile_name
+        self.rules = rules
+        self.weight = weight
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long form: one row per (origin, destination) pair."""
+        n = len(self.points)
+        i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+        return pd.DataFrame(
+            {
+                "origin": i.ravel(),
+                "destination": j.ravel(),
+                "duration_s": self.durations_s.ravel(),
+                "distance_m": self.distances_m.ravel(),
+                "cost": self.costs.ravel(),
+            }
+        )
+
+    def __repr__(self) -> str:
+        reach = np.isfinite(self.durations_s).mean() if len(self) else 1.0
+        return (
+            f"<geolog.Matrix {len(self)}×{len(self)} ({self.profile_name or self.weight}), "
+            f"{reach:.0%} of pairs reachable>"
+        )
+
+
+def matrix(
+    net: Any,
+    points: Any,
+    *,
+    profile: Any = "car",
+    rules: Any = None,
+    weight: str = "cost",
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> Matrix:
+    """Many-to-many travel times and distances (multi-source Dijkstra).
+
+    One :func:`scipy.sparse.csgraph.dijkstra` call from all points (each a
+    virtual source node on its snapped edge), then lengths and times are summed
+    along each shortest-path tree by pointer doubling, all vectorised. Entry
+    ``[i, j]`` equals ``route(net, points[i], points[j], ...)``.
+
+    Parameters
+    ----------
+    points
+        Sequence of ``(lat, lon)`` or shapely Points.
+    Other parameters as in :func:`route`.
+
+    Returns
+    -------
+    Matrix
+    """
+    pts = [_parse_point(p, f"point {i}") for i, p in enumerate(points)]
+    if not pts:
+        raise InputError("matrix needs at least one point")
+    applied, g = _context(net, profile, rules, weight)
+    snaps = _snap(applied, g, pts, [f"point {i}" for i in range(len(pts))], max_snap_m)
+    m, n = len(snaps), g.n
+    src_nodes, src_costs = [], []
+    for s in snaps:
+        c = (1.0 - s.fracs) * g.w[s.rows]
+        ok = np.isfinite(c)
+        src_nodes.append(g.vpos[s.rows][ok])
+        src_costs.append(c[ok])
+    csr = g.with_sources(src_nodes, src_costs)
+    dist, pred = dijkstra(csr, indices=n + np.arange(m), return_predecessors=True)
+    L, T = _tree_sums(g, pred, snaps)
+    cost = np.full((m, m), np.inf)
+    dur = np.full((m, m), np.inf)
+    dis = np.full((m, m), np.inf)
+    for j, s in enumerate(snaps):
+        for r, fr in zip(s.rows, s.fracs, strict=True):
+            c = dist[:, g.upos[r]] + fr * g.w[r]
+            better = c < cost[:, j]
+            cost[better, j] = c[better]
+            dur[better, j] = T[better, g.upos[r]] + fr * g.time[r]
+            dis[better, j] = L[better, g.upos[r]] + fr * g.length[r]
+    # pairs on the same edge: the direct stretch may beat any detour
+    by_row: dict[int, list[tuple[int, float]]] = {}
+    for i, s in enumerate(snaps):
+        for r, f in zip(s.rows, s.fracs, strict=True):
+            by_row.setdefault(int(r), []).append((i, float(f)))
+    for r, lst in by_row.items():
+        for i, fi in lst:
+            for j, fj in lst:
+                if fj >= fi:
+                    c = (fj - fi) * g.w[r]
+                    if c <= cost[i, j]:
+                        cost[i, j] = c
+                        dur[i, j] = (fj - fi) * g.time[r]
+                        dis[i, j] = (fj - fi) * g.length[r]
+    frame = pd.DataFrame(
+        {
+            "lat": [p[0] for p in pts],
+            "lon": [p[1] for p in pts],
+            "snapped_lat": [s.lat for s in snaps],
+            "snapped_lon": [s.lon for s in snaps],
+            "snap_distance_m": [s.distance_m for s in snaps],
+            "edge": applied.edges.index[[int(s.rows[0]) for s in snaps]],
+        }
+    )
+    return Matrix(
+        dur, dis, cost, frame, profile_name=_profile_name(profile), rules=rules, weight=weight
+    )
+
+
+def _tree_sums(
+    g: RoutingGraph, pred: np.ndarray, snaps: list[_Snap]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Length and time from each source to every node along its shortest-path tree.
+
+    Pointer doubling over the predecessor arrays: ``log2(depth)`` vectorised
+    gathers instead of a walk per node.
+    """
+    m, N = pred.shape
+    n = g.n
+    S = N  # sentinel column: value 0, parent itself
+    P = np.full((m, N + 1), S, dtype=np.int64)
+    P[:, :N] = np.where(pred >= 0, pred, S)
+    lenv = np.zeros((m, N + 1))
+    timev = np.zeros((m, N + 1))
+    child = np.broadcast_to(np.arange(N), (m, N))
+    par = P[:, :N]
+    real = par < n
+    rows = np.full((m, N), -1, dtype=np.int64)
+    rows[real] = g.rows_for_pairs(par[real], child[real])
+    has = rows >= 0
+    lenv[:, :N][has] = g.length[rows[has]]
+    timev[:, :N][has] = g.time[rows[has]]
+    # edges out of the virtual sources: the rest of the snapped edge
+    for i, s in enumerate(snaps):
+        for r, f in zip(s.rows, s.fracs, strict=True):
+            v = int(g.vpos[r])
+            if P[i, v] == n + i:
+                c_here = (1.0 - f) * g.w[r]
+                # pick the start row the search used (the cheaper one)
+                alts = [
+                    (1.0 - f2) * g.w[r2]
+                    for r2, f2 in zip(s.rows, s.fracs, strict=True)
+                    if int(g.vpos[r2]) == v
+                ]
+                if c_here <= min(alts):
+                    lenv[i, v] = (1.0 - f) * g.length[r]
+                    timev[i, v] = (1.0 - f) * g.time[r]
+    ri = np.arange(m)[:, None]
+    while True:
+        if (P == S).all():
+            break
+        lenv += lenv[ri, P]
+        timev += timev[ri, P]
+        P = P[ri, P]
+    return lenv[:, :N], timev[:, :N]
