@@ -1,0 +1,691 @@
+"""Travel profiles as data: how fast a vehicle (or walker) goes on each edge.
+
+A profile is a YAML file in ``geolog/profiles/`` (``car``, ``truck``, ``foot``,
+``tracked``) or your own file or dict. It sets, per edge:
+
+1. a **base speed** (km/h) from the ``highway`` class (``default_speed_kph``
+   for classes it does not list, or untagged ways);
+2. the posted **maxspeed** where tagged and understood (times
+   ``maxspeed_factor``), replacing the class speed (see
+   :func:`geolog._maxspeed.parse_maxspeed`);
+3. caps per **surface** and **tracktype** (km/h);
+4. a **speed vs grade** cap from ``grade_model`` using the edge's mean
+   ``grade`` (signed fraction in the direction of travel, 0.12 = 12 %):
+
+   * ``tobler`` — Tobler's hiking function 6·exp(−3.5·|g + 0.05|) km/h;
+   * ``climb`` — the sustainable speed of a vehicle of power *P* and mass *m*
+     on the grade: P·η = m·g·(Crr·cos θ + sin θ)·v + ½·ρ·CdA·v³, and on
+     descents a braking limit v = P_brake / (m·g·(sin|θ| − Crr·cos θ)) — the
+     speed at which endurance brakes (engine brake, retarder) absorb the
+     surplus of gravity over rolling resistance;
+   * ``none`` — grade does not change the speed;
+
+5. the vehicle's ``max_speed_kph``.
+
+**Priority** (a multiplier, 1 = neutral, 0 = forbidden) starts at 1 and is
+multiplied by ``highway_priority``; it is 0 on ``forbid_highways``, on ways
+whose access tags (``access_tags``) say one of ``forbid_access``, where a
+posted ``maxweight`` (t) is below ``weight_t``, and where the edge's
+``max_grade`` (steepest sustained stretch, signed in travel direction) climbs
+more than ``max_grade`` or descends more than ``max_descent_grade``.
+
+Networks without terrain columns: the grade is taken as 0 and grade limits are
+not checked; a :class:`~geolog.errors.GeologWarning` says so when the profile's
+speed depends on grade (``grade_model`` is not ``none``). Add terrain first
+with ``net.with_terrain(dem)``.
+
+Examples
+--------
+>>> import geolog
+>>> truck = geolog.get_profile("truck")
+>>> round(float(truck.grade_speed_kph(0.10)), 1)        # doctest: +SKIP
+33.8
+>>> walker = geolog.get_profile("foot")
+>>> round(float(walker.grade_speed_kph(0.0)), 3)
+5.036
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import logging
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._maxspeed import parse_maxspeed_array
+from .errors import InputError
+
+__all__ = [
+    "PROFILE_DIR",
+    "BUILTIN_PROFILES",
+    "G",
+    "Profile",
+    "get_profile",
+    "tobler_kph",
+    "climb_speed_kph",
+    "braking_speed_kph",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Folder of the bundled profile YAML files.
+PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
+#: Names of the bundled profiles.
+BUILTIN_PROFILES = ("car", "truck", "foot", "tracked")
+#: Standard gravity, m/s².
+G = 9.81
+
+_GRADE_MODELS = {
+    "none": {},
+    "tobler": {},
+    "climb": {
+        "power_kw": None,
+        "efficiency": 0.85,
+        "mass_kg": None,
+        "crr": None,
+        "cda_m2": 0.0,
+        "air_density": 1.2,
+        "braking_power_kw": None,
+    },
+}
+
+_KEYS = {
+    "name",
+    "base",
+    "description",
+    "sources",
+    "max_speed_kph",
+    "default_speed_kph",
+    "highway",
+    "forbid_highways",
+    "highway_priority",
+    "surface",
+    "tracktype",
+    "use_maxspeed",
+    "maxspeed_factor",
+    "max_grade",
+    "max_descent_grade",
+    "grade_model",
+    "access_tags",
+    "forbid_access",
+    "weight_t",
+    "distance_influence",
+}
+
+
+# --------------------------------------------------------------------------- speed curves
+
+
+def tobler_kph(grade: np.ndarray | float) -> np.ndarray:
+    """Tobler's hiking function: walking speed on a slope.
+
+    Parameters
+    ----------
+    grade
+        Grade as a fraction in the direction of walking (rise / run; 0.1 = 10 %).
+
+    Returns
+    -------
+    numpy.ndarray
+        Speed in km/h: 6·exp(−3.5·|grade + 0.05|); 6 km/h at a 5 % descent,
+        5.04 km/h on the flat.
+
+    References
+    ----------
+    W. Tobler (1993), *Three presentations on geographical analysis and
+    modeling*, NCGIA technical report 93-1.
+    """
+    g = np.asarray(grade, dtype=float)
+    return 6.0 * np.exp(-3.5 * np.abs(g + 0.05))
+
+
+def climb_speed_kph(
+    grade: np.ndarray | float,
+    *,
+    power_kw: float,
+    mass_kg: float,
+    crr: float,
+    efficiency: float = 1.0,
+    cda_m2: float = 0.0,
+    air_density: float = 1.2,
+) -> np.ndarray:
+    """Steady speed a vehicle of given power can hold on a grade.
+
+    Solves ``P·η = m·g·(Crr·cos θ + sin θ)·v + ½·ρ·CdA·v³`` for ``v`` with
+    ``θ = atan(grade)`` (closed form, Cardano / trigonometric root).
+
+    Parameters
+    ----------
+    grade
+        Grade as a fraction in the direction of travel (negative = downhill).
+    power_kw
+        Engine power, kW.
+    mass_kg
+        Gross mass, kg.
+    crr
+        Rolling resistance coefficient (dimensionless).
+    efficiency
+        Share of engine power reaching the wheels, 0-1.
+    cda_m2
+        Drag coefficient times frontal area, m² (0 = ignore air drag).
+    air_density
+        kg/m³.
+
+    Returns
+    -------
+    numpy.ndarray
+        Speed in km/h; ``inf`` where no power is needed (gravity alone
+        overcomes rolling resistance and there is no air drag).
+    """
+    g = np.asarray(grade, dtype=float)
+    theta = np.arctan(g)
+    p = power_kw * 1000.0 * efficiency  # W
+    b = mass_kg * G * (crr * np.cos(theta) + np.sin(theta))  # N
+    a = 0.5 * air_density * cda_m2  # N/(m/s)^2
+    if a <= 0:
+        with np.errstate(divide="ignore"):
+            v = np.where(b > 0, p / np.where(b > 0, b, 1.0), np.inf)
+        return v * 3.6
+    # depressed cubic v^3 + pp v + qq = 0, exactly one positive root
+    pp = b / a
+    qq = -p / a
+    disc = (qq / 2.0) ** 2 + (pp / 3.0) ** 3
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sq = np.sqrt(np.where(disc >= 0, disc, 0.0))
+        v_cardano = np.cbrt(-qq / 2.0 + sq) + np.cbrt(-qq / 2.0 - sq)
+        r = np.sqrt(np.where(pp < 0, -pp / 3.0, 1.0))
+        arg = np.clip((3.0 * qq / (2.0 * pp)) * np.sqrt(np.where(pp < 0, -3.0 / pp, 1.0)), -1, 1)
+        v_trig = 2.0 * r * np.cos(np.arccos(arg) / 3.0)
+    v = np.where(disc >= 0, v_cardano, v_trig)
+    # one Newton step polishes the rounding of the closed form
+    f = a * v**3 + b * v - p
+    df = 3.0 * a * v**2 + b
+    with np.errstate(invalid="ignore", divide="ignore"):
+        v = np.where(df > 0, v - f / df, v)
+    return v * 3.6
+
+
+def braking_speed_kph(
+    grade: np.ndarray | float, *, braking_power_kw: float, mass_kg: float, crr: float
+) -> np.ndarray:
+    """Highest safe descent speed when endurance brakes must hold the vehicle.
+
+    On a descent steeper than the rolling resistance, gravity supplies a
+    surplus force ``m·g·(sin θ − Crr·cos θ)``; the engine brake / retarder can
+    dissipate ``P_brake`` continuously, so the speed is limited to
+    ``P_brake / (m·g·(sin θ − Crr·cos θ))`` (air drag ignored: conservative).
+
+    Parameters
+    ----------
+    grade
+        Grade in the direction of travel (negative = downhill).
+    braking_power_kw
+        Continuous braking power, kW.
+    mass_kg
+        Gross mass, kg.
+    crr
+        Rolling resistance coefficient.
+
+    Returns
+    -------
+    numpy.ndarray
+        Speed in km/h, ``inf`` where the grade needs no braking.
+    """
+    g = np.asarray(grade, dtype=float)
+    theta = np.arctan(-g)  # positive on descents
+    surplus = mass_kg * G * (np.sin(theta) - crr * np.cos(theta))
+    with np.errstate(divide="ignore"):
+        v = np.where(
+            surplus > 0, braking_power_kw * 1000.0 / np.where(surplus > 0, surplus, 1.0), np.inf
+        )
+    return v * 3.6
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def _fail(source: str, what: str) -> InputError:
+    return InputError(f"profile {source}: {what}")
+
+
+def _number(
+    source: str, key: str, value: Any, *, lo: float = 0.0, allow_none: bool = False
+) -> float | None:
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _fail(source, f"'{key}' must be a finite number, got {value!r}")
+    if value < lo:
+        raise _fail(source, f"'{key}' must be >= {lo}, got {value!r}")
+    return float(value)
+
+
+def _speed_table(source: str, key: str, value: Any, *, lo: float = 0.0) -> dict[str, float]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _fail(
+            source, f"'{key}' must be a mapping of OSM value -> number, got {type(value).__name__}"
+        )
+    return {str(k): _number(source, f"{key}.{k}", v, lo=lo) for k, v in value.items()}
+
+
+def _str_list(source: str, key: str, value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str) or not isinstance(value, list | tuple):
+        raise _fail(source, f"'{key}' must be a list of strings, got {value!r}")
+    return tuple(str(v) for v in value)
+
+
+def _deep_merge(base: dict, over: Mapping) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, Mapping) and isinstance(out.get(k), dict):
+            out[k] = _deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class Profile:
+    """A travel profile (see the module docstring for the meaning of each field).
+
+    Build one with :func:`get_profile`; the fields mirror the YAML keys.
+    """
+
+    name: str
+    description: str = ""
+    max_speed_kph: float = 130.0
+    default_speed_kph: float = 30.0
+    highway: Mapping[str, float] = field(default_factory=dict)
+    forbid_highways: tuple[str, ...] = ()
+    highway_priority: Mapping[str, float] = field(default_factory=dict)
+    surface: Mapping[str, float] = field(default_factory=dict)
+    tracktype: Mapping[str, float] = field(default_factory=dict)
+    use_maxspeed: bool = True
+    maxspeed_factor: float = 1.0
+    max_grade: float | None = None
+    max_descent_grade: float | None = None
+    grade_model: Mapping[str, Any] = field(default_factory=lambda: {"model": "none"})
+    access_tags: tuple[str, ...] = ("access",)
+    forbid_access: tuple[str, ...] = ("no", "private")
+    weight_t: float | None = None
+    distance_influence: float = 0.0
+    sources: tuple[str, ...] = ()
+    source: str = "<dict>"
+
+    # ---------------------------------------------------------------- construction
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], *, source: str = "<dict>") -> Profile:
+        """Validate a profile mapping (the YAML content) and build a Profile.
+
+        Raises
+        ------
+        InputError
+            On unknown keys (with the closest valid one), wrong types or
+            out-of-range numbers.
+        """
+        if not isinstance(data, Mapping):
+            raise _fail(source, f"must be a mapping of settings, got {type(data).__name__}")
+        data = dict(data)
+        if "base" in data:
+            base = data.pop("base")
+            if base not in BUILTIN_PROFILES:
+                raise _fail(
+                    source,
+                    f"'base' must be one of {', '.join(map(repr, BUILTIN_PROFILES))}, got {base!r}",
+                )
+            data = _deep_merge(_builtin_dict(base), data)
+        unknown = sorted(set(map(str, data)) - _KEYS)
+        if unknown:
+            key = unknown[0]
+            close = difflib.get_close_matches(key, sorted(_KEYS), n=3)
+            hint = (
+                f"; did you mean {', '.join(map(repr, close))}?"
+                if close
+                else f"; valid keys: {', '.join(sorted(_KEYS))}"
+            )
+            raise _fail(source, f"unknown key {key!r}{hint}")
+        name = data.get("name")
+        if not isinstance(name, str) or not name:
+            raise _fail(source, "needs a 'name' (a non-empty string)")
+        gm = data.get("grade_model") or {"model": "none"}
+        if isinstance(gm, str):
+            gm = {"model": gm}
+        if not isinstance(gm, Mapping):
+            raise _fail(source, f"'grade_model' must be a mapping with a 'model' key, got {gm!r}")
+        model = gm.get("model", "none")
+        if model not in _GRADE_MODELS:
+            raise _fail(
+                source,
+                f"grade_model.model must be one of {', '.join(map(repr, _GRADE_MODELS))}, got {model!r}",
+            )
+        params = dict(_GRADE_MODELS[model])
+        extra = sorted(set(gm) - set(params) - {"model"})
+        if extra:
+            raise _fail(
+                source,
+                f"grade_model {model!r} takes {', '.join(sorted(params)) or 'no parameters'}; unknown {extra[0]!r}",
+            )
+        for k, default in params.items():
+            v = gm.get(k, default)
+            if v is None:
+                raise _fail(source, f"grade_model {model!r} needs '{k}'")
+            params[k] = _number(source, f"grade_model.{k}", v)
+        if model == "climb":
+            for k in ("power_kw", "mass_kg", "efficiency"):
+                if params[k] <= 0:
+                    raise _fail(source, f"grade_model.{k} must be > 0")
+        sources = data.get("sources") or ()
+        if isinstance(sources, str):
+            sources = (sources,)
+        max_grade = _number(source, "max_grade", data.get("max_grade"), allow_none=True)
+        max_desc = data.get("max_descent_grade", max_grade)
+        use_maxspeed = data.get("use_maxspeed", True)
+        if not isinstance(use_maxspeed, bool):
+            raise _fail(source, f"'use_maxspeed' must be true or false, got {use_maxspeed!r}")
+        prof = cls(
+            name=name,
+            description=str(data.get("description") or ""),
+            max_speed_kph=_number(source, "max_speed_kph", data.get("max_speed_kph", 130.0)),
+            default_speed_kph=_number(
+                source, "default_speed_kph", data.get("default_speed_kph", 30.0)
+            ),
+            highway=_speed_table(source, "highway", data.get("highway")),
+            forbid_highways=_str_list(source, "forbid_highways", data.get("forbid_highways")),
+            highway_priority=_speed_table(source, "highway_priority", data.get("highway_priority")),
+            surface=_speed_table(source, "surface", data.get("surface")),
+            tracktype=_speed_table(source, "tracktype", data.get("tracktype")),
+            use_maxspeed=use_maxspeed,
+            maxspeed_factor=_number(source, "maxspeed_factor", data.get("maxspeed_factor", 1.0)),
+            max_grade=max_grade,
+            max_descent_grade=_number(source, "max_descent_grade", max_desc, allow_none=True),
+            grade_model={"model": model, **params},
+            access_tags=_str_list(source, "access_tags", data.get("access_tags", ["access"])),
+            forbid_access=_str_list(
+                source, "forbid_access", data.get("forbid_access", ["no", "private"])
+            ),
+            weight_t=_number(source, "weight_t", data.get("weight_t"), allow_none=True),
+            distance_influence=_number(
+                source, "distance_influence", data.get("distance_influence", 0.0)
+            ),
+            sources=tuple(str(s) for s in sources),
+            source=source,
+        )
+        if prof.max_speed_kph <= 0:
+            raise _fail(source, "'max_speed_kph' must be > 0")
+        return prof
+
+    def to_dict(self) -> dict[str, Any]:
+        """The profile as a plain mapping (round-trips through :meth:`from_dict`)."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "sources": list(self.sources),
+            "max_speed_kph": self.max_speed_kph,
+            "default_speed_kph": self.default_speed_kph,
+            "highway": dict(self.highway),
+            "forbid_highways": list(self.forbid_highways),
+            "highway_priority": dict(self.highway_priority),
+            "surface": dict(self.surface),
+            "tracktype": dict(self.tracktype),
+            "use_maxspeed": self.use_maxspeed,
+            "maxspeed_factor": self.maxspeed_factor,
+            "max_grade": self.max_grade,
+            "max_descent_grade": self.max_descent_grade,
+            "grade_model": dict(self.grade_model),
+            "access_tags": list(self.access_tags),
+            "forbid_access": list(self.forbid_access),
+            "weight_t": self.weight_t,
+            "distance_influence": self.distance_influence,
+        }
+
+    def content_hash(self) -> str:
+        """SHA-1 of the profile's content (name and every setting)."""
+        blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha1(blob.encode()).hexdigest()
+
+    def __repr__(self) -> str:
+        return f"Profile({self.name!r}, grade_model={self.grade_model['model']!r}, max_grade={self.max_grade})"
+
+    # ---------------------------------------------------------------- evaluation
+    @property
+    def uses_grade(self) -> bool:
+        """True when the speed depends on the edge grade."""
+        return self.grade_model["model"] != "none"
+
+    def grade_speed_kph(self, grade: np.ndarray | float) -> np.ndarray:
+        """Speed cap from the grade model alone (km/h; ``inf`` = no cap).
+
+        Parameters
+        ----------
+        grade
+            Mean grade as a fraction in the direction of travel.
+        """
+        gm = self.grade_model
+        g = np.asarray(grade, dtype=float)
+        if gm["model"] == "tobler":
+            return tobler_kph(g)
+        if gm["model"] == "climb":
+            up = climb_speed_kph(
+                g,
+                power_kw=gm["power_kw"],
+                mass_kg=gm["mass_kg"],
+                crr=gm["crr"],
+                efficiency=gm["efficiency"],
+                cda_m2=gm["cda_m2"],
+                air_density=gm["air_density"],
+            )
+            down = braking_speed_kph(
+                g, braking_power_kw=gm["braking_power_kw"], mass_kg=gm["mass_kg"], crr=gm["crr"]
+            )
+            return np.minimum(up, down)
+        return np.full(g.shape, np.inf)
+
+    def evaluate(self, edges: pd.DataFrame) -> dict[str, Any]:
+        """Speed and priority of every edge under this profile, vectorised.
+
+        Parameters
+        ----------
+        edges
+            The edges frame (``highway``, ``surface``, ``tracktype``,
+            ``maxspeed``, access columns, ``grade``, ``max_grade``; missing
+            columns count as untagged). Not modified.
+
+        Returns
+        -------
+        dict
+            ``speed_kph`` and ``priority`` (float arrays), the parsed
+            ``maxspeed_kph`` (NaN where untagged or invalid), ``maxspeed_invalid``
+            (count), ``has_terrain`` (bool) and boolean masks ``forbidden``
+            per reason (``highway``, ``access``, ``maxweight``, ``climb``,
+            ``descent``) for :func:`geolog.explain`.
+        """
+        n = len(edges)
+
+        def col(name: str) -> pd.Series:
+            if name in edges.columns:
+                return pd.Series(np.asarray(edges[name], dtype=object))
+            return pd.Series(np.full(n, None, dtype=object))
+
+        highway = col("highway")
+        base = highway.map(self.highway).to_numpy(dtype=float, na_value=np.nan)
+        speed = np.where(np.isnan(base), self.default_speed_kph, base)
+
+        if "maxspeed" in edges.columns:
+            maxspeed, invalid = parse_maxspeed_array(edges["maxspeed"])
+        else:
+            maxspeed, invalid = np.full(n, np.nan), 0
+        if self.use_maxspeed:
+            posted = np.where(
+                np.isinf(maxspeed), self.max_speed_kph, maxspeed * self.maxspeed_factor
+            )
+            speed = np.where(np.isnan(maxspeed), speed, posted)
+        for name, table in (("surface", self.surface), ("tracktype", self.tracktype)):
+            if table:
+                cap = col(name).map(table).to_numpy(dtype=float, na_value=np.nan)
+                speed = np.where(np.isnan(cap), speed, np.minimum(speed, cap))
+
+        has_terrain = "grade" in edges.columns
+        if has_terrain:
+            grade = np.nan_to_num(np.asarray(edges["grade"], dtype=float), nan=0.0)
+        else:
+            grade = np.zeros(n)
+        speed = np.minimum(speed, self.grade_speed_kph(grade))
+        speed = np.minimum(speed, self.max_speed_kph)
+
+        prio_tab = highway.map(self.highway_priority).to_numpy(dtype=float, na_value=np.nan)
+        priority = np.where(np.isnan(prio_tab), 1.0, prio_tab)
+
+        forbidden: dict[str, np.ndarray] = {}
+        forbidden["highway"] = highway.isin(self.forbid_highways).to_numpy()
+        acc = np.zeros(n, dtype=bool)
+        for tag in self.access_tags:
+            if tag in edges.columns:
+                acc |= col(tag).isin(self.forbid_access).to_numpy()
+        forbidden["access"] = acc
+        if self.weight_t is not None and "maxweight" in edges.columns:
+            limit = _parse_weight(edges["maxweight"])
+            forbidden["maxweight"] = limit < self.weight_t  # NaN compares False
+        else:
+            forbidden["maxweight"] = np.zeros(n, dtype=bool)
+        if "max_grade" in edges.columns:
+            mg = np.asarray(edges["max_grade"], dtype=float)
+            with np.errstate(invalid="ignore"):
+                forbidden["climb"] = (
+                    mg > self.max_grade if self.max_grade is not None else np.zeros(n, bool)
+                )
+                forbidden["descent"] = (
+                    -mg > self.max_descent_grade
+                    if self.max_descent_grade is not None
+                    else np.zeros(n, bool)
+                )
+        else:
+            forbidden["climb"] = np.zeros(n, dtype=bool)
+            forbidden["descent"] = np.zeros(n, dtype=bool)
+        any_forbidden = np.zeros(n, dtype=bool)
+        for m in forbidden.values():
+            any_forbidden |= m
+        priority = np.where(any_forbidden, 0.0, priority)
+        return {
+            "speed_kph": speed,
+            "priority": priority,
+            "maxspeed_kph": maxspeed,
+            "maxspeed_invalid": invalid,
+            "has_terrain": has_terrain,
+            "forbidden": forbidden,
+        }
+
+
+_WEIGHT = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(t|kg|st|lbs)?\s*$", re.IGNORECASE)
+_WEIGHT_UNITS = {"": 1.0, "t": 1.0, "kg": 0.001, "st": 0.90718474, "lbs": 0.00045359237}
+
+
+def _parse_weight(values: pd.Series) -> np.ndarray:
+    """OSM ``maxweight`` → tonnes (NaN where untagged or not understood)."""
+    s = pd.Series(np.asarray(values, dtype=object))
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    parsed = np.full(len(uniques), np.nan)
+    for i, u in enumerate(uniques):
+        m = _WEIGHT.match(str(u))
+        if m:
+            parsed[i] = float(m[1].replace(",", ".")) * _WEIGHT_UNITS[(m[2] or "").lower()]
+    out = np.full(len(s), np.nan)
+    ok = codes >= 0
+    out[ok] = parsed[codes[ok]]
+    return out
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _read_yaml(path: Path) -> Any:
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"profile file {path}: cannot be read ({err}); check the path") from err
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise InputError(f"profile file {path}: is not valid YAML ({err})") from err
+
+
+@cache
+def _builtin_dict_cached(name: str) -> str:
+    return json.dumps(_read_yaml(PROFILE_DIR / f"{name}.yaml"))
+
+
+def _builtin_dict(name: str) -> dict:
+    return json.loads(_builtin_dict_cached(name))
+
+
+@cache
+def _builtin(name: str) -> Profile:
+    return Profile.from_dict(_builtin_dict(name), source=f"{name!r} (bundled {name}.yaml)")
+
+
+def get_profile(profile: str | Path | Mapping[str, Any] | Profile) -> Profile:
+    """Get a travel profile by name, from a YAML file, or from a dict.
+
+    Parameters
+    ----------
+    profile
+        A bundled name (``"car"``, ``"truck"``, ``"foot"``, ``"tracked"``), a
+        path to a YAML file, a mapping with the YAML keys (``{"base": "truck",
+        "name": "truck_40t", "weight_t": 40}`` extends a bundled profile), or
+        a :class:`Profile` (returned as is).
+
+    Returns
+    -------
+    Profile
+
+    Raises
+    ------
+    InputError
+        Unknown name, unreadable file, or invalid settings.
+
+    Examples
+    --------
+    >>> import geolog
+    >>> geolog.get_profile("truck").max_grade
+    0.25
+    >>> geolog.get_profile({"base": "car", "name": "slow car", "max_speed_kph": 60}).max_speed_kph
+    60.0
+    """
+    if isinstance(profile, Profile):
+        return profile
+    if isinstance(profile, Mapping):
+        return Profile.from_dict(profile)
+    if isinstance(profile, str) and profile in BUILTIN_PROFILES:
+        return _builtin(profile)
+    if isinstance(profile, str | Path):
+        path = Path(profile)
+        if path.suffix.lower() in (".yaml", ".yml", ".json") or path.exists():
+            if not path.is_file():
+                raise InputError(
+                    f"profile file {path} does not exist; give a bundled name ({', '.join(BUILTIN_PROFILES)}) or a YAML path"
+                )
+            return Profile.from_dict(_read_yaml(path), source=str(path))
+        close = difflib.get_close_matches(str(profile), BUILTIN_PROFILES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        raise InputError(
+            f"unknown profile {str(profile)!r}{hint} Use one of {', '.join(map(repr, BUILTIN_PROFILES))}, a YAML file path or a dict"
+        )
+    raise InputError(
+        f"profile must be a name, a YAML path, a dict or a Profile, got {type(profile).__name__}"
+    )
