@@ -12,5 +12,6 @@ from . import data, errors
 from .errors import GeologError
 from .network import Network, load
 from .osm import read_osm
+from .terrain import DEM
 
-__all__ = ["__version__", "data", "errors", "GeologError", "Network", "load", "read_osm"]
+__all__ = ["__version__", "data", "errors", "GeologError", "Network", "load", "read_osm", "DEM"]

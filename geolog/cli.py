@@ -97,6 +97,59 @@ def info(
     out.print(table)
 
 
+@app.command()
+def terrain(
+    dem: list[Path] = typer.Argument(..., help="DEM tile(s): .hgt, .hgt.zip, GeoTIFF, VRT"),
+    slope: Path = typer.Option(None, "--slope", help="Write slope (degrees) GeoTIFF here"),
+    hillshade: Path = typer.Option(None, "--hillshade", help="Write hillshade GeoTIFF here"),
+    mobility: Path = typer.Option(
+        None, "--mobility", help="Write mobility classes (0 GO, 1 SLOW-GO, 2 NO-GO) here"
+    ),
+    vehicle: str = typer.Option("truck", "--vehicle", help="Vehicle in profiles/mobility.yaml"),
+    bbox: str = typer.Option(None, "--bbox", help="Clip first: west,south,east,north (degrees)"),
+) -> None:
+    """Derive slope, hillshade and mobility-class GeoTIFFs (UTM grid) from DEM tiles."""
+    import warnings
+
+    from .errors import GeologWarning
+    from .terrain import DEM
+
+    targets = {"slope": slope, "hillshade": hillshade, "mobility": mobility}
+    targets = {k: v for k, v in targets.items() if v is not None}
+    if not targets:
+        raise InputError("nothing to do: give --slope, --hillshade and/or --mobility")
+    for path in targets.values():
+        if not path.parent.exists():
+            raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GeologWarning)
+        grid = DEM.open(dem)
+    for w in caught:
+        console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
+    if bbox:
+        try:
+            box = [float(b) for b in bbox.split(",")]
+        except ValueError:
+            box = []
+        if len(box) != 4:
+            raise InputError(f"--bbox must be west,south,east,north in degrees, got {bbox!r}")
+        grid = grid.clip(box)
+    # compute everything before writing anything, so an error leaves no files behind
+    rasters = {}
+    if "slope" in targets:
+        rasters["slope"] = grid.slope(units="degrees")
+    if "hillshade" in targets:
+        rasters["hillshade"] = grid.hillshade()
+    if "mobility" in targets:
+        rasters["mobility"] = grid.mobility(vehicle)
+    for key, path in targets.items():
+        rasters[key].write(path)
+        out.print(
+            f"wrote {path}: {key} {rasters[key].shape[1]}x{rasters[key].shape[0]} "
+            f"{rasters[key].crs.to_string()}"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app; a GeologError becomes one line on stderr and exit 2."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
