@@ -25,3 +25,14 @@ def andorra_dem_path():
 @pytest.fixture(scope="session")
 def monaco_dem_path():
     return geolog.data.dem_path("monaco")
+
+
+@pytest.fixture(scope="session")
+def andorra_terrain(andorra, andorra_dem_path) -> geolog.Network:
+    """Andorra drive network with terrain (the tile's voids are filled: that warning is expected)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", geolog.errors.GeologWarning)
+        dem = geolog.DEM.open(andorra_dem_path)
+    return andorra.with_terrain(dem)
