@@ -8,10 +8,24 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from . import data, errors
+from . import data, errors, maps
+from .briefing import briefing
 from .errors import GeologError
+from .maps import make_map as map  # noqa: A004 - geolog.map(...) is the one-liner
 from .network import Network, load
 from .osm import read_osm
 from .terrain import DEM
 
-__all__ = ["__version__", "data", "errors", "GeologError", "Network", "load", "read_osm", "DEM"]
+__all__ = [
+    "__version__",
+    "data",
+    "errors",
+    "GeologError",
+    "Network",
+    "load",
+    "read_osm",
+    "DEM",
+    "maps",
+    "map",
+    "briefing",
+]

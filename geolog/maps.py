@@ -45,6 +45,7 @@ __all__ = [
     "OSM_ATTRIBUTION",
     "GRADE_BINS",
     "GRADE_COLORS",
+    "GRADE_LABELS",
     "base_map",
     "network_layer",
     "route_layer",
@@ -63,10 +64,12 @@ logger = logging.getLogger(__name__)
 #: Attribution shown on every layer drawn from OpenStreetMap data.
 OSM_ATTRIBUTION = "© OpenStreetMap contributors"
 
-#: Grade class edges (fractions, absolute grade): < 3 %, 3–7 %, 7–12 %, 12–18 %, ≥ 18 %.
-GRADE_BINS = (0.03, 0.07, 0.12, 0.18)
+#: Grade class edges (fractions, absolute grade) — the route-reconnaissance classes of
+#: :data:`geolog.costing.GRADE_CLASS_BINS`: < 5 %, 5–7 %, 7–10 %, 10–14 %, ≥ 14 %; from
+#: 7 % a grade is an obstruction (NATO route classification).
+GRADE_BINS = (0.05, 0.07, 0.10, 0.14)
 GRADE_COLORS = ("#1a9850", "#91cf60", "#fdae61", "#f46d43", "#a50026")
-_GRADE_LABELS = ("< 3 %", "3–7 %", "7–12 %", "12–18 %", "≥ 18 %")
+GRADE_LABELS = ("< 5 %", "5–7 %", "7–10 %", "10–14 %", "≥ 14 %")
 SPEED_BINS = (20.0, 40.0, 60.0, 80.0)
 _SPEED_COLORS = ("#b30000", "#e34a33", "#fc8d59", "#6baed6", "#08519c")
 _SPEED_LABELS = ("< 20 km/h", "20–40 km/h", "40–60 km/h", "60–80 km/h", "≥ 80 km/h")
@@ -205,7 +208,7 @@ def _color_edges(
         order = np.argsort(np.where(np.isfinite(key), -key, np.inf), kind="stable")
         rows = _dedupe(edges.iloc[order])
         v = rows[col].abs().to_numpy(dtype=float)
-        idx, palette, items = _classify_bins(v, GRADE_BINS, GRADE_COLORS, _GRADE_LABELS)
+        idx, palette, items = _classify_bins(v, GRADE_BINS, GRADE_COLORS, GRADE_LABELS)
         title = "steepest grade (either direction)" if col == "max_grade" else "grade"
         text = pd.Series(np.round(v * 100, 1), index=rows.index).astype(str) + " %"
         return rows, idx, palette, title, items, text
@@ -389,7 +392,7 @@ def network_layer(
     rows, idx, palette, title, items, text = _color_edges(edges, color_by)
     coords, offsets = _flat_lines(rows.geometry.values, tolerance_m=tolerance_m)
     tips = _road_label(rows) + "<br>" + text.map(escape).astype(object)
-    styles = [{"color": c, "weight": weight, "opacity": 0.9} for c in palette]
+    styles = [{"color": c, "weight": weight, "opacity": 0.8} for c in palette]
     data = {"c": coords, "o": offsets, "s": idx.astype(int).tolist(), "t": tips.tolist()}
     layer = PolylineLayer(
         data,
@@ -473,9 +476,9 @@ def route_layer(
         _feature(
             geom,
             style={
-                "color": "#ffffff",
-                "weight": weight + 4,
-                "opacity": 0.9,
+                "color": "#102a43",
+                "weight": weight + 5,
+                "opacity": 0.85,
                 "className": "geolog-route-casing",
             },
             popup=popup,
@@ -695,7 +698,7 @@ def slope_layer(
         css_class="geolog-slope",
     )
     legend(
-        "terrain slope", list(zip(GRADE_COLORS, _GRADE_LABELS, strict=True)), position="bottomleft"
+        "terrain slope", list(zip(GRADE_COLORS, GRADE_LABELS, strict=True)), position="bottomleft"
     ).add_to(layer)
     return layer
 
