@@ -24,8 +24,6 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 
 from .errors import InputError
 
@@ -146,7 +144,7 @@ class Network:
 
     # ------------------------------------------------------------------ CSR view
 
-    def csr(self, weight: str = "length_m") -> sparse.csr_array:
+    def csr(self, weight: str = "length_m"):
         """Sparse adjacency matrix over node positions for one cost column.
 
         Rows and columns follow the order of :attr:`nodes`. Parallel edges keep
@@ -176,7 +174,7 @@ class Network:
         """
         return self._csr(weight)[1]
 
-    def _csr(self, weight: str) -> tuple[sparse.csr_array, np.ndarray]:
+    def _csr(self, weight: str) -> tuple[Any, np.ndarray]:
         if weight not in self.edges.columns:
             raise InputError(
                 f"no edge column {weight!r}; numeric columns are "
@@ -187,6 +185,8 @@ class Network:
         hit = self._cache.get(key)
         if hit is not None:
             return hit
+        from scipy import sparse
+
         u, v = self._uv_positions()
         ok = np.flatnonzero(np.isfinite(w) & (w >= 0))
         order = ok[np.lexsort((w[ok], v[ok], u[ok]))]
@@ -206,6 +206,8 @@ class Network:
 
     def largest_component(self) -> Network:
         """The largest strongly connected component, as a new Network."""
+        from scipy.sparse.csgraph import connected_components
+
         n_comp, labels = connected_components(
             self.csr("length_m"), directed=True, connection="strong"
         )

@@ -231,15 +231,27 @@ def _head(path: Path, name: str) -> bytes:
 
 
 def _read_ways(path: Path) -> dict:
-    """One pyosmium pass: highway ways with their node ids and coordinates."""
+    """One pyosmium pass: highway ways with their node ids and coordinates.
+
+    libosmium decodes the file, keeps node locations in its index and filters
+    the highway ways in C++; per way, Python takes the node ids, the wanted
+    tags and a WKB line built by osmium (coordinates of *all* way nodes, so
+    they stay aligned with the ids). Ways whose nodes lack a location (cut off
+    by the extract) fall back to reading each node and are split later.
+    """
     import osmium
 
     way_ids: list[int] = []
-    tags: list[dict] = []
-    refs: list[list[int]] = []
-    lons: list[list[float]] = []
-    lats: list[list[float]] = []
-    valid: list[list[bool]] = []
+    tags: list[list] = []
+    refs: list[int] = []
+    counts: list[int] = []
+    wkbs: list[str | None] = []
+    partial: dict[
+        int, tuple[list[float], list[float]]
+    ] = {}  # way index -> lon, lat (NaN = missing)
+    keys = _READ_TAGS
+    make_line = osmium.geom.WKBFactory().create_linestring
+    all_nodes = osmium.geom.ALL
     try:
         fp = (
             osmium.FileProcessor(str(path), osmium.osm.NODE | osmium.osm.WAY)
@@ -248,35 +260,51 @@ def _read_ways(path: Path) -> dict:
             .with_filter(osmium.filter.KeyFilter("highway"))
         )
         for way in fp:
-            t = way.tags
-            tags.append({k: t.get(k) for k in _READ_TAGS})
+            # pyosmium 4's buffer accessors: one C++ call per node, no wrapper objects.
+            data = way._pyosmium_data
+            nodelist = data.nodes()
+            get = nodelist.get
+            n = nodelist.size(data)
+            refs.extend([get(data, i).ref for i in range(n)])
+            counts.append(n)
+            tag = data.tags_get_value_by_key
+            tags.append([tag(k, None) for k in keys])
             way_ids.append(way.id)
-            wn = way.nodes
-            refs.append([n.ref for n in wn])
-            loc = [n.location for n in wn]
-            ok = [p.valid() for p in loc]
-            valid.append(ok)
-            if all(ok):
-                lons.append([p.lon for p in loc])
-                lats.append([p.lat for p in loc])
-            else:
-                lons.append([p.lon if v else np.nan for p, v in zip(loc, ok, strict=True)])
-                lats.append([p.lat if v else np.nan for p, v in zip(loc, ok, strict=True)])
+            try:
+                wkbs.append(make_line(way.nodes, all_nodes))
+            except (osmium.InvalidLocationError, RuntimeError):
+                wkbs.append(None)
+                locs = [get(data, i).location for i in range(n)]
+                partial[len(wkbs) - 1] = (
+                    [p.lon if p.valid() else np.nan for p in locs],
+                    [p.lat if p.valid() else np.nan for p in locs],
+                )
     except RuntimeError as err:  # libosmium reports corrupt input as RuntimeError subclasses
         raise OSMError(
             f"{path}: cannot read OSM data ({err}); the file is corrupt or truncated"
         ) from err
     if not way_ids:
         raise OSMError(f"{path}: no highway ways in this file; is it a road extract?")
-    counts = np.fromiter((len(r) for r in refs), dtype=np.int64, count=len(refs))
+    counts_a = np.asarray(counts, dtype=np.int64)
+    lon = np.full(counts_a.sum(), np.nan)
+    lat = np.full(counts_a.sum(), np.nan)
+    whole = np.array([w is not None for w in wkbs])
+    starts = np.r_[0, np.cumsum(counts_a)[:-1]]
+    if whole.any():
+        xy = shapely.get_coordinates(shapely.from_wkb([w for w in wkbs if w is not None]))
+        at = np.repeat(whole, counts_a)
+        lon[at], lat[at] = xy[:, 0], xy[:, 1]
+    for k, (lo, la) in partial.items():
+        lon[starts[k] : starts[k] + counts_a[k]] = lo
+        lat[starts[k] : starts[k] + counts_a[k]] = la
     return {
         "id": np.asarray(way_ids, dtype=np.int64),
-        "tags": pd.DataFrame.from_records(tags, columns=list(_READ_TAGS)),
-        "counts": counts,
-        "refs": np.fromiter((x for r in refs for x in r), dtype=np.int64, count=counts.sum()),
-        "lon": np.fromiter((x for r in lons for x in r), dtype=float, count=counts.sum()),
-        "lat": np.fromiter((x for r in lats for x in r), dtype=float, count=counts.sum()),
-        "valid": np.fromiter((x for r in valid for x in r), dtype=bool, count=counts.sum()),
+        "tags": pd.DataFrame(tags, columns=list(keys)),
+        "counts": counts_a,
+        "refs": np.asarray(refs, dtype=np.int64),
+        "lon": lon,
+        "lat": lat,
+        "valid": np.isfinite(lon),
     }
 
 
@@ -390,6 +418,8 @@ def _build_edges(
 
     coords = np.column_stack([x, y])
     geoms = shapely.linestrings(coords, indices=eid)
+    # Reversed lines straight from the reversed coordinate array (edge ids descending).
+    rgeoms = shapely.linestrings(coords[::-1], indices=(n_edges - 1 - eid)[::-1])[::-1]
     widx = way_of[idx][e_first]
     u = r[e_first]
     v = r[e_last]
@@ -422,7 +452,7 @@ def _build_edges(
     # Interleave: each segment's forward row, then its reverse row, in file order.
     order_key = np.r_[np.flatnonzero(has_fwd) * 2, np.flatnonzero(has_rev) * 2 + 1]
     edges = pd.concat([fwd[has_fwd], rev], ignore_index=True)
-    geom = np.r_[geoms[has_fwd], shapely.reverse(geoms[has_rev])]
+    geom = np.r_[geoms[has_fwd], rgeoms[has_rev]]
     order = np.argsort(order_key, kind="stable")
     edges = edges.iloc[order].reset_index(drop=True)
     edges = gpd.GeoDataFrame(edges, geometry=geom[order], crs="EPSG:4326")
