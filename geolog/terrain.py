@@ -30,7 +30,8 @@ import os
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -329,7 +330,8 @@ class DEM(Raster):
                 else:
                     from rasterio.merge import merge
 
-                    mosaic, transform = merge(datasets, nodata=nodata)
+                    with _quiet_affine():
+                        mosaic, transform = merge(datasets, nodata=nodata)
                     raw = mosaic[0]
             except RasterioError as err:
                 raise DEMError(
@@ -544,10 +546,7 @@ class DEM(Raster):
         if resolution is None:
             resolution = min(self.cell_size_m)
         rows, cols = self.shape
-        with warnings.catch_warnings():
-            # rasterio 1.4 multiplies Affines with `*`, which affine >= 2.4 flags as pending
-            # deprecation; not ours to fix, and harmless
-            warnings.filterwarnings("ignore", "Use `@` matmul", PendingDeprecationWarning)
+        with _quiet_affine():
             dst_t, dst_w, dst_h = calculate_default_transform(
                 self.crs, dst_crs, cols, rows, *self.bounds, resolution=resolution
             )
@@ -759,6 +758,14 @@ def mobility_thresholds(vehicle: str | Mapping[str, Any]) -> dict[str, float]:
             f"vehicle {vehicle!r}: need 0 < slow_go_pct <= no_go_pct, got {slow}, {nogo}"
         )
     return {"slow_go_pct": slow, "no_go_pct": nogo}
+
+
+@contextmanager
+def _quiet_affine() -> Iterator[None]:
+    """Silence affine's "use @" pending deprecation raised inside rasterio 1.4 (not ours, harmless)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Use `@` matmul", PendingDeprecationWarning)
+        yield
 
 
 def _as_crs(crs: Any, *, what: str) -> CRS:
