@@ -979,11 +979,9 @@ def isochrones(
         f1 = np.concatenate([f1, np.minimum(1.0, o_end)])
         pieces = cut_lines(idx.geoms_m[rows], f0, f1)
         reached.append(float(np.sum((f1 - f0) * g.length[rows])) / 1000)
+        bands = shapely.buffer(shapely.simplify(pieces, buffer_m / 5), buffer_m, quad_segs=3)
         geom = shapely.union_all(
-            [
-                shapely.buffer(shapely.multilinestrings(pieces), buffer_m),
-                shapely.buffer(shapely.points(origin_m)[0], buffer_m),
-            ]
+            np.concatenate([bands, shapely.buffer(shapely.points(origin_m), buffer_m)])
         )
         if prev is not None:
             geom = shapely.union(geom, prev)
@@ -1127,48 +1125,50 @@ def matrix(
 
 
 def _tree_sums(
-    g: RoutingGraph, pred: np.ndarray, snaps: list[_Snap]
+    g: RoutingGraph, pred: np.ndarray, snaps: list[_Snap], *, chunk: int = 32
 ) -> tuple[np.ndarray, np.ndarray]:
     """Length and time from each source to every node along its shortest-path tree.
 
-    Pointer doubling over the predecessor arrays: ``log2(depth)`` vectorised
-    gathers instead of a walk per node.
+    Each node's value is the value of the edge from its predecessor, found in
+    the per-node in-edge table; then pointer doubling sums the values up the
+    tree in ``log2(depth)`` vectorised gathers. Done in chunks of sources so
+    the working set stays in cache.
     """
     m, N = pred.shape
     n = g.n
-    S = N  # sentinel column: value 0, parent itself
-    P = np.full((m, N + 1), S, dtype=np.int64)
-    P[:, :N] = np.where(pred >= 0, pred, S)
-    lenv = np.zeros((m, N + 1))
-    timev = np.zeros((m, N + 1))
-    child = np.broadcast_to(np.arange(N), (m, N))
-    par = P[:, :N]
-    real = par < n
-    rows = np.full((m, N), -1, dtype=np.int64)
-    rows[real] = g.rows_for_pairs(par[real], child[real])
-    has = rows >= 0
-    lenv[:, :N][has] = g.length[rows[has]]
-    timev[:, :N][has] = g.time[rows[has]]
-    # edges out of the virtual sources: the rest of the snapped edge
-    for i, s in enumerate(snaps):
-        for r, f in zip(s.rows, s.fracs, strict=True):
-            v = int(g.vpos[r])
-            if P[i, v] == n + i:
-                c_here = (1.0 - f) * g.w[r]
-                # pick the start row the search used (the cheaper one)
-                alts = [
-                    (1.0 - f2) * g.w[r2]
-                    for r2, f2 in zip(s.rows, s.fracs, strict=True)
-                    if int(g.vpos[r2]) == v
-                ]
-                if c_here <= min(alts):
-                    lenv[i, v] = (1.0 - f) * g.length[r]
-                    timev[i, v] = (1.0 - f) * g.time[r]
-    ri = np.arange(m)[:, None]
-    while True:
-        if (P == S).all():
-            break
-        lenv += lenv[ri, P]
-        timev += timev[ri, P]
-        P = P[ri, P]
-    return lenv[:, :N], timev[:, :N]
+    deg, src, entry = g.incoming()
+    ent_val = g.length[g.entry_row] + 1j * np.nan_to_num(g.time[g.entry_row], nan=0.0)
+    W = N + 1
+    out = np.zeros((m, N), dtype=complex)
+    for c0 in range(0, m, chunk):
+        pc = pred[c0 : c0 + chunk]
+        mc = len(pc)
+        vals = np.zeros((mc, W), dtype=complex)
+        sub = pc[:, :n]
+        for d in range(src.shape[1]):
+            cols = np.flatnonzero(deg > d)
+            hit = sub[:, cols] == src[cols, d]
+            r, c = np.nonzero(hit)
+            vals[r, cols[c]] = ent_val[entry[cols[c], d]]
+        # edges out of the virtual sources: the rest of the snapped edge (the
+        # cheaper start row when both directions lead to the same node)
+        for i in range(mc):
+            s = snaps[c0 + i]
+            start_cost = (1.0 - s.fracs) * g.w[s.rows]
+            for k in np.argsort(-start_cost):  # cheapest written last
+                r, f = int(s.rows[k]), float(s.fracs[k])
+                v = int(g.vpos[r])
+                if pc[i, v] == n + c0 + i:
+                    vals[i, v] = (1.0 - f) * (g.length[r] + 1j * np.nan_to_num(g.time[r]))
+        P = np.where(pc >= 0, pc, N).astype(np.int64)
+        fp = (np.arange(mc, dtype=np.int64)[:, None] * W + np.c_[P, np.full(mc, N)]).ravel()
+        flat = vals.ravel()
+        while True:
+            nxt = fp[fp]
+            if np.array_equal(nxt, fp):
+                break
+            flat += flat[fp]
+            fp = nxt
+        out[c0 : c0 + mc] = flat.reshape(mc, W)[:, :N]
+    timev = out.imag if not np.isnan(g.time).any() else np.full(out.shape, np.nan)
+    return out.real, timev
