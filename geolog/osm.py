@@ -52,7 +52,7 @@ from pyproj import Geod
 
 from .errors import InputError, OSMError
 
-__all__ = ["read_osm", "NETWORK_TYPES", "EDGE_TAGS"]
+__all__ = ["read_osm", "convert", "NETWORK_TYPES", "EDGE_TAGS"]
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +183,41 @@ def read_osm(
         net = net.largest_component()
     logger.info("read %s: %d nodes, %d edges", path.name, len(net.nodes), len(net.edges))
     return net
+
+
+def convert(src: str | os.PathLike, dst: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Convert an OSM file to another OSM format with pyosmium (format from ``dst``'s name).
+
+    Useful to hand tools that read only XML (osmnx's ``graph_from_xml``) the
+    same data geolog reads from PBF. Written atomically.
+
+    Parameters
+    ----------
+    src, dst
+        Input and output paths: ``.osm.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2``.
+    overwrite
+        Replace ``dst`` if it exists.
+    """
+    import osmium
+
+    src, dst = Path(src), Path(dst)
+    _check_file(src)
+    if dst.exists() and not overwrite:
+        raise InputError(f"{dst} exists; pass overwrite=True to replace it")
+    if not dst.name.lower().endswith(_SUFFIXES):
+        raise InputError(f"{dst}: write .osm.pbf, .osm, .osm.gz or .osm.bz2")
+    tmp = dst.with_name(f".tmp-{dst.name}")  # same suffix: libosmium picks the format from it
+    tmp.unlink(missing_ok=True)
+    try:
+        with osmium.SimpleWriter(str(tmp)) as writer:
+            for obj in osmium.FileProcessor(str(src)):
+                writer.add(obj)
+        os.replace(tmp, dst)
+    except RuntimeError as err:
+        raise OSMError(f"{src}: cannot convert ({err})") from err
+    finally:
+        tmp.unlink(missing_ok=True)
+    return dst
 
 
 # --------------------------------------------------------------------------- file checks

@@ -249,3 +249,13 @@ def test_bad_options(tmp_path):
     with pytest.raises(InputError, match="unsupported file type"):
         geolog.read_osm(p)
     assert issubclass(OSMError, GeologError) and issubclass(OSMError, OSError)
+
+
+@pytest.mark.parametrize("suffix", [".osm", ".osm.gz", ".osm.bz2", ".osm.pbf"])
+def test_convert_keeps_the_network(tmp_path, suffix):
+    src = geolog.data.path("west-oakland")
+    dst = geolog.osm.convert(src, tmp_path / f"wo{suffix}")
+    assert geolog.read_osm(dst).fingerprint() == geolog.read_osm(src).fingerprint()
+    with pytest.raises(InputError, match="exists"):
+        geolog.osm.convert(src, dst)
+    assert [p.name for p in tmp_path.iterdir()] == [dst.name]
