@@ -10,10 +10,13 @@ __version__ = "0.1.0"
 
 from . import data, errors, maps
 from .briefing import briefing
+from .distribution import compare, plan
 from .errors import GeologError
 from .maps import make_map as map  # noqa: A004 - geolog.map(...) is the one-liner
 from .network import Network, load
 from .osm import read_osm
+from .profiles import get_profile
+from .rules import explain, load_rules
 from .terrain import DEM
 
 __all__ = [
@@ -24,8 +27,13 @@ __all__ = [
     "Network",
     "load",
     "read_osm",
+    "get_profile",
+    "load_rules",
+    "explain",
     "DEM",
     "maps",
     "map",
     "briefing",
+    "plan",
+    "compare",
 ]

@@ -150,6 +150,128 @@ def terrain(
         )
 
 
+@app.command()
+def plan(
+    network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
+    depots: Path = typer.Option(..., "--depots", help="Depots: GeoJSON points with an id"),
+    stops: Path = typer.Option(..., "--stops", help="Stops: GeoJSON points with demand etc."),
+    fleet: Path = typer.Option(..., "--fleet", help="Fleet YAML (vehicle types)"),
+    output: Path = typer.Option(..., "-o", "--output", help="Plan GeoJSON to write"),
+    time_limit: float = typer.Option(10.0, "--time-limit", help="Solver time limit (s)"),
+    engine: str = typer.Option("pyvrp", "--engine", help="pyvrp or ortools"),
+    rules: Path = typer.Option(None, "--rules", help="Route rules YAML"),
+    dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
+    map_html: Path = typer.Option(None, "--map", help="Also write a folium map (.html)"),
+    csv: Path = typer.Option(None, "--csv", help="Also write the itinerary (.csv)"),
+) -> None:
+    """Plan deliveries from depots to stops with a fleet; write GeoJSON (and a map)."""
+    import warnings
+
+    from .distribution import plan as make_plan
+    from .errors import GeologWarning
+
+    for path in (output, map_html, csv):
+        if path is not None and not path.parent.exists():
+            raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GeologWarning)
+        net = load_network(network_file)
+        if dem:
+            from .terrain import DEM
+
+            net = net.with_terrain(DEM.open(dem))
+        p = make_plan(
+            net, depots, stops, fleet, rules=rules, time_limit_s=time_limit, engine=engine
+        )
+    for w in {str(w.message) for w in caught}:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    # everything is computed; now write (each file atomically)
+    p.to_geojson(output)
+    if csv is not None:
+        p.to_csv(csv)
+    if map_html is not None:
+        from ._html import atomic_write_text
+
+        atomic_write_text(map_html, p.to_map().get_root().render())
+    t = p.totals
+    out.print(
+        f"wrote {output}: {t['served']} served, {t['unserved']} unserved, "
+        f"{t['vehicles_used']} vehicles, {t['distance_km']:.1f} km, {t['driving_h']:.2f} h driving"
+    )
+    for _, u in p.unserved.iterrows():
+        out.print(f"  unserved {u['id']}: {u['reason']}", highlight=False)
+
+
+rules_app = typer.Typer(help="Route rules: validate and explain rule files.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("check")
+def rules_check(
+    rules_file: Path = typer.Argument(..., help="Rule file (.yaml)"),
+    network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
+    profile: str = typer.Option(
+        None, "--profile", "-p", help="car, truck, foot, tracked or a YAML path (default: the rules')"
+    ),
+    dem: list[Path] = typer.Option(
+        None, "--dem", help="DEM tile(s) to add terrain first (rules on grade need it)"
+    ),
+) -> None:
+    """Validate a rule file against a network and show what each rule touches."""
+    import warnings
+
+    from rich.markup import escape
+
+    from .errors import GeologWarning, RuleError
+    from .rules import explain, load_rules
+
+    rs = load_rules(rules_file)  # syntax + whitelist errors before loading any data
+    net = load_network(network_file)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GeologWarning)
+        if dem:
+            net = net.with_terrain(list(dem))
+        table_df = explain(rs, net, profile=profile)
+    for w in caught:
+        console.print(f"[yellow]warning:[/] {escape(str(w.message))}", highlight=False)
+    attrs = table_df.attrs
+    table = Table(title=f"{escape(rules_file.name)} on {escape(network_file.name)}, profile {attrs['profile']}")
+    for col, justify in (
+        ("rule", "left"),
+        ("condition", "left"),
+        ("action", "left"),
+        ("edges", "right"),
+        ("km", "right"),
+        ("forbidden", "right"),
+    ):
+        table.add_column(col, justify=justify)
+    for r in table_df.itertuples(index=False):
+        if r.section == "profile" and r.edges_matched == 0:
+            continue
+        action = "forbid" if r.action == "forbid" else f"{r.action} {r.value:g}"
+        table.add_row(
+            f"{r.section}[{r.index}]",
+            escape(r.condition),
+            action,
+            f"{r.edges_matched:,}",
+            f"{r.km_affected:,.1f}",
+            f"{r.edges_forbidden:,}",
+        )
+    out.print(table)
+    n, k = attrs["edges"], attrs["forbidden_edges"]
+    out.print(
+        f"{n:,} edges; {k:,} forbidden ({100 * k / max(n, 1):.1f} %); "
+        f"distance_influence {attrs['distance_influence']:g} s/km; "
+        f"{attrs['maxspeed_invalid']:,} unparseable maxspeed tags",
+        highlight=False,
+    )
+    if attrs["all_forbidden"]:
+        raise RuleError(
+            f"{rules_file}: the rules forbid every edge of {network_file.name}; see the table above"
+        )
+    out.print("[green]rules OK[/]")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app; a GeologError becomes one line on stderr and exit 2."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

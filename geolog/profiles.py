@@ -27,7 +27,10 @@ multiplied by ``highway_priority``; it is 0 on ``forbid_highways``, on ways
 whose access tags (``access_tags``) say one of ``forbid_access``, where a
 posted ``maxweight`` (t) is below ``weight_t``, and where the edge's
 ``max_grade`` (steepest sustained stretch, signed in travel direction) climbs
-more than ``max_grade`` or descends more than ``max_descent_grade``.
+more than ``max_grade`` or descends more than ``max_descent_grade`` — on
+edges at least ``grade_min_length_m`` long: a DEM cannot resolve the grade of
+a few metres of road (SRTM3's ~6 m relative height error over a 10 m edge is
+a ±60 % grade), so shorter edges are not held to the limits.
 
 Networks without terrain columns: the grade is taken as 0 and grade limits are
 not checked; a :class:`~geolog.errors.GeologWarning` says so when the profile's
@@ -116,6 +119,7 @@ _KEYS = {
     "maxspeed_factor",
     "max_grade",
     "max_descent_grade",
+    "grade_min_length_m",
     "grade_model",
     "access_tags",
     "forbid_access",
@@ -319,6 +323,7 @@ class Profile:
     maxspeed_factor: float = 1.0
     max_grade: float | None = None
     max_descent_grade: float | None = None
+    grade_min_length_m: float = 0.0
     grade_model: Mapping[str, Any] = field(default_factory=lambda: {"model": "none"})
     access_tags: tuple[str, ...] = ("access",)
     forbid_access: tuple[str, ...] = ("no", "private")
@@ -413,6 +418,9 @@ class Profile:
             maxspeed_factor=_number(source, "maxspeed_factor", data.get("maxspeed_factor", 1.0)),
             max_grade=max_grade,
             max_descent_grade=_number(source, "max_descent_grade", max_desc, allow_none=True),
+            grade_min_length_m=_number(
+                source, "grade_min_length_m", data.get("grade_min_length_m", 0.0)
+            ),
             grade_model={"model": model, **params},
             access_tags=_str_list(source, "access_tags", data.get("access_tags", ["access"])),
             forbid_access=_str_list(
@@ -446,6 +454,7 @@ class Profile:
             "maxspeed_factor": self.maxspeed_factor,
             "max_grade": self.max_grade,
             "max_descent_grade": self.max_descent_grade,
+            "grade_min_length_m": self.grade_min_length_m,
             "grade_model": dict(self.grade_model),
             "access_tags": list(self.access_tags),
             "forbid_access": list(self.forbid_access),
@@ -564,6 +573,9 @@ class Profile:
             forbidden["maxweight"] = np.zeros(n, dtype=bool)
         if "max_grade" in edges.columns:
             mg = np.asarray(edges["max_grade"], dtype=float)
+            if self.grade_min_length_m > 0 and "length_m" in edges.columns:
+                short = np.asarray(edges["length_m"], dtype=float) < self.grade_min_length_m
+                mg = np.where(short, np.nan, mg)
             with np.errstate(invalid="ignore"):
                 forbidden["climb"] = (
                     mg > self.max_grade if self.max_grade is not None else np.zeros(n, bool)

@@ -71,7 +71,7 @@ from .profiles import Profile, get_profile
 if TYPE_CHECKING:
     from .network import Network
 
-__all__ = ["Statement", "RuleSet", "load_rules", "explain", "apply", "clear_cache"]
+__all__ = ["Statement", "RuleSet", "load_rules", "explain", "rule_masks", "apply", "clear_cache"]
 
 logger = logging.getLogger(__name__)
 
@@ -714,6 +714,33 @@ def explain(rules: Any, net: Network, *, profile: Any = None) -> pd.DataFrame:
     rs = load_rules(rules)
     prof = _resolve_profile(profile, rs)
     return _explain_frame(net, prof, _compute(net, prof, rs))
+
+
+def rule_masks(rules: Any, net: Network, *, profile: Any = None) -> pd.DataFrame:
+    """Per edge, which rule took effect on it.
+
+    Parameters
+    ----------
+    rules
+        Anything :func:`load_rules` accepts.
+    net
+        The network.
+    profile
+        As in :func:`explain`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``net.edges``, one boolean column per rule, named by its
+        label (``"priority[0]"``); ``df.attrs["forbids"]`` lists the labels of
+        rules that bring an edge's priority or speed to 0.
+    """
+    rs = load_rules(rules)
+    prof = _resolve_profile(profile, rs)
+    out = _compute(net, prof, rs)
+    df = pd.DataFrame({s.label: eff for s, eff, _ in out.applied}, index=net.edges.index)
+    df.attrs["forbids"] = [s.label for s, _, zeroed in out.applied if zeroed.any()]
+    return df
 
 
 def _blocked_message(net: Network, prof: Profile, out: _Outcome, rs: RuleSet) -> str:
