@@ -204,36 +204,31 @@ def warp_to_mercator(
         The float32 array in EPSG:3857 and its ``[[south, west], [north, east]]``
         bounds in degrees, as Leaflet expects.
     """
+    from affine import Affine
     from rasterio.crs import CRS
     from rasterio.enums import Resampling
-    from rasterio.warp import calculate_default_transform, reproject, transform_bounds
+    from rasterio.warp import reproject, transform_bounds
 
     src = np.asarray(array, dtype="float32")
     h, w = src.shape
     src_crs = CRS.from_user_input(crs)
     dst_crs = CRS.from_epsg(3857)
-    left, top = transform * (0, 0)
-    right, bottom = transform * (w, h)
-    west, east = min(left, right), max(left, right)
-    south, north = min(top, bottom), max(top, bottom)
-    dst_transform, dw, dh = calculate_default_transform(
-        src_crs, dst_crs, w, h, left=west, bottom=south, right=east, top=north
+    left, top = transform @ (0, 0)
+    right, bottom = transform @ (w, h)
+    x0, y0, x1, y1 = transform_bounds(
+        src_crs,
+        dst_crs,
+        min(left, right),
+        min(top, bottom),
+        max(left, right),
+        max(top, bottom),
+        densify_pts=21,
     )
-    scale = max(dw, dh) / max_size
-    if scale > 1:
-        dw, dh = max(1, round(dw / scale)), max(1, round(dh / scale))
-        dst_transform, dw, dh = calculate_default_transform(
-            src_crs,
-            dst_crs,
-            w,
-            h,
-            left=west,
-            bottom=south,
-            right=east,
-            top=north,
-            dst_width=dw,
-            dst_height=dh,
-        )
+    # about as many pixels as the source, at most max_size on the long side
+    res = math.sqrt((x1 - x0) * (y1 - y0) / (w * h))
+    res = max(res, max(x1 - x0, y1 - y0) / max_size)
+    dw, dh = max(1, math.ceil((x1 - x0) / res)), max(1, math.ceil((y1 - y0) / res))
+    dst_transform = Affine(res, 0.0, x0, 0.0, -res, y1)
     dst = np.full((dh, dw), np.nan, dtype="float32")
     reproject(
         src,
@@ -248,10 +243,8 @@ def warp_to_mercator(
     )
     if nodata is not None and not (isinstance(nodata, float) and math.isnan(nodata)):
         dst[np.isnan(dst)] = nodata
-    x0, y0 = dst_transform * (0, 0)
-    x1, y1 = dst_transform * (dw, dh)
     w4, s4, e4, n4 = transform_bounds(
-        dst_crs, CRS.from_epsg(4326), min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+        dst_crs, CRS.from_epsg(4326), x0, y1 - dh * res, x0 + dw * res, y1
     )
     return dst, [[s4, w4], [n4, e4]]
 

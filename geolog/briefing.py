@@ -358,36 +358,44 @@ def _load_rules(rules: Any) -> Any:
     return load_rules(rules)
 
 
+def _plain(obj: Any) -> Any:
+    """Tuples (shapely mappings) to lists, numpy scalars to Python: YAML/JSON-safe."""
+    import json
+
+    from ._html import _jsonable
+
+    return json.loads(json.dumps(obj, default=_jsonable))
+
+
 def _rules_yaml(rules: Any, raw: Any) -> str:
+    """The rules as the analyst wrote them (file or YAML text), else dumped from the RuleSet."""
     import yaml
 
-    for attr in ("to_yaml",):
-        f = getattr(rules, attr, None)
-        if callable(f):
-            return str(f())
-    for attr in ("to_dict",):
-        f = getattr(rules, attr, None)
-        if callable(f):
-            return yaml.safe_dump(f(), sort_keys=False, allow_unicode=True)
-    if isinstance(raw, (str, os.PathLike)) and Path(str(raw)).is_file():
-        return Path(str(raw)).read_text(encoding="utf-8")
-    if isinstance(raw, str):
-        return raw
-    if isinstance(raw, Mapping):
-        return yaml.safe_dump(dict(raw), sort_keys=False, allow_unicode=True)
+    if isinstance(raw, (str, os.PathLike)):
+        try:
+            if Path(str(raw)).is_file():
+                return Path(str(raw)).read_text(encoding="utf-8")
+        except OSError:
+            pass
+        if isinstance(raw, str):
+            return raw
+    f = getattr(rules, "to_dict", None)
+    data = f() if callable(f) else raw
+    if isinstance(data, Mapping):
+        return yaml.safe_dump(_plain(dict(data)), sort_keys=False, allow_unicode=True)
     return str(rules)
 
 
 def _rules_dict(rules: Any, raw: Any) -> Any:
     f = getattr(rules, "to_dict", None)
     if callable(f):
-        return f()
+        return _plain(f())
     if isinstance(raw, Mapping):
-        return dict(raw)
+        return _plain(dict(raw))
     return _rules_yaml(rules, raw)
 
 
-def _rules_section(rules: Any, raw: Any, net: Network | None) -> str:
+def _rules_section(rules: Any, raw: Any, net: Network | None, profile: Any) -> str:
     if rules is None:
         return '<p class="note">No route rules: the profile alone decides speeds and access.</p>'
     out = [f'<h3>Rule set (YAML)</h3><pre class="yaml">{escape(_rules_yaml(rules, raw))}</pre>']
@@ -395,7 +403,7 @@ def _rules_section(rules: Any, raw: Any, net: Network | None) -> str:
         try:
             from .rules import explain
 
-            table = explain(rules, net)
+            table = explain(rules, net, profile=profile)
         except Exception as err:  # noqa: BLE001 - show why instead of failing the briefing
             out.append(f'<p class="note">Explain table unavailable: {escape(err)}</p>')
         else:
@@ -674,7 +682,9 @@ def briefing(
     map_header, map_body, map_script = _map_parts(net, rlist, labels, dem, rules_obj, osm_tiles)
     routes_html, summaries = _route_section(rlist, labels, net)
     profile_html = _profile_section(rlist, labels)
-    rules_html = _rules_section(rules_obj, raw_rules, net)
+    rules_html = _rules_section(
+        rules_obj, raw_rules, net, getattr(rlist[0], "profile_name", None)
+    )
     assumptions_html, profile_dicts = _assumptions_section(rlist, None)
     sources_html, net_meta = _sources_section(net, dem, generated_s, __version__)
 

@@ -391,7 +391,9 @@ def network_layer(
         raise InputError("network_layer: the network has no edges to draw")
     rows, idx, palette, title, items, text = _color_edges(edges, color_by)
     coords, offsets = _flat_lines(rows.geometry.values, tolerance_m=tolerance_m)
-    tips = _road_label(rows) + "<br>" + text.map(escape).astype(object)
+    tips = _road_label(rows)
+    if color_by != "highway":
+        tips = tips + "<br>" + text.map(escape).astype(object)
     styles = [{"color": c, "weight": weight, "opacity": 0.8} for c in palette]
     data = {"c": coords, "o": offsets, "s": idx.astype(int).tolist(), "t": tips.tolist()}
     layer = PolylineLayer(
