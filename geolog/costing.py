@@ -230,7 +230,8 @@ def _per_edge_terrain(p: _Profiles, window_m: float) -> dict[str, np.ndarray]:
         gmax = np.fmax.reduceat(g, p.starts)
         gmin = np.fmin.reduceat(g, p.starts)
     mean = np.divide(z[p.ends] - z[p.starts], p.length, out=np.zeros(n), where=p.length > 0)
-    steep = np.where(np.abs(gmin) > np.abs(gmax), gmin, gmax)
+    # a climb and a descent equally steep (to 1e-9): keep the climb, whichever row this is
+    steep = np.where(np.abs(gmin) > np.abs(gmax) + 1e-9, gmin, gmax)
     # the whole edge is a stretch too; edges shorter than the window have only that one
     steep = np.where(np.isnan(steep) | (np.abs(mean) > np.abs(steep)), mean, steep)
     filled = np.bincount(e, weights=p.filled, minlength=n) > 0
@@ -259,8 +260,9 @@ def _interpolate_structure_nodes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Nodes touched only by bridges/tunnels: elevation interpolated along the structure.
 
-    Solves the discrete Laplace equation (weights 1/length) on those nodes with
-    the other nodes fixed, which on a chain is linear interpolation by distance.
+    Nodes with no road edge and at least two structure neighbours get the
+    solution of the discrete Laplace equation (weights 1/length) with the
+    other nodes fixed, which on a chain is linear interpolation by distance.
     Returns the new elevations and the mask of nodes that were interpolated.
     """
     from scipy import sparse
@@ -273,12 +275,16 @@ def _interpolate_structure_nodes(
     on_struct = np.zeros(n, dtype=bool)
     on_struct[u[structure]] = True
     on_struct[v[structure]] = True
-    free = on_struct & ~on_road
-    if not free.any():
-        return z_nodes, free
     su, sv = u[structure], v[structure]
     keep = su != sv
     su, sv = su[keep], sv[keep]
+    # interior nodes of a structure: no road edge and >= 2 distinct structure neighbours
+    # (a structure's dead end stays on the terrain)
+    pairs = np.unique(np.column_stack([np.minimum(su, sv), np.maximum(su, sv)]), axis=0)
+    deg = np.bincount(pairs.ravel(), minlength=n)
+    free = on_struct & ~on_road & (deg >= 2)
+    if not free.any():
+        return z_nodes, free
     w = 1.0 / np.maximum(lengths[structure][keep], 0.01)
     # symmetric weights over undirected structure links (both rows of a road count once each way)
     W = sparse.coo_array((np.r_[w, w], (np.r_[su, sv], np.r_[sv, su])), shape=(n, n)).tocsr()

@@ -1,0 +1,245 @@
+"""geolog.costing: along-edge terrain per direction of travel."""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import shapely
+from affine import Affine
+from pyproj import Geod
+from scipy import ndimage
+
+import geolog
+from geolog.costing import GRADE_CLASSES, add_terrain, elevation_profile, grade_classes
+from geolog.errors import DEMError, GeologWarning
+from geolog.terrain import DEM
+
+GEOD = Geod(ellps="WGS84")
+
+
+def _net(points: dict[int, tuple[float, float]], ways: list[dict]) -> geolog.Network:
+    """A tiny Network by hand: ways are dicts with u, v, coords and optional tags."""
+    ids = list(points)
+    x = np.array([points[i][0] for i in ids])
+    y = np.array([points[i][1] for i in ids])
+    nodes = gpd.GeoDataFrame(
+        {"x": x, "y": y},
+        index=pd.Index(ids, name="osmid"),
+        geometry=shapely.points(x, y),
+        crs="EPSG:4326",
+    )
+    rows = []
+    for k, w in enumerate(ways):
+        line = shapely.LineString(w["coords"])
+        length = GEOD.geometry_length(line)
+        base = {"osmid": k + 1, "highway": "primary", "bridge": w.get("bridge"),
+                "tunnel": w.get("tunnel"), "length_m": length}  # fmt: skip
+        rows.append({**base, "u": w["u"], "v": w["v"], "reversed": False, "geometry": line})
+        rows.append(
+            {**base, "u": w["v"], "v": w["u"], "reversed": True, "geometry": line.reverse()}
+        )
+    edges = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs="EPSG:4326")
+    return geolog.Network(nodes, edges)
+
+
+def _ridge_dem(crest_lon=10.0, half_width_deg=0.02, height=50.0, base=100.0):
+    """A north-south triangular ridge of ``height`` m on a 3-arc-second grid."""
+    res = 1 / 1200
+    lon = 9.9 + res * np.arange(240) + res / 2  # cell centres
+    lat = 45.1 - res * np.arange(240) - res / 2
+    ridge = height * np.clip(1 - np.abs(lon - crest_lon) / half_width_deg, 0, None)
+    z = base + np.broadcast_to(ridge, (len(lat), len(lon)))
+    return DEM(z, Affine(res, 0, 9.9, 0, -res, 45.1), "EPSG:4326", source="ridge")
+
+
+def test_ridge_gives_true_ascent_and_descent():
+    dem = _ridge_dem()
+    crest = 9.9 + (120 + 0.5) / 1200  # a cell centre, so bilinear reaches the full height
+    a, b = (crest - 0.03, 45.0), (crest + 0.03, 45.0)
+    net = _net({1: a, 2: b}, [{"u": 1, "v": 2, "coords": [a, (crest, 45.0), b]}])
+    dem = _ridge_dem(crest_lon=crest)
+    out = add_terrain(net, dem, smooth_window_m=0)
+    e = out.edges
+    z = out.nodes["elevation"]
+    assert z[1] == pytest.approx(100) and z[2] == pytest.approx(100)
+    fwd, back = e.iloc[0], e.iloc[1]
+    assert fwd["ascent_m"] == pytest.approx(50, abs=1e-6)
+    assert fwd["descent_m"] == pytest.approx(50, abs=1e-6)
+    assert fwd["grade"] == 0  # what an endpoint-only method reports
+    # the ridge climbs 50 m over 0.02 deg of longitude at 45 N: 50 / 1574 m
+    flank = 50 / GEOD.line_length([crest - 0.02, crest], [45.0, 45.0])
+    assert abs(fwd["max_grade"]) == pytest.approx(flank, rel=0.01)
+    assert back["max_grade"] == pytest.approx(-fwd["max_grade"], abs=1e-12)
+    # default light smoothing trims the sharp crest a little, no more
+    smooth = add_terrain(net, dem).edges.iloc[0]
+    assert 48.5 < smooth["ascent_m"] <= 50 and smooth["ascent_m"] == smooth["descent_m"]
+    assert out.meta["terrain"]["smooth_window_m"] == 0
+
+
+def test_tunnel_and_bridge_are_straight():
+    crest = 9.9 + 120.5 / 1200
+    dem = _ridge_dem(crest_lon=crest)
+    a, b = (crest - 0.03, 45.0), (crest + 0.025, 45.0)
+    c = (crest + 0.035, 45.01)
+    mid = (crest, 45.0)
+    net = _net(
+        {1: a, 2: b, 3: c, 4: mid},
+        [
+            {"u": 1, "v": 4, "coords": [a, mid], "tunnel": "yes"},  # node 4 only in the tunnel
+            {"u": 4, "v": 2, "coords": [mid, b], "tunnel": "yes"},
+            {"u": 2, "v": 3, "coords": [b, c], "bridge": "viaduct"},
+        ],
+    )
+    out = add_terrain(net, dem)
+    e, z = out.edges, out.nodes["elevation"]
+    dz = z.reindex(e["v"]).to_numpy() - z.reindex(e["u"]).to_numpy()
+    np.testing.assert_allclose(e["ascent_m"], np.maximum(dz, 0), atol=1e-9)
+    np.testing.assert_allclose(e["descent_m"], np.maximum(-dz, 0), atol=1e-9)
+    np.testing.assert_allclose(e["max_grade"], e["grade"])
+    # the node inside the tunnel is not put on the crest 50 m above: interpolated by distance
+    la = GEOD.line_length([a[0], mid[0]], [a[1], mid[1]])
+    lb = GEOD.line_length([mid[0], b[0]], [mid[1], b[1]])
+    assert z[4] == pytest.approx(z[1] + (z[2] - z[1]) * la / (la + lb), abs=1e-6)
+    assert z[4] < 110
+    # nodes 4 (inside the tunnel) and 2 (tunnel meets bridge, no road) are interpolated
+    # along the chain 1 - 4 - 2 - 3; the chain's ends stay on the terrain
+    assert out.meta["terrain"]["structure_nodes_interpolated"] == 2
+    assert z[1] == pytest.approx(dem.sample([a[0]], [a[1]])[0])
+    prof = elevation_profile(out, [0, 2], dem=dem)
+    assert prof["elevation_m"].max() < 110  # the profile goes through the mountain
+
+
+def test_invariants_on_every_andorra_edge(andorra_terrain, andorra):
+    e, n = andorra_terrain.edges, andorra_terrain.nodes
+    cols = ["ascent_m", "descent_m", "grade", "max_grade"]
+    assert np.isfinite(e[cols].to_numpy()).all() and np.isfinite(n["elevation"]).all()
+    assert (e[["ascent_m", "descent_m"]] >= 0).all().all()
+    assert n["elevation"].between(400, 3000).all()  # SRTM void -32768 never leaks
+    dz = n["elevation"].reindex(e["v"]).to_numpy() - n["elevation"].reindex(e["u"]).to_numpy()
+    np.testing.assert_allclose(e["ascent_m"] - e["descent_m"], dz, atol=0.5)
+    np.testing.assert_allclose(e["grade"], dz / e["length_m"], atol=1e-9)
+    # pair each row with the row whose geometry is its exact reverse
+    wkb = pd.Series(shapely.to_wkb(e.geometry.to_numpy()))
+    rwkb = pd.Series(shapely.to_wkb(shapely.reverse(e.geometry.to_numpy())))
+    pos = pd.Index(wkb).get_indexer(rwkb)
+    has = pos >= 0
+    assert has.sum() > 0.8 * len(e)
+    a, b = e[has], e.iloc[pos[has]]
+    np.testing.assert_allclose(a["ascent_m"].to_numpy(), b["descent_m"].to_numpy(), atol=1e-9)
+    np.testing.assert_allclose(a["max_grade"].to_numpy(), -b["max_grade"].to_numpy(), atol=1e-9)
+    # max_grade is at least as steep as the mean
+    assert (e["max_grade"].abs() >= e["grade"].abs() - 1e-12).all()
+    # grade classes by |max_grade|, ordered categorical
+    assert list(e["grade_class"].cat.categories) == list(GRADE_CLASSES)
+    expect = pd.cut(e["max_grade"].abs(), [0, 0.05, 0.07, 0.10, 0.14, np.inf], right=False)
+    np.testing.assert_array_equal(e["grade_class"].cat.codes, expect.cat.codes)
+    # tunnels and bridges are straight
+    struct = e["tunnel"].notna() | e["bridge"].notna()
+    assert struct.sum() > 0
+    s = e[struct]
+    assert ((s["ascent_m"] == 0) | (s["descent_m"] == 0)).all()
+    # some edges cross the tile's filled voids and say so
+    assert 0 < e["terrain_filled"].sum() < len(e)
+    # the input network is untouched
+    assert "elevation" not in andorra.nodes and "ascent_m" not in andorra.edges
+    meta = andorra_terrain.meta["terrain"]
+    assert "N42E001" in meta["dem_source"] and meta["smooth_window_m"] > 0
+    assert any(src.get("role") == "dem" for src in andorra_terrain.meta["sources"])
+
+
+def test_node_elevations_match_raw_tile(andorra_terrain, andorra_dem_path):
+    with rasterio.open(f"/vsizip/{andorra_dem_path}/N42E001.hgt") as ds:
+        raw, t, nodata = ds.read(1).astype(float), ds.transform, ds.nodata
+    n = andorra_terrain.nodes
+    col = (n["x"].to_numpy() - t.c) / t.a - 0.5
+    row = (n["y"].to_numpy() - t.f) / t.e - 0.5
+    oracle = ndimage.map_coordinates(raw, [row, col], order=1)
+    far = ndimage.distance_transform_edt(raw != nodata)
+    ok = far[np.rint(row).astype(int), np.rint(col).astype(int)] >= 3
+    # nodes touched only by bridges/tunnels are interpolated along the structure on purpose
+    e = andorra_terrain.edges
+    road = ~(e["tunnel"].notna() | e["bridge"].notna())
+    ok &= n.index.isin(e.loc[road, "u"]) | n.index.isin(e.loc[road, "v"])
+    assert ok.sum() > 0.9 * len(n)
+    np.testing.assert_allclose(n["elevation"].to_numpy()[ok], oracle[ok], atol=0.01)
+
+
+def test_unsmoothed_ascent_matches_independent_sampling(andorra, andorra_dem_path):
+    with rasterio.open(f"/vsizip/{andorra_dem_path}/N42E001.hgt") as ds:
+        raw, t = ds.read(1).astype(float), ds.transform
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GeologWarning)
+        dem = DEM.open(andorra_dem_path)
+    filled = dem.array.astype(float)  # raw values, voids filled: the oracle interpolates these
+    assert np.array_equal(filled[raw != -32768], raw[raw != -32768])
+    out = andorra.with_terrain(dem, smooth_window_m=0)
+    e = out.edges
+    road = np.flatnonzero((e["tunnel"].isna() & e["bridge"].isna()).to_numpy())
+    pick = np.random.default_rng(7).choice(road, 60, replace=False)
+    for i in pick:
+        line = shapely.segmentize(e.geometry.iloc[i], 0.5 / 1200)
+        xy = shapely.get_coordinates(line)
+        col = (xy[:, 0] - t.c) / t.a - 0.5
+        row = (xy[:, 1] - t.f) / t.e - 0.5
+        z = ndimage.map_coordinates(filled, [row, col], order=1)
+        rise = np.diff(z)
+        assert e["ascent_m"].iloc[i] == pytest.approx(rise[rise > 0].sum(), abs=1e-3)
+        assert e["descent_m"].iloc[i] == pytest.approx(-rise[rise < 0].sum(), abs=1e-3)
+
+
+def test_elevation_profile_matches_edges(andorra_terrain):
+    e = andorra_terrain.edges
+    # a chain of consecutive edges: follow v -> next u
+    chain = [int(e["ascent_m"].idxmax())]
+    for _ in range(5):
+        nxt = e.index[(e["u"] == e.loc[chain[-1], "v"]) & (e["v"] != e.loc[chain[-1], "u"])]
+        if len(nxt) == 0:
+            break
+        chain.append(int(nxt[0]))
+    prof = elevation_profile(andorra_terrain, chain)
+    assert list(prof.columns) == ["distance_m", "elevation_m", "edge", "lon", "lat"]
+    d = prof["distance_m"].to_numpy()
+    assert d[0] == pytest.approx(0, abs=1e-6) and (np.diff(d) >= -1e-9).all()
+    assert d[-1] == pytest.approx(e.loc[chain, "length_m"].sum())
+    rise = np.diff(prof["elevation_m"].to_numpy())
+    assert rise[rise > 0].sum() == pytest.approx(e.loc[chain, "ascent_m"].sum(), abs=1e-6)
+    assert rise[rise < 0].sum() == pytest.approx(-e.loc[chain, "descent_m"].sum(), abs=1e-6)
+    z = andorra_terrain.nodes["elevation"]
+    assert prof["elevation_m"].iloc[0] == pytest.approx(z[e.loc[chain[0], "u"]])
+    assert prof["elevation_m"].iloc[-1] == pytest.approx(z[e.loc[chain[-1], "v"]])
+    with pytest.raises(geolog.errors.InputError):
+        elevation_profile(andorra_terrain, [10**9])
+
+
+def test_coverage_errors(andorra, andorra_dem_path, monaco_dem_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GeologWarning)
+        monaco = DEM.open(monaco_dem_path)
+        andorra_dem = DEM.open(andorra_dem_path)
+    with pytest.raises(DEMError, match="does not cover the network at all"):
+        andorra.with_terrain(monaco)
+    west, south, east, north = andorra.nodes.total_bounds
+    half = andorra_dem.clip((west, south, (west + east) / 2, north), margin_cells=0)
+    with pytest.raises(DEMError, match=r"covers the network only partly: \d+ of \d+ nodes"):
+        andorra.with_terrain(half)
+    assert "elevation" not in andorra.nodes
+
+
+def test_grade_classes_bounds():
+    got = grade_classes([0.0, 0.0499, 0.05, -0.07, 0.0999, 0.10, -0.1399, 0.14, 0.9])
+    assert list(got) == [
+        "<5%",
+        "<5%",
+        "5-7%",
+        "7-10%",
+        "7-10%",
+        "10-14%",
+        "10-14%",
+        ">=14%",
+        ">=14%",
+    ]
