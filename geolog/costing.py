@@ -265,9 +265,6 @@ def _interpolate_structure_nodes(
     other nodes fixed, which on a chain is linear interpolation by distance.
     Returns the new elevations and the mask of nodes that were interpolated.
     """
-    from scipy import sparse
-    from scipy.sparse.linalg import spsolve
-
     n = len(z_nodes)
     on_road = np.zeros(n, dtype=bool)
     on_road[u[~structure]] = True
@@ -286,28 +283,36 @@ def _interpolate_structure_nodes(
     if not free.any():
         return z_nodes, free
     w = 1.0 / np.maximum(lengths[structure][keep], 0.01)
-    # symmetric weights over undirected structure links (both rows of a road count once each way)
-    W = sparse.coo_array((np.r_[w, w], (np.r_[su, sv], np.r_[sv, su])), shape=(n, n)).tocsr()
-    fi = np.flatnonzero(free)
+    # work on the structure nodes only (a few hundred): dense numpy, no scipy import
+    local = np.flatnonzero(on_struct)
+    k = len(local)
+    if k > 4000:
+        logger.warning("%d bridge/tunnel nodes: too many to interpolate, kept on the terrain", k)
+        return z_nodes, np.zeros(n, dtype=bool)
+    li = np.full(n, -1, dtype=np.int64)
+    li[local] = np.arange(k)
+    # symmetric weights; both rows of a two-way structure add to the same link
+    W = np.zeros((k, k))
+    np.add.at(W, (li[su], li[sv]), w)
+    np.add.at(W, (li[sv], li[su]), w)
+    is_free = free[local]
     # a free node whose structure component has no fixed node keeps its sampled value
-    from scipy.sparse.csgraph import connected_components
-
-    ncomp, lab = connected_components(W, directed=False)
-    anchored = np.zeros(ncomp, dtype=bool)
-    anchored[lab[~free & on_struct]] = True
-    fi = fi[anchored[lab[fi]]]
+    reach = ~is_free
+    while True:
+        grown = reach | ((W > 0) @ reach)
+        if (grown == reach).all():
+            break
+        reach = grown
+    fi = np.flatnonzero(is_free & reach)
     if len(fi) == 0:
         return z_nodes, np.zeros(n, dtype=bool)
-    fixed = np.flatnonzero(~np.isin(np.arange(n), fi))
-    Wff = W[fi][:, fi]
-    Wfx = W[fi][:, fixed]
-    deg = np.asarray(W[fi].sum(axis=1)).ravel()
-    A = sparse.diags_array(deg) - Wff
-    b = Wfx @ z_nodes[fixed]
+    fx = np.flatnonzero(~is_free)
+    A = np.diag(W[fi].sum(axis=1)) - W[np.ix_(fi, fi)]
+    b = W[np.ix_(fi, fx)] @ z_nodes[local[fx]]
     out = z_nodes.copy()
-    out[fi] = spsolve(A.tocsc(), b)
+    out[local[fi]] = np.linalg.solve(A, b)
     mask = np.zeros(n, dtype=bool)
-    mask[fi] = True
+    mask[local[fi]] = True
     return out, mask
 
 
