@@ -92,9 +92,9 @@ def solve_ortools(model: VRPModel, *, time_limit_s: float, seed: int = 0) -> VRP
     ok_by_type = [model.allowed(t) for t in range(len(model.vehicles))]
     for c in range(nc):
         idx = manager.NodeToIndex(nd + c)
-        allowed = [k for k, (t, _) in enumerate(owner) if ok_by_type[t][c]]
-        if len(allowed) < n_veh:
-            routing.SetAllowedVehiclesForIndex(allowed, idx)
+        banned = [k for k, (t, _) in enumerate(owner) if not ok_by_type[t][c]]
+        if banned:  # (SetAllowedVehiclesForIndex does not take a list in the 9.15 wrapper)
+            routing.VehicleVar(idx).RemoveValues(banned)
         if not model.required[c]:
             routing.AddDisjunction([idx], int(model.prize[c]))
 
