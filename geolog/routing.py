@@ -6,7 +6,8 @@ the CSR view of the weight column is cached per applied network, so a loop of
 many queries pays for neither again.
 
 Points are ``(lat, lon)`` pairs (or shapely Points, x = longitude). Each is
-snapped to the nearest **usable** edge (one the profile and rules allow), not
+snapped to the nearest **usable** edge (one the profile and rules allow, and
+not in a stray fragment of fewer than :data:`MIN_COMPONENT_NODES` nodes), not
 to the nearest node: a route starts at the snapped point and uses the rest of
 that edge (for a two-way road, either direction), and ends part-way along the
 destination edge. Costs and lengths of partial edges are the edge's values
@@ -53,6 +54,7 @@ __all__ = [
     "isochrones",
     "matrix",
     "DEFAULT_MAX_SNAP_M",
+    "MIN_COMPONENT_NODES",
 ]
 
 logger = logging.getLogger(__name__)
@@ -70,19 +72,41 @@ def _profile_name(profile: Any) -> str | None:
     return str(getattr(profile, "name", type(profile).__name__))
 
 
-def _applied(net: Any, profile: Any, rules: Any) -> Any:
-    """The network with profile and rules applied (cached by the rules module)."""
-    if profile is None and rules is None:
+def _pname(applied: Any, profile: Any) -> str | None:
+    return applied.meta.get("profile") or _profile_name(profile)
+
+
+def _applied(net: Any, profile: Any, rules: Any, weight: str = "cost") -> Any:
+    """The network with profile and rules applied (cached by the rules module).
+
+    With ``profile=None`` and ``rules=None`` a network that already has the
+    weight column (e.g. the result of ``net.apply(...)``, or ``length_m``) is
+    used as it is; otherwise :func:`geolog.rules.apply` runs (``profile=None``:
+    the rules' ``profile``, else ``"car"``).
+    """
+    if profile is None and rules is None and weight in net.edges.columns:
         return net
     from .rules import apply
 
-    return apply(net, "car" if profile is None else profile, rules)
+    return apply(net, profile, rules)
+
+
+#: Strongly connected pieces smaller than this many nodes (and than 5 % of the
+#: largest piece) are not snapped to: stray fragments at the extract's edge or
+#: behind a one-way mapping error would otherwise swallow nearby points.
+MIN_COMPONENT_NODES = 50
 
 
 def _index(net: Any, g: RoutingGraph) -> EdgeIndex:
     if "index" not in g._extra:
+        from scipy.sparse.csgraph import connected_components
+
+        _, label = connected_components(g.csr, directed=True, connection="strong")
+        size = np.bincount(label)
+        big = size >= min(MIN_COMPONENT_NODES, 0.05 * size.max())
+        ok = g.usable & big[label[g.upos]] & big[label[g.vpos]]
         geoms = net.edges.geometry.to_numpy()
-        g._extra["index"] = EdgeIndex(geoms, np.flatnonzero(g.usable))
+        g._extra["index"] = EdgeIndex(geoms, np.flatnonzero(ok))
     return g._extra["index"]
 
 
@@ -229,8 +253,10 @@ def _no_route_message(
             "that are not connected for this profile (one-way roads, access or grade limits); "
             "try points on the main road network or another profile"
         )
+    ruled = _applied(net, profile, rules, weight)
+    pname = ruled.meta.get("profile", pname)
     try:
-        free = _applied(net, profile, None)
+        free = _applied(net, pname, None, weight)
         gf = graph_for(free, weight)
         af, bf = _snap(free, gf, [a.query, b.query], ["origin", "destination"], max_snap_m)
         leg = _solve(gf, af, bf)
@@ -241,45 +267,54 @@ def _no_route_message(
             f"no path {where} for profile {pname!r}, even without the route rules: the points "
             "lie in parts of the network that are not connected for this profile"
         )
-    ruled = _applied(net, profile, rules)
     labels = free.edges.index[leg.rows]
     pos = ruled.edges.index.get_indexer(labels)
     cost = pd.to_numeric(ruled.edges["cost"], errors="coerce").to_numpy(dtype=float)
     blocked = labels[~np.isfinite(cost[pos])]
-    names = _blocking_rules(ruled, rules, blocked)
+    names = _blocking_rules(net, pname, rules, blocked)
     roads = free.edges.loc[blocked]
-    road_names = ", ".join(
-        sorted(
-            {
-                str(n)
-                for n in roads.get("name", pd.Series(dtype=object)).dropna().tolist()
-                + roads.get("ref", pd.Series(dtype=object)).dropna().tolist()
-            }
-        )[:5]
-    )
-    what = f" (roads: {road_names})" if road_names else ""
-    by = f"rule(s) {', '.join(names)}" if names else "the route rules"
+    tagged = [
+        str(x)
+        for c in ("ref", "name")
+        if c in roads.columns
+        for x in roads[c].dropna().tolist()
+        if str(x)
+    ]
+    road_names = ", ".join(list(dict.fromkeys(tagged))[:4])
+    what = f" (on {road_names})" if road_names else ""
+    if names:
+        by = ("rule " if len(names) == 1 else "rules ") + "; ".join(names)
+        verb = "forbids" if len(names) == 1 else "forbid"
+    else:
+        by, verb = "the route rules", "forbid"
     return (
-        f"no path {where} for profile {pname!r}: {by} forbid {len(blocked)} edge(s) on the "
-        f"only way through{what}; without the rules the trip is {leg.cost:,.0f} {weight}. "
-        "Relax or scope those rules, or add a via point"
+        f"no path {where} for profile {pname!r}: {by} {verb} {len(blocked)} edge(s) of the "
+        f"route that exists without the rules{what} (cost {leg.cost:,.0f} by {weight!r}), "
+        "and no other way is left. Relax or scope that rule (see geolog.explain(rules, net))"
     )
 
 
-def _blocking_rules(ruled: Any, rules: Any, labels: pd.Index) -> list[str]:
-    """Names of the rules that forbid (priority 0) any of the edges ``labels``."""
-    try:
-        from . import rules as _rules
+def _blocking_rules(net: Any, profile: Any, rules: Any, labels: pd.Index) -> list[str]:
+    """Rules that forbid (priority or speed 0) any of the edges ``labels``, with conditions."""
+    from . import rules as _rules
 
-        masks = _rules.rule_masks(rules, ruled)  # DataFrame: one bool column per rule
-    except (ImportError, AttributeError):
-        return []
+    masks = _rules.rule_masks(rules, net, profile=profile)
+    forbids = set(masks.attrs.get("forbids", masks.columns))
     sel = masks.loc[masks.index.intersection(labels)]
-    names = [str(c) for c in sel.columns if bool(sel[c].any())]
-    forbid = getattr(masks, "attrs", {}).get("forbids")
-    if forbid is not None:
-        names = [n for n in names if n in set(map(str, forbid))] or names
-    return names
+    hit = [c for c in sel.columns if c in forbids and bool(sel[c].any())]
+    if not hit:
+        return []
+    table = _rules.explain(rules, net, profile=profile)
+    cond = {
+        f"{r.section}[{r.index}]": str(r.condition)
+        for r in table.itertuples()
+        if r.section != "profile"
+    }
+    out = []
+    for c in hit:
+        base = c.split(" of ")[0]
+        out.append(f"{c} ('{cond[base]}')" if base in cond else c)
+    return out
 
 
 # ----------------------------------------------------------------------------- Route
@@ -687,7 +722,7 @@ def _fmt_duration(s: float) -> str:
 
 
 def _context(net: Any, profile: Any, rules: Any, weight: str) -> tuple[Any, RoutingGraph]:
-    applied = _applied(net, profile, rules)
+    applied = _applied(net, profile, rules, weight)
     return applied, graph_for(applied, weight)
 
 
@@ -697,7 +732,7 @@ def route(
     destination: Any,
     *,
     via: list[Any] | None = None,
-    profile: Any = "car",
+    profile: Any = None,
     rules: Any = None,
     weight: str = "cost",
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
@@ -762,7 +797,7 @@ def route(
             raise NoRouteError(_no_route_message(net, profile, rules, weight, a, b, max_snap_m))
         legs.append(leg)
     return Route(
-        applied, g, legs, snaps, profile_name=_profile_name(profile), rules=rules, weight=weight
+        applied, g, legs, snaps, profile_name=_pname(applied, profile), rules=rules, weight=weight
     )
 
 
@@ -771,7 +806,7 @@ def route_nodes(
     source: int,
     target: int,
     *,
-    profile: Any = "car",
+    profile: Any = None,
     rules: Any = None,
     weight: str = "cost",
 ) -> Route:
@@ -800,7 +835,7 @@ def route_nodes(
     none = np.empty(0, dtype=np.int64)
     snaps = [_Snap((x[0], x[1]), x[0], x[1], 0.0, none, np.empty(0)) for x in xy]
     return Route(
-        applied, g, [leg], snaps, profile_name=_profile_name(profile), rules=rules, weight=weight
+        applied, g, [leg], snaps, profile_name=_pname(applied, profile), rules=rules, weight=weight
     )
 
 
@@ -810,7 +845,7 @@ def alternatives(
     destination: Any,
     *,
     k: int = 3,
-    profile: Any = "car",
+    profile: Any = None,
     rules: Any = None,
     weight: str = "cost",
     max_overlap: float = 0.7,
@@ -891,7 +926,7 @@ def alternatives(
             g,
             [leg],
             [a, b],
-            profile_name=_profile_name(profile),
+            profile_name=_pname(applied, profile),
             rules=rules,
             weight=weight,
         )
@@ -914,7 +949,7 @@ def isochrones(
     origin: Any,
     times_s: Any,
     *,
-    profile: Any = "car",
+    profile: Any = None,
     rules: Any = None,
     buffer_m: float = 50.0,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
@@ -950,7 +985,7 @@ def isochrones(
     if times.size == 0 or not np.all(np.isfinite(times)) or (times <= 0).any():
         raise InputError(f"times_s must be positive numbers of seconds, got {times_s!r}")
     times = np.sort(times)
-    applied = _applied(net, profile, rules)
+    applied = _applied(net, profile, rules, "travel_time_s")
     if "travel_time_s" not in applied.edges.columns:
         raise InputError("isochrones need travel times: give a profile (e.g. profile='car')")
     g = graph_for(applied, "travel_time_s")
@@ -1048,7 +1083,7 @@ def matrix(
     net: Any,
     points: Any,
     *,
-    profile: Any = "car",
+    profile: Any = None,
     rules: Any = None,
     weight: str = "cost",
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
@@ -1120,7 +1155,7 @@ def matrix(
         }
     )
     return Matrix(
-        dur, dis, cost, frame, profile_name=_profile_name(profile), rules=rules, weight=weight
+        dur, dis, cost, frame, profile_name=_pname(applied, profile), rules=rules, weight=weight
     )
 
 

@@ -1,0 +1,415 @@
+"""Routing: hand-checked partial edges on a synthetic network, networkx as the oracle."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from pyproj import Geod
+
+import geolog
+from geolog import routing
+from geolog.errors import InputError, NoRouteError
+
+GEOD = Geod(ellps="WGS84")
+
+# ----------------------------------------------------------------------------- synthetic network
+#
+#   D(1.500,42.501) ---- North Rd ---- E(1.502,42.501)
+#   |                                  |
+#   West Ln                            East Ln           G ---- Far St ---- H
+#   |                                  |                  \                /
+#   A(1.500,42.500) -> B(1.501,42.500) -- C(1.502,42.500) --Bridge Rd-- G   I
+#        Main St (A->B one-way)    Main St (two-way)         (triangle G-H-I)
+
+NODES = {
+    1: (1.500, 42.500),  # A
+    2: (1.501, 42.500),  # B
+    3: (1.502, 42.500),  # C
+    4: (1.500, 42.501),  # D
+    5: (1.502, 42.501),  # E
+    6: (1.504, 42.500),  # G
+    7: (1.505, 42.500),  # H
+    8: (1.505, 42.501),  # I
+}
+# (u, v, way id, name, two-way)
+WAYS = [
+    (1, 2, 100, "Main St", False),
+    (2, 3, 101, "Main St", True),
+    (4, 5, 102, "North Rd", True),
+    (1, 4, 103, "West Ln", True),
+    (3, 5, 104, "East Ln", True),
+    (3, 6, 105, "Bridge Rd", True),
+    (6, 7, 106, "Far St", True),
+    (7, 8, 106, "Far St", True),
+    (8, 6, 106, "Far St", True),
+]
+TAGS = [
+    "ref", "surface", "tracktype", "maxspeed", "lanes", "bridge", "tunnel", "oneway",
+    "access", "hgv", "maxweight", "width", "junction",
+]  # fmt: skip
+
+
+def _synthetic() -> geolog.Network:
+    ids = list(NODES)
+    x = [NODES[i][0] for i in ids]
+    y = [NODES[i][1] for i in ids]
+    nodes = gpd.GeoDataFrame(
+        {"x": x, "y": y},
+        index=pd.Index(ids, name="osmid", dtype="int64"),
+        geometry=shapely.points(x, y),
+        crs="EPSG:4326",
+    )
+    rows = []
+    for u, v, way, name, two in WAYS:
+        for a, b, rev in [(u, v, False)] + ([(v, u, True)] if two else []):
+            line = shapely.LineString([NODES[a], NODES[b]])
+            rows.append(
+                {
+                    "u": a,
+                    "v": b,
+                    "osmid": way,
+                    "highway": "residential",
+                    "name": name,
+                    **{t: None for t in TAGS},
+                    "reversed": rev,
+                    "length_m": GEOD.geometry_length(line),
+                    "geometry": line,
+                }
+            )
+    edges = gpd.GeoDataFrame(rows, geometry="geometry", crs="EPSG:4326")
+    for t in ["highway", "name", *TAGS]:
+        edges[t] = edges[t].astype("str")
+        edges.loc[edges[t] == "None", t] = None
+    return geolog.Network(nodes, edges, {"network_type": "synthetic"})
+
+
+@pytest.fixture(scope="module")
+def syn() -> geolog.Network:
+    return _synthetic()
+
+
+def _len(net, u, v) -> float:
+    e = net.edges
+    return float(e.loc[(e.u == u) & (e.v == v), "length_m"].iloc[0])
+
+
+def _at(u: int, v: int, f: float) -> tuple[float, float]:
+    """(lat, lon) of the point at fraction f along the straight edge u -> v."""
+    (x0, y0), (x1, y1) = NODES[u], NODES[v]
+    return (y0 + f * (y1 - y0), x0 + f * (x1 - x0))
+
+
+# ----------------------------------------------------------------------------- hand checks
+
+
+def test_partial_edges_at_both_ends(syn):
+    # 30 % along B->C to 50 % along C->E: the rest of B->C, then half of C->E
+    r = routing.route(syn, _at(2, 3, 0.3), _at(3, 5, 0.5), profile=None, weight="length_m")
+    expected = 0.7 * _len(syn, 2, 3) + 0.5 * _len(syn, 3, 5)
+    assert r.length_m == pytest.approx(expected, rel=1e-6)
+    assert list(r.edges["name"]) == ["Main St", "East Ln"]
+    assert r.edges["fraction_start"].iloc[0] == pytest.approx(0.3, abs=1e-6)
+    assert r.edges["fraction_end"].iloc[-1] == pytest.approx(0.5, abs=1e-6)
+    # the geometry starts and ends at the snapped points
+    start, end = shapely.get_coordinates(r.geometry)[[0, -1]]
+    assert start == pytest.approx(_at(2, 3, 0.3)[::-1], abs=1e-7)
+    assert end == pytest.approx(_at(3, 5, 0.5)[::-1], abs=1e-7)
+    assert r.snapped["distance_m"].max() < 0.01
+
+
+def test_same_edge_both_directions_on_a_two_way_road(syn):
+    L = _len(syn, 2, 3)
+    fwd = routing.route(syn, _at(2, 3, 0.2), _at(2, 3, 0.7), profile=None, weight="length_m")
+    back = routing.route(syn, _at(2, 3, 0.7), _at(2, 3, 0.2), profile=None, weight="length_m")
+    assert fwd.length_m == pytest.approx(0.5 * L, rel=1e-6)
+    assert back.length_m == pytest.approx(0.5 * L, rel=1e-6)
+    assert len(fwd.edges) == len(back.edges) == 1
+    assert (fwd.edges["u"].iloc[0], back.edges["u"].iloc[0]) == (2, 3)  # back uses C->B
+
+
+def test_same_edge_against_a_one_way_goes_round_the_block(syn):
+    # A->B is one-way: from 70 % back to 20 % means B, C, E, D, A and on
+    r = routing.route(syn, _at(1, 2, 0.7), _at(1, 2, 0.2), profile=None, weight="length_m")
+    L = _len(syn, 1, 2)
+    expected = (
+        0.3 * L + _len(syn, 2, 3) + _len(syn, 3, 5) + _len(syn, 5, 4) + _len(syn, 4, 1) + 0.2 * L
+    )
+    assert r.length_m == pytest.approx(expected, rel=1e-6)
+    assert list(r.edges["u"]) == [1, 2, 3, 5, 4, 1]
+
+
+def test_off_road_points_snap_to_the_nearest_edge(syn):
+    lat, lon = _at(2, 3, 0.5)
+    r = routing.route(syn, (lat - 0.0001, lon), _at(3, 5, 0.5), profile=None, weight="length_m")
+    assert r.snapped["distance_m"].iloc[0] == pytest.approx(
+        GEOD.inv(lon, lat, lon, lat - 0.0001)[2], rel=0.01
+    )
+    assert r.edges["fraction_start"].iloc[0] == pytest.approx(0.5, abs=1e-6)
+
+
+def test_via_points_and_directions(syn):
+    o, v, d = _at(2, 3, 0.5), _at(3, 5, 0.5), _at(4, 5, 0.5)
+    r = routing.route(syn, o, d, via=[v], profile=None, weight="length_m")
+    a = routing.route(syn, o, v, profile=None, weight="length_m")
+    b = routing.route(syn, v, d, profile=None, weight="length_m")
+    assert r.length_m == pytest.approx(a.length_m + b.length_m, rel=1e-9)
+    assert sorted(r.edges["leg"].unique()) == [0, 1]
+    assert r.geometry.distance(shapely.Point(v[1], v[0])) < 1e-9
+    # east along Main St, left (north) onto East Ln, left (west) onto North Rd
+    steps = routing.route(syn, o, d, profile=None, weight="length_m").directions()
+    assert list(steps["road"]) == ["Main St", "East Ln", "North Rd", "North Rd"]
+    assert list(steps["turn"]) == ["depart", "left", "left", "arrive"]
+    assert steps["turn_deg"].iloc[1] == pytest.approx(-90, abs=1)
+    assert steps["distance_m"].sum() == pytest.approx(
+        0.5 * _len(syn, 2, 3) + _len(syn, 3, 5) + 0.5 * _len(syn, 5, 4), rel=1e-6
+    )
+
+
+def test_geojson_and_reprs(syn):
+    r = routing.route(syn, _at(2, 3, 0.3), _at(3, 5, 0.5), profile=None, weight="length_m")
+    gj = json.loads(r.to_geojson())
+    feat = gj["features"][0]
+    assert feat["geometry"]["type"] == "LineString"
+    assert feat["properties"]["length_m"] == pytest.approx(r.length_m)
+    assert "km" in repr(r) and "<table>" in r._repr_html_()
+
+
+def test_bad_points_raise_input_error(syn):
+    with pytest.raises(InputError, match="latitude"):
+        routing.route(syn, (200.0, 1.5), _at(3, 5, 0.5), profile=None, weight="length_m")
+    with pytest.raises(InputError, match="lat, lon"):
+        routing.route(syn, "nowhere", _at(3, 5, 0.5), profile=None, weight="length_m")
+    with pytest.raises(InputError, match="max_snap_m"):
+        routing.route(syn, (42.6, 1.5), _at(3, 5, 0.5), profile=None, weight="length_m")
+    with pytest.raises(InputError, match="no edge column"):
+        routing.route(syn, _at(2, 3, 0.3), _at(3, 5, 0.5), profile=None, weight="nope")
+
+
+def test_no_route_names_the_blocking_rule(syn):
+    rules = {"priority": [{"if": "name == 'Bridge Rd'", "multiply_by": 0}]}
+    # reachable without the rule
+    ok = routing.route(syn, _at(2, 3, 0.5), _at(6, 7, 0.5), profile="car")
+    assert "Bridge Rd" in set(ok.edges["name"])
+    with pytest.raises(NoRouteError) as err:
+        routing.route(syn, _at(2, 3, 0.5), _at(6, 7, 0.5), profile="car", rules=rules)
+    msg = str(err.value)
+    assert "priority[0]" in msg and "Bridge Rd" in msg
+    # a rule that blocks something else does not get blamed
+    rules2 = {
+        "priority": [
+            {"if": "name == 'North Rd'", "multiply_by": 0},
+            {"if": "name == 'Bridge Rd'", "multiply_by": 0},
+        ]
+    }
+    with pytest.raises(NoRouteError) as err:
+        routing.route(syn, _at(2, 3, 0.5), _at(6, 7, 0.5), profile="car", rules=rules2)
+    assert "priority[1]" in str(err.value) and "priority[0]" not in str(err.value)
+
+
+def test_no_route_without_rules_says_so(syn):
+    # cut the bridge in the network itself: the two parts are disconnected
+    e = syn.edges[syn.edges["name"] != "Bridge Rd"].reset_index(drop=True)
+    cut = syn.replace(edges=e)
+    with pytest.raises(NoRouteError, match="not connected"):
+        routing.route(cut, _at(2, 3, 0.5), _at(6, 7, 0.5), profile=None, weight="length_m")
+
+
+# ----------------------------------------------------------------------------- networkx oracle
+
+
+def _nx_path_values(G, path, weight):
+    cost = dur = length = 0.0
+    for a, b in zip(path[:-1], path[1:], strict=True):
+        d = min(G[a][b].values(), key=lambda x: (x[weight], x["length_m"]))
+        cost += d[weight]
+        dur += d["travel_time_s"]
+        length += d["length_m"]
+    return cost, dur, length
+
+
+RULES_NO_PRIMARY = {
+    "priority": [
+        {"if": "highway in ('primary', 'primary_link')", "multiply_by": 0},
+        {"if": "highway == 'residential'", "multiply_by": 0.5},
+    ],
+    "speed": [{"if": "highway == 'secondary'", "limit_to": 40}],
+}
+RULES_SOFT = {
+    "priority": [{"if": "highway == 'residential'", "multiply_by": 0.5}],
+    "speed": [{"if": "highway == 'secondary'", "limit_to": 40}],
+}
+
+
+@pytest.mark.parametrize("rules", [None, RULES_NO_PRIMARY], ids=["car", "car+rules"])
+def test_route_equals_networkx_for_200_pairs(andorra, rules):
+    applied = geolog.rules.apply(andorra, "car", rules)
+    G = applied.to_networkx()
+    G.remove_edges_from(
+        [(u, v, k) for u, v, k, c in G.edges(keys=True, data="cost") if not np.isfinite(c)]
+    )
+    rng = np.random.default_rng(42)
+    # 180 pairs inside the largest strongly connected piece, 20 from anywhere
+    big = np.array(sorted(max(nx.strongly_connected_components(G), key=len)))
+    pairs = np.vstack(
+        [rng.choice(big, size=(180, 2)), rng.choice(applied.nodes.index.to_numpy(), (20, 2))]
+    )
+    found = 0
+    for u, v in pairs:
+        try:
+            path = nx.shortest_path(G, u, v, weight="cost")
+        except nx.NetworkXNoPath:
+            with pytest.raises(NoRouteError):
+                routing.route_nodes(andorra, u, v, profile="car", rules=rules)
+            continue
+        cost, dur, length = _nx_path_values(G, path, "cost")
+        r = routing.route_nodes(andorra, u, v, profile="car", rules=rules)
+        found += 1
+        assert r.cost == pytest.approx(cost, rel=1e-6, abs=1e-6)
+        assert r.duration_s == pytest.approx(dur, rel=1e-6, abs=1e-6)
+        assert r.length_m == pytest.approx(length, rel=1e-6, abs=1e-6)
+    assert found >= 180
+
+
+def test_point_routes_at_nodes_equal_node_routes(andorra):
+    rng = np.random.default_rng(7)
+    big = andorra.largest_component()
+    ids = big.nodes.index.to_numpy()
+    xy = big.nodes[["y", "x"]]
+    for u, v in rng.choice(ids, size=(15, 2)):
+        a = routing.route_nodes(andorra, u, v, profile="car")
+        b = routing.route(andorra, tuple(xy.loc[u]), tuple(xy.loc[v]), profile="car")
+        assert b.cost == pytest.approx(a.cost, rel=1e-6, abs=1e-3)
+        assert b.length_m == pytest.approx(a.length_m, rel=1e-6, abs=1e-3)
+
+
+def test_apply_and_graph_are_built_once_for_many_routes(andorra, monkeypatch):
+    from geolog import _graph
+
+    geolog.rules.clear_cache()
+    calls = {"compute": 0, "build": 0}
+    real_compute, real_build = geolog.rules._compute, _graph._build
+
+    def compute(*a, **k):
+        calls["compute"] += 1
+        return real_compute(*a, **k)
+
+    def build(*a, **k):
+        calls["build"] += 1
+        return real_build(*a, **k)
+
+    monkeypatch.setattr(geolog.rules, "_compute", compute)
+    monkeypatch.setattr(_graph, "_build", build)
+    o, d = (42.5078, 1.5211), (42.5440, 1.5140)
+    for _ in range(100):
+        routing.route(andorra, o, d, profile="car", rules=RULES_SOFT)
+    assert calls == {"compute": 1, "build": 1}
+
+
+# ----------------------------------------------------------------------------- matrix, alternatives, isochrones
+
+
+def test_matrix_equals_repeated_route(andorra):
+    rng = np.random.default_rng(3)
+    x0, y0, x1, y1 = andorra.largest_component().nodes.total_bounds
+    pts = []
+    while len(pts) < 10:
+        p = (rng.uniform(y0, y1), rng.uniform(x0, x1))
+        try:
+            routing.route(andorra, p, p, profile="car", rules=RULES_NO_PRIMARY, max_snap_m=300)
+        except InputError:
+            continue
+        pts.append(p)
+    pts.append(pts[0])  # a duplicate point: zero on the diagonal and between the two
+    m = routing.matrix(andorra, pts, profile="car", rules=RULES_NO_PRIMARY, max_snap_m=300)
+    assert m.durations_s.shape == m.distances_m.shape == (11, 11)
+    assert m.durations_s[0, 10] == 0 and np.all(np.diag(m.durations_s) == 0)
+    for i in range(len(pts)):
+        for j in range(len(pts)):
+            try:
+                r = routing.route(
+                    andorra, pts[i], pts[j], profile="car", rules=RULES_NO_PRIMARY, max_snap_m=300
+                )
+            except NoRouteError:
+                assert np.isinf(m.durations_s[i, j]) and np.isinf(m.distances_m[i, j])
+                continue
+            assert m.costs[i, j] == pytest.approx(r.cost, rel=1e-9, abs=1e-6)
+            assert m.durations_s[i, j] == pytest.approx(r.duration_s, rel=1e-9, abs=1e-6)
+            assert m.distances_m[i, j] == pytest.approx(r.length_m, rel=1e-9, abs=1e-6)
+    frame = m.to_frame()
+    assert len(frame) == 121 and set(frame.columns) >= {"origin", "destination", "duration_s"}
+    assert (m.points["snap_distance_m"] <= 300).all()
+
+
+def test_alternatives_are_different_and_reported(andorra):
+    o, d = (42.5078, 1.5211), (42.5345, 1.5807)
+    best = routing.route(andorra, o, d, profile="car")
+    alts = routing.alternatives(andorra, o, d, k=3, profile="car", max_overlap=0.7)
+    assert 2 <= len(alts) <= 3
+    assert alts[0].cost == pytest.approx(best.cost)
+    assert alts[0].overlap == 0 and alts[0].stretch == 1
+    seg = [set(map(frozenset, zip(a.edges["u"], a.edges["v"], strict=True))) for a in alts]
+    for i, a in enumerate(alts[1:], start=1):
+        assert 1 <= a.stretch <= 1.5
+        assert a.overlap <= 0.7
+        assert a.cost >= best.cost - 1e-9
+        assert seg[i] != seg[0]
+        # overlap reported = shared length share, recomputed independently
+        e = a.edges
+        shared = e["traversed_m"][
+            [frozenset(p) in seg[0] for p in zip(e["u"], e["v"], strict=True)]
+        ].sum()
+        assert a.overlap >= shared / a.length_m - 1e-9
+
+
+def test_isochrones_nested_contain_origin_and_reached_nodes(andorra):
+    big = andorra.largest_component()
+    origin_id = big.nodes.index[len(big.nodes) // 2]
+    o = tuple(big.nodes.loc[origin_id, ["y", "x"]])
+    iso = routing.isochrones(andorra, o, [900, 300], profile="car")
+    assert list(iso["time_s"]) == [300, 900]
+    small, large = iso.geometry.iloc[0], iso.geometry.iloc[1]
+    assert small.difference(large).area < 1e-12 * max(small.area, 1e-12) + 1e-14
+    assert large.area > small.area
+    assert small.contains(shapely.Point(o[1], o[0]))
+    # independent oracle: every node networkx reaches within T lies inside
+    applied = geolog.rules.apply(andorra, "car")
+    G = applied.to_networkx()
+    G.remove_edges_from(
+        [(u, v, k) for u, v, k, c in G.edges(keys=True, data="cost") if not np.isfinite(c)]
+    )
+    reach = nx.single_source_dijkstra_path_length(G, origin_id, weight="travel_time_s")
+    for T, poly in zip(iso["time_s"], iso.geometry, strict=True):
+        ids = [n for n, t in reach.items() if t <= T]
+        pts = shapely.points(applied.nodes.loc[ids, ["x", "y"]].to_numpy())
+        assert shapely.contains(poly.buffer(1e-7), pts).all()
+
+
+# ----------------------------------------------------------------------------- terrain
+
+
+def test_route_terrain_and_profile(andorra_terrain):
+    big = andorra_terrain.largest_component()
+    ids = big.nodes.index
+    u, v = ids[10], ids[len(ids) - 10]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", geolog.errors.GeologWarning)
+        r = routing.route_nodes(andorra_terrain, u, v, profile="car")
+    e = r.edges
+    assert r.ascent_m == pytest.approx(e["ascent_m"].sum(), rel=1e-9)
+    assert r.descent_m == pytest.approx(e["descent_m"].sum(), rel=1e-9)
+    assert r.max_grade == pytest.approx(e["max_grade"].max())
+    p = r.profile()
+    assert p["distance_m"].is_monotonic_increasing
+    assert p["distance_m"].iloc[0] == 0
+    assert p["distance_m"].iloc[-1] == pytest.approx(r.length_m, rel=1e-3)
+    rise = np.diff(p["elevation_m"].to_numpy())
+    assert rise[rise > 0].sum() == pytest.approx(r.ascent_m, rel=0.02, abs=1.0)
+    assert math.isfinite(r.max_grade)
