@@ -16,6 +16,7 @@ from .maps import make_map as map  # noqa: A004 - geolog.map(...) is the one-lin
 from .network import Network, load
 from .osm import read_osm
 from .profiles import get_profile
+from .routing import Matrix, Route, alternatives, isochrones, matrix, route
 from .rules import explain, load_rules
 from .terrain import DEM
 
@@ -36,4 +37,10 @@ __all__ = [
     "briefing",
     "plan",
     "compare",
+    "route",
+    "alternatives",
+    "isochrones",
+    "matrix",
+    "Route",
+    "Matrix",
 ]
