@@ -29,6 +29,20 @@ def main() -> None:
     path = net.save(OUT / "andorra.parquet")
     print(f"saved {path} (fingerprint {net.fingerprint()[:16]})")
 
+    step("Delivery plan: 30 sites, 2 depots, trucks + vans (PyVRP, 2 s)")
+    import warnings
+
+    plan_dir = geolog.data.path("andorra").parent / "plan"
+    with warnings.catch_warnings():  # no DEM in this step: trucks plan on flat grades
+        warnings.simplefilter("ignore", geolog.errors.GeologWarning)
+        p = geolog.plan(
+            net, plan_dir / "depots.geojson", plan_dir / "stops.geojson",
+            plan_dir / "fleet.yaml", time_limit_s=2,
+        )  # fmt: skip
+    print(p)
+    print(p.summary().round(2).to_string(index=False))
+    print(f"wrote {p.to_geojson(OUT / 'plan.geojson')}")
+
 
 if __name__ == "__main__":
     main()
