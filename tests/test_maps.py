@@ -372,6 +372,8 @@ def test_xss_names_do_not_run_in_map(tmp_path, xss_net):
             });
             """
         )
+        # the sentinel the payloads would set: no injected script or handler ran
+        assert d.execute_script("return typeof window.__pwned") == "undefined"
         text = d.execute_script(
             "return Array.from(document.querySelectorAll('.leaflet-tooltip')).map(e => e.textContent).join('\\n')"
         )
@@ -383,5 +385,4 @@ def test_xss_names_do_not_run_in_map(tmp_path, xss_net):
             )
             == 0
         )
-        assert d.execute_script("return typeof window.__pwned") == "undefined"
         assert console_errors(d) == []
