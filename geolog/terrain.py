@@ -18,8 +18,8 @@ Examples
 >>> with warnings.catch_warnings():
 ...     warnings.simplefilter("ignore", geolog.errors.GeologWarning)
 ...     dem = geolog.DEM.open(geolog.data.dem_path("andorra"))
->>> round(float(dem.sample([1.5218], [42.5063])[0]))  # Andorra la Vella
-1056
+>>> 900 < float(dem.sample([1.5218], [42.5063])[0]) < 1200  # Andorra la Vella
+True
 """
 
 from __future__ import annotations
