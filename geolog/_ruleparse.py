@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -117,7 +118,9 @@ def parse_condition(text: Any, *, label: str) -> Condition:
             f"{label}: the condition is empty; write one such as \"highway == 'track'\""
         )
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SyntaxWarning)  # "0and": ours to judge, not to print
+            tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
         col = f" at column {err.offset}" if err.offset else ""
         raise RuleError(
@@ -194,6 +197,13 @@ def _check(node: ast.AST, label: str, text: str, names: list, areas: list) -> No
             _check(operand, label, text, names, areas)
         return
     if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute):
+            raise _err(
+                label,
+                text,
+                node,
+                f"attribute access and method calls are not allowed; {_ALLOWED_HELP}",
+            )
         if not (isinstance(node.func, ast.Name) and node.func.id == "in_area"):
             raise _err(
                 label,

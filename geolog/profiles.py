@@ -41,11 +41,11 @@ Examples
 --------
 >>> import geolog
 >>> truck = geolog.get_profile("truck")
->>> round(float(truck.grade_speed_kph(0.10)), 1)        # doctest: +SKIP
-33.8
+>>> round(float(truck.grade_speed_kph(0.10)), 1)    # km/h on a 10 % climb
+34.1
 >>> walker = geolog.get_profile("foot")
 >>> round(float(walker.grade_speed_kph(0.0)), 3)
-5.036
+5.037
 """
 
 from __future__ import annotations
