@@ -202,6 +202,164 @@ def plan(
         out.print(f"  unserved {u['id']}: {u['reason']}", highlight=False)
 
 
+def _latlon(text: str, what: str) -> tuple[float, float]:
+    """Parse "LAT,LON" (degrees) or raise InputError naming the option."""
+    parts = text.replace(" ", "").split(",")
+    try:
+        lat, lon = (float(p) for p in parts)
+    except ValueError:
+        raise InputError(
+            f"{what} {text!r} is not LAT,LON in degrees (e.g. 42.5078,1.5211)"
+        ) from None
+    return lat, lon
+
+
+def _routing_network(network_file: Path, dem: list[Path] | None):
+    import warnings
+
+    from rich.markup import escape
+
+    from .errors import GeologWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GeologWarning)
+        net = load_network(network_file)
+        if dem:
+            from .terrain import DEM
+
+            net = net.with_terrain(DEM.open(dem))
+    for w in {str(w.message) for w in caught}:
+        console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    return net
+
+
+@app.command("route")
+def route_cmd(
+    network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
+    origin: str = typer.Option(..., "--from", help="Origin as LAT,LON"),
+    destination: str = typer.Option(..., "--to", help="Destination as LAT,LON"),
+    via: list[str] = typer.Option(None, "--via", help="Via point LAT,LON; repeat for several"),
+    profile: str = typer.Option(
+        None,
+        "--profile",
+        "-p",
+        help="car, truck, foot, tracked or a YAML path (default: the rules' or car)",
+    ),
+    rules: Path = typer.Option(None, "--rules", help="Route rules YAML"),
+    dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
+    alternatives: int = typer.Option(1, "--alternatives", "-k", help="Number of routes (>= 1)"),
+    as_json: bool = typer.Option(False, "--json", help="Print GeoJSON instead of a table"),
+    output: Path = typer.Option(None, "-o", "--output", help="Also write GeoJSON here"),
+) -> None:
+    """Route between two points under a profile and rules; print a summary or GeoJSON."""
+    import json
+    import warnings
+
+    from rich.markup import escape
+
+    from . import routing
+    from .errors import GeologWarning
+
+    o = _latlon(origin, "--from")
+    d = _latlon(destination, "--to")
+    vias = [_latlon(v, "--via") for v in via or []]
+    if alternatives < 1:
+        raise InputError(f"--alternatives must be at least 1, got {alternatives}")
+    if alternatives > 1 and vias:
+        raise InputError("--alternatives cannot be combined with --via")
+    if output is not None and not output.parent.exists():
+        raise InputError(f"cannot write {output}: folder {output.parent} does not exist")
+    net = _routing_network(network_file, dem)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GeologWarning)
+        if alternatives > 1:
+            found = routing.alternatives(net, o, d, k=alternatives, profile=profile, rules=rules)
+        else:
+            found = [routing.route(net, o, d, via=vias, profile=profile, rules=rules)]
+    for w in {str(w.message) for w in caught}:
+        console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    features = []
+    for i, r in enumerate(found):
+        feat = r.__geo_interface__["features"][0]
+        feat["properties"]["rank"] = i + 1
+        features.append(feat)
+    text = json.dumps({"type": "FeatureCollection", "features": features})
+    if output is not None:
+        from ._html import atomic_write_text
+
+        atomic_write_text(output, text)
+    if as_json:
+        out.print_json(text) if out.is_terminal else print(text)
+        return
+    table = Table(title=f"{escape(network_file.name)}: {escape(str(found[0].profile_name))} route")
+    for col in ("#", "km", "time", "ascent m", "descent m", "max grade", "stretch", "overlap"):
+        table.add_column(col, justify="right")
+    for i, r in enumerate(found):
+        s = r.summary()
+        table.add_row(
+            str(i + 1),
+            f"{r.length_m / 1000:,.2f}",
+            routing._fmt_duration(r.duration_s),
+            routing._fmt(r.ascent_m, ",.0f"),
+            routing._fmt(r.descent_m, ",.0f"),
+            routing._fmt_pct(r.max_grade),
+            "" if s["stretch"] is None else f"{s['stretch']:.2f}",
+            "" if s["overlap"] is None else f"{s['overlap']:.0%}",
+        )
+    out.print(table)
+    steps = found[0].directions()
+    dirs = Table(title="directions (route 1)")
+    for col, justify in (("step", "right"), ("instruction", "left"), ("km", "right")):
+        dirs.add_column(col, justify=justify)
+    for st in steps.itertuples(index=False):
+        dirs.add_row(str(st.step), escape(st.instruction), f"{st.distance_m / 1000:,.2f}")
+    out.print(dirs)
+    if output is not None:
+        out.print(f"wrote {output}")
+
+
+@app.command("isochrone")
+def isochrone_cmd(
+    network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
+    origin: str = typer.Option(..., "--from", help="Origin as LAT,LON"),
+    minutes: str = typer.Option("10,30", "--minutes", help="Budgets in minutes, e.g. 10,30"),
+    profile: str = typer.Option(
+        None, "--profile", "-p", help="car, truck, foot, tracked or a YAML path"
+    ),
+    rules: Path = typer.Option(None, "--rules", help="Route rules YAML"),
+    dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
+    buffer_m: float = typer.Option(50.0, "--buffer-m", help="Band around reached roads (m)"),
+    output: Path = typer.Option(..., "-o", "--output", help="GeoJSON file to write"),
+) -> None:
+    """Areas reachable from a point within travel-time budgets, as GeoJSON polygons."""
+    import warnings
+
+    from rich.markup import escape
+
+    from . import routing
+    from .errors import GeologWarning
+
+    o = _latlon(origin, "--from")
+    try:
+        budgets = [float(m) * 60 for m in minutes.split(",") if m.strip()]
+    except ValueError:
+        raise InputError(f"--minutes {minutes!r} is not a list of numbers like 10,30") from None
+    if not output.parent.exists():
+        raise InputError(f"cannot write {output}: folder {output.parent} does not exist")
+    net = _routing_network(network_file, dem)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GeologWarning)
+        iso = routing.isochrones(net, o, budgets, profile=profile, rules=rules, buffer_m=buffer_m)
+    for w in {str(w.message) for w in caught}:
+        console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
+    from ._html import atomic_write_text
+
+    atomic_write_text(output, iso.to_json())
+    for t, km in zip(iso["time_s"], iso["reached_km"], strict=True):
+        out.print(f"{t / 60:g} min: {km:,.1f} km of road reached")
+    out.print(f"wrote {output}")
+
+
 rules_app = typer.Typer(help="Route rules: validate and explain rule files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
 
@@ -211,10 +369,7 @@ def rules_check(
     rules_file: Path = typer.Argument(..., help="Rule file (.yaml)"),
     network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
     profile: str = typer.Option(
-        None,
-        "--profile",
-        "-p",
-        help="car, truck, foot, tracked or a YAML path (default: the rules')",
+        None, "--profile", "-p", help="car, truck, foot, tracked or a YAML path (default: the rules')"
     ),
     dem: list[Path] = typer.Option(
         None, "--dem", help="DEM tile(s) to add terrain first (rules on grade need it)"
@@ -238,9 +393,7 @@ def rules_check(
     for w in caught:
         console.print(f"[yellow]warning:[/] {escape(str(w.message))}", highlight=False)
     attrs = table_df.attrs
-    table = Table(
-        title=f"{escape(rules_file.name)} on {escape(network_file.name)}, profile {attrs['profile']}"
-    )
+    table = Table(title=f"{escape(rules_file.name)} on {escape(network_file.name)}, profile {attrs['profile']}")
     for col, justify in (
         ("rule", "left"),
         ("condition", "left"),
@@ -275,6 +428,37 @@ def rules_check(
             f"{rules_file}: the rules forbid every edge of {network_file.name}; see the table above"
         )
     out.print("[green]rules OK[/]")
+
+
+@app.command()
+def brief(
+    network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
+    origin: str = typer.Option(..., "--from", help="Start as LAT,LON (degrees)"),
+    destination: str = typer.Option(..., "--to", help="End as LAT,LON (degrees)"),
+    via: list[str] = typer.Option(None, "--via", help="Intermediate LAT,LON; repeat"),
+    profile: str = typer.Option("car", "--profile", "-p", help="car, truck, foot, tracked or YAML"),
+    rules: Path = typer.Option(None, "--rules", help="Route rules YAML"),
+    dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain/hillshade"),
+    title: str = typer.Option("Route briefing", "--title", help="Briefing title"),
+    purpose: str = typer.Option("", "--purpose", help="One-paragraph purpose"),
+    output: Path = typer.Option(..., "-o", "--output", help="Briefing HTML to write"),
+) -> None:
+    """Route from --from to --to and write a self-contained offline HTML map briefing."""
+    from .briefing import briefing
+    from .routing import route
+
+    net = _routing_network(network_file, dem)  # adds terrain from --dem, prints warnings
+    r = route(
+        net,
+        _latlon(origin, "--from"),
+        _latlon(destination, "--to"),
+        via=[_latlon(v, "--via") for v in via or []] or None,
+        profile=profile,
+        rules=rules,
+    )
+    # the hillshade DEM is re-opened from what with_terrain recorded in net.meta
+    path = briefing(net, r, title=title, purpose=purpose, rules=rules, path=output)
+    out.print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB): {r!r}", highlight=False)
 
 
 def main(argv: list[str] | None = None) -> int:

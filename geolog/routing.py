@@ -528,8 +528,11 @@ class Route:
         keep = np.r_[True, np.diff(out["distance_m"].to_numpy()) > 1e-9]
         return out[keep].reset_index(drop=True)
 
-    def directions(self) -> pd.DataFrame:
+    def directions(self, *, min_step_m: float = 25.0) -> pd.DataFrame:
         """Turn-by-turn directions: one row per stretch of the same road.
+
+        Stretches shorter than ``min_step_m`` metres (junction links, slivers
+        of roundabouts) are folded into the step before them.
 
         Returns
         -------
@@ -601,6 +604,18 @@ class Route:
                     "duration_s": float(T[sel].sum()),
                 }
             )
+        # fold stretches shorter than min_step_m (junction links, roundabout
+        # slivers) into the step before them
+        merged: list[dict] = []
+        for st in steps:
+            if merged and (st["distance_m"] < min_step_m or st["road"] == merged[-1]["road"]):
+                merged[-1]["distance_m"] += st["distance_m"]
+                merged[-1]["duration_s"] += st["duration_s"]
+            else:
+                merged.append(st)
+        for i, st in enumerate(merged):
+            st["step"] = i + 1
+        steps = merged
         steps.append(
             {
                 "step": len(steps) + 1,
