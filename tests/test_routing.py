@@ -413,3 +413,51 @@ def test_route_terrain_and_profile(andorra_terrain):
     rise = np.diff(p["elevation_m"].to_numpy())
     assert rise[rise > 0].sum() == pytest.approx(r.ascent_m, rel=0.02, abs=1.0)
     assert math.isfinite(r.max_grade)
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+@pytest.fixture(scope="module")
+def andorra_file(andorra, tmp_path_factory):
+    return andorra.save(tmp_path_factory.mktemp("net") / "andorra.parquet")
+
+
+def test_cli_route_json_and_table(andorra_file, capsys):
+    from geolog.cli import main
+
+    args = ["route", str(andorra_file), "--from", "42.5078,1.5211", "--to", "42.5345,1.5807"]
+    assert main([*args, "--json"]) == 0
+    gj = json.loads(capsys.readouterr().out)
+    props = gj["features"][0]["properties"]
+    r = routing.route(geolog.load(andorra_file), (42.5078, 1.5211), (42.5345, 1.5807))
+    assert props["length_m"] == pytest.approx(r.length_m, rel=1e-6)
+    assert main([*args, "--alternatives", "2"]) == 0
+    assert "directions" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "frm, to, what",
+    [
+        ("42.5078;1.5211", "42.5345,1.5807", "--from"),  # not LAT,LON
+        ("42.5078", "42.5345,1.5807", "--from"),
+        ("42.5078,1.5211", "north", "--to"),
+        ("45.0,1.5", "42.5345,1.5807", "max_snap_m"),  # outside the network
+    ],
+)
+def test_cli_route_bad_input_exits_2(andorra_file, capsys, frm, to, what):
+    from geolog.cli import main
+
+    assert main(["route", str(andorra_file), "--from", frm, "--to", to]) == 2
+    assert what in capsys.readouterr().err
+
+
+def test_cli_isochrone_writes_geojson(andorra_file, tmp_path, capsys):
+    from geolog.cli import main
+
+    dest = tmp_path / "iso.geojson"
+    argv = ["isochrone", str(andorra_file), "--from", "42.5078,1.5211", "--minutes", "5,10"]
+    assert main([*argv, "-o", str(dest)]) == 0
+    iso = gpd.read_file(dest)
+    assert list(iso["time_s"]) == [300, 600]
+    assert main([*argv[:-2], "--minutes", "ten", "-o", str(dest)]) == 2
