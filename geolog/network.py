@@ -288,30 +288,46 @@ class Network:
 
     def _twins(self, rows: np.ndarray) -> np.ndarray:
         """Row labels of the opposite-direction rows of edge rows ``rows`` (-1 if none)."""
-        e = self.edges
-        if "twin_lookup" not in self._cache:
-            osmid = e["osmid"].to_numpy() if "osmid" in e else np.zeros(len(e), np.int64)
-            key = pd.MultiIndex.from_arrays([osmid, e["u"].to_numpy(), e["v"].to_numpy()])
-            first = pd.Series(np.arange(len(e)), index=key)
-            self._cache["twin_lookup"] = (osmid, first[~first.index.duplicated()])
-        osmid, first = self._cache["twin_lookup"]
-        u, v = e["u"].to_numpy()[rows], e["v"].to_numpy()[rows]
-        q = pd.MultiIndex.from_arrays([osmid[rows], v, u])
-        pos = first.reindex(q).to_numpy(dtype=float)
+        pos = self._twin_positions()[rows]
         out = np.full(len(rows), -1, dtype=np.int64)
-        found = np.isfinite(pos) & (pos != rows)
-        out[found] = e.index.to_numpy()[pos[found].astype(np.int64)]
-        # A closed loop (u == v) has its twin as the next row with the same key.
-        for k in np.flatnonzero((u == v) & ~found):
-            same = np.flatnonzero(
-                (osmid == osmid[rows[k]])
-                & (e["u"].to_numpy() == u[k])
-                & (e["v"].to_numpy() == u[k])
-            )
-            other = same[same != rows[k]]
-            if len(other):
-                out[k] = e.index.to_numpy()[other[0]]
+        out[pos >= 0] = self.edges.index.to_numpy()[pos[pos >= 0]]
         return out
+
+    def _twin_positions(self) -> np.ndarray:
+        """For every edge row, the position of the row that runs the same segment the other way.
+
+        Two rows are twins when they share the way, the pair of end nodes and
+        the geometry's midpoint (direction-independent), and run in opposite
+        directions; ``-1`` where a road is one-way. Vectorised and cached.
+        """
+        if "twins" in self._cache:
+            return self._cache["twins"]
+        e = self.edges
+        n = len(e)
+        u, v = e["u"].to_numpy(), e["v"].to_numpy()
+        osmid = e["osmid"].to_numpy() if "osmid" in e else np.zeros(n, np.int64)
+        mid = shapely.line_interpolate_point(e.geometry.to_numpy(), 0.5, normalized=True)
+        key = pd.DataFrame(
+            {
+                "o": osmid,
+                "a": np.minimum(u, v),
+                "b": np.maximum(u, v),
+                "x": np.round(shapely.get_x(mid), 6),
+                "y": np.round(shapely.get_y(mid), 6),
+            }
+        )
+        grp = key.groupby(list(key.columns), sort=False).ngroup().to_numpy()
+        order = np.argsort(grp, kind="stable")
+        g = grp[order]
+        twins = np.full(n, -1, dtype=np.int64)
+        size = np.bincount(grp)
+        # The usual case: a group of two rows running opposite ways.
+        first = np.flatnonzero((size[g] == 2) & np.r_[True, g[1:] != g[:-1]])
+        i, j = order[first], order[first + 1]
+        opposite = (u[i] == v[j]) & (v[i] == u[j])
+        twins[i[opposite]], twins[j[opposite]] = j[opposite], i[opposite]
+        self._cache["twins"] = twins
+        return twins
 
     # ------------------------------------------------------------------ summary
 
@@ -350,10 +366,7 @@ class Network:
         return np.bincount(u[segment], minlength=n) + np.bincount(v[segment], minlength=n)
 
     def _has_twin(self) -> np.ndarray:
-        e = self.edges
-        key = pd.MultiIndex.from_arrays([e["osmid"], e["u"], e["v"]])
-        rkey = pd.MultiIndex.from_arrays([e["osmid"], e["v"], e["u"]])
-        return rkey.isin(key)
+        return self._twin_positions() >= 0
 
     # ------------------------------------------------------------------ identity
 

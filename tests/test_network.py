@@ -261,3 +261,16 @@ def test_cli_bad_input_exits_2_without_traceback(tmp_path, args):
     assert r.returncode == 2
     assert "Traceback" not in r.stderr and "error" in r.stderr
     assert not (tmp_path / "x.parquet").exists()
+
+
+def test_twins_are_exact_reverses(andorra):
+    e = andorra.edges
+    twins = andorra._twin_positions()
+    has = np.flatnonzero(twins >= 0)
+    g = e.geometry.to_numpy()
+    assert shapely.equals_exact(shapely.reverse(g[has]), g[twins[has]], tolerance=0).all()
+    assert (twins[twins[has]] == has).all()
+    # every reversed row of a two-way road has its forward twin; one-way roads have none
+    two_way_rev = e["reversed"] & ~e["oneway"].isin(["-1", "reverse"])
+    assert (twins[two_way_rev.to_numpy()] >= 0).all()
+    assert (twins[e["oneway"].eq("yes").to_numpy()] == -1).all()
