@@ -43,6 +43,24 @@ def main() -> None:
     print(p.summary().round(2).to_string(index=False))
     print(f"wrote {p.to_geojson(OUT / 'plan.geojson')}")
 
+    step("Loaded truck across Andorra under route rules (data/andorra/rules/truck_loaded.yaml)")
+    rules = geolog.data.path("andorra").parent / "rules" / "truck_loaded.yaml"
+    with warnings.catch_warnings():  # SRTM voids are filled and flagged on the edges
+        warnings.simplefilter("ignore", geolog.errors.GeologWarning)
+        tnet = net.with_terrain(geolog.DEM.open(geolog.data.dem_path("andorra")))
+    south, north = (42.4637, 1.4913), (42.6180, 1.5400)  # Sant Julia de Loria -> El Serrat
+    t0 = time.perf_counter()
+    r = geolog.route(tnet, south, north, profile="truck", rules=rules)
+    print(f"{r!r}  in {time.perf_counter() - t0:.2f} s")
+    print(r.directions()[["instruction", "distance_m"]].head(8).round(0).to_string(index=False))
+    from geolog._html import atomic_write_text
+
+    print(f"wrote {atomic_write_text(OUT / 'truck_route.geojson', r.to_geojson())}")
+    try:  # to Pas de la Casa the rules leave no way: the error names the rule
+        geolog.route(tnet, south, (42.5445, 1.7330), profile="truck", rules=rules)
+    except geolog.errors.NoRouteError as err:
+        print(f"to Pas de la Casa: {err}")
+
 
 if __name__ == "__main__":
     main()
