@@ -166,12 +166,11 @@ def parse_maxspeed_array(values: pd.Series | np.ndarray) -> tuple[np.ndarray, in
     n_invalid : int
         Number of rows that carry a tag that could not be understood.
     """
-    s = pd.Series(np.asarray(values, dtype=object))
-    tagged = s.notna().to_numpy()
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    parsed = np.array([parse_maxspeed(u) for u in uniques], dtype=float)
-    out = np.full(len(s), np.nan)
-    ok = codes >= 0
-    out[ok] = parsed[codes[ok]]
-    n_invalid = int(np.count_nonzero(tagged & np.isnan(out)))
+    if not isinstance(values, pd.Series):
+        values = pd.Series(np.asarray(values, dtype=object))
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes = np.asarray(codes)
+    parsed = np.array([parse_maxspeed(str(u)) for u in uniques] + [np.nan], dtype=float)
+    out = parsed[codes]  # code -1 (untagged) picks the trailing NaN
+    n_invalid = int(np.count_nonzero((codes >= 0) & np.isnan(out)))
     return out, n_invalid

@@ -525,13 +525,30 @@ class Profile:
         """
         n = len(edges)
 
-        def col(name: str) -> pd.Series:
-            if name in edges.columns:
-                return pd.Series(np.asarray(edges[name], dtype=object))
-            return pd.Series(np.full(n, None, dtype=object))
+        cats: dict[str, tuple[np.ndarray, list]] = {}
 
-        highway = col("highway")
-        base = highway.map(self.highway).to_numpy(dtype=float, na_value=np.nan)
+        def factor(name: str) -> tuple[np.ndarray, list]:
+            # codes per row (-1 = missing) and the distinct values: lookups run
+            # once per distinct tag value, then index by code (fast on arrow strings)
+            if name not in cats:
+                if name in edges.columns:
+                    codes, uniques = pd.factorize(edges[name], use_na_sentinel=True)
+                    cats[name] = (np.asarray(codes), [str(u) for u in uniques])
+                else:
+                    cats[name] = (np.full(n, -1, dtype=np.intp), [])
+            return cats[name]
+
+        def lookup(name: str, table: Mapping[str, float]) -> np.ndarray:
+            codes, uniques = factor(name)
+            vals = np.array([table.get(u, np.nan) for u in uniques] + [np.nan], dtype=float)
+            return vals[codes]  # code -1 picks the trailing NaN
+
+        def member(name: str, values: tuple[str, ...]) -> np.ndarray:
+            codes, uniques = factor(name)
+            hit = np.array([u in values for u in uniques] + [False], dtype=bool)
+            return hit[codes]
+
+        base = lookup("highway", self.highway)
         speed = np.where(np.isnan(base), self.default_speed_kph, base)
 
         if "maxspeed" in edges.columns:
@@ -545,7 +562,7 @@ class Profile:
             speed = np.where(np.isnan(maxspeed), speed, posted)
         for name, table in (("surface", self.surface), ("tracktype", self.tracktype)):
             if table:
-                cap = col(name).map(table).to_numpy(dtype=float, na_value=np.nan)
+                cap = lookup(name, table)
                 speed = np.where(np.isnan(cap), speed, np.minimum(speed, cap))
 
         has_terrain = "grade" in edges.columns
@@ -556,15 +573,15 @@ class Profile:
         speed = np.minimum(speed, self.grade_speed_kph(grade))
         speed = np.minimum(speed, self.max_speed_kph)
 
-        prio_tab = highway.map(self.highway_priority).to_numpy(dtype=float, na_value=np.nan)
+        prio_tab = lookup("highway", self.highway_priority)
         priority = np.where(np.isnan(prio_tab), 1.0, prio_tab)
 
         forbidden: dict[str, np.ndarray] = {}
-        forbidden["highway"] = highway.isin(self.forbid_highways).to_numpy()
+        forbidden["highway"] = member("highway", self.forbid_highways)
         acc = np.zeros(n, dtype=bool)
         for tag in self.access_tags:
             if tag in edges.columns:
-                acc |= col(tag).isin(self.forbid_access).to_numpy()
+                acc |= member(tag, self.forbid_access)
         forbidden["access"] = acc
         if self.weight_t is not None and "maxweight" in edges.columns:
             limit = _parse_weight(edges["maxweight"])
