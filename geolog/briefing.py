@@ -483,33 +483,32 @@ def _sources_section(
 ) -> tuple[str, dict]:
     rows: list[list[Any]] = []
     meta = dict(getattr(net, "meta", {}) or {}) if net is not None else {}
-    for s in meta.get("sources", []) or []:
-        if isinstance(s, Mapping):
-            rows.append(
-                [
-                    "road network (OpenStreetMap)",
-                    s.get("file", ""),
-                    s.get("date", s.get("timestamp", "")),
-                    s.get("sha256", "")[:16],
-                ]
-            )
+    terrain = meta.get("terrain") if isinstance(meta.get("terrain"), Mapping) else {}
+    for src in meta.get("sources", []) or []:
+        if isinstance(src, Mapping):
+            what = "elevation (DEM)" if src.get("role") == "dem" else "road network (OpenStreetMap)"
+            date = src.get("date", src.get("timestamp", ""))
+            rows.append([what, src.get("file", ""), date, str(src.get("sha256", ""))[:16]])
         else:
-            rows.append(["road network (OpenStreetMap)", str(s), "", ""])
+            rows.append(["road network (OpenStreetMap)", str(src), "", ""])
     if net is not None and not rows:
         rows.append(["road network (OpenStreetMap)", "", "", ""])
-    if net is not None:
-        for k in ("osm_timestamp", "snapshot", "date"):
-            if meta.get(k):
-                rows.append(["OSM data date", str(meta[k]), "", ""])
+    for k in ("osm_timestamp", "snapshot", "date"):
+        if meta.get(k):
+            rows.append(["OSM data date", str(meta[k]), "", ""])
     dem_source = getattr(dem, "source", None) if dem is not None else None
-    if dem is None and net is not None:
-        dem_source = (
-            meta.get("dem_source") or (meta.get("terrain", {}) or {}).get("source")
-            if isinstance(meta.get("terrain", {}), Mapping)
-            else meta.get("dem_source")
-        )
+    dem_source = dem_source or terrain.get("dem_source")
     if dem_source:
-        rows.append(["elevation (DEM)", dem_source, "", ""])
+        rows.append(["elevation model used", dem_source, "", ""])
+    if terrain:
+        rows.append(
+            [
+                "terrain method",
+                f"{terrain.get('smooth', '')}; max grade over {terrain.get('max_grade_window_m', '?')} m",
+                "",
+                "",
+            ]
+        )
     html = _table(["data", "source", "date", "sha256 (first 16)"], rows)
     html += (
         '<p class="note">Map data © OpenStreetMap contributors, under the Open Database '
@@ -525,6 +524,27 @@ def _sources_section(
         net_meta["n_nodes"], net_meta["n_edges"] = len(net.nodes), len(net.edges)
     html += f'<p class="meta">Generated {escape(generated)} by geolog {escape(version)}.</p>'
     return html, net_meta
+
+
+def _dem_from_meta(net: Network | None) -> Any:
+    """Re-open the DEM recorded by ``add_terrain`` in ``net.meta`` (None if unavailable)."""
+    terrain = (getattr(net, "meta", {}) or {}).get("terrain") if net is not None else None
+    paths = [
+        p for p in (terrain or {}).get("dem_paths", []) if os.path.exists(str(p).split("!")[0])
+    ]
+    if not paths:
+        return None
+    import warnings
+
+    from .terrain import DEM
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # voids were reported when the terrain was added
+            return DEM.open(paths)
+    except Exception as err:  # noqa: BLE001 - the briefing still works without hillshade
+        logger.info("could not re-open the DEM %s: %s", paths, err)
+        return None
 
 
 def _route_json(route: Any, summary: dict, label: str) -> dict:
@@ -593,7 +613,10 @@ def _map_parts(
     header = fig.header.render()
     body = fig.html.render()
     script = fig.script.render()
-    script += f"\nwindow.geologMap = {m.get_name()};\nwindow.geologMapReady = true;\n"
+    script += (
+        f"\nwindow.geologMap = {m.get_name()};\nwindow.geologMapReady = true;\n"
+        "window.geologMapReadyAt = performance.now();\n"
+    )
     return header, body, script
 
 
@@ -675,6 +698,8 @@ def briefing(
     if len(labels) != len(rlist):
         raise InputError(f"labels has {len(labels)} names for {len(rlist)} routes")
     raw_rules = rules if rules is not None else getattr(rlist[0], "rules", None)
+    if dem is None:
+        dem = _dem_from_meta(net)
     rules_obj = _load_rules(raw_rules)
     when = (generated or _dt.datetime.now(_dt.UTC)).replace(microsecond=0)
     generated_s = when.isoformat().replace("+00:00", "Z")
@@ -682,9 +707,7 @@ def briefing(
     map_header, map_body, map_script = _map_parts(net, rlist, labels, dem, rules_obj, osm_tiles)
     routes_html, summaries = _route_section(rlist, labels, net)
     profile_html = _profile_section(rlist, labels)
-    rules_html = _rules_section(
-        rules_obj, raw_rules, net, getattr(rlist[0], "profile_name", None)
-    )
+    rules_html = _rules_section(rules_obj, raw_rules, net, getattr(rlist[0], "profile_name", None))
     assumptions_html, profile_dicts = _assumptions_section(rlist, None)
     sources_html, net_meta = _sources_section(net, dem, generated_s, __version__)
 
