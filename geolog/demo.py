@@ -61,6 +61,19 @@ def main() -> None:
     except geolog.errors.NoRouteError as err:
         print(f"to Pas de la Casa: {err}")
 
+    step("Offline map briefing of the truck route (one HTML file, opens with no internet)")
+    t0 = time.perf_counter()
+    brief = geolog.briefing(
+        tnet,
+        r,
+        title="Loaded truck: Sant Julià de Lòria → El Serrat",
+        purpose="Route check for an 18 t relief truck after heavy rain, under the sample rules.",
+        rules=rules,  # the hillshade DEM is re-opened from tnet.meta
+        path=OUT / "andorra-briefing.html",
+    )
+    size_mb = brief.stat().st_size / 1e6
+    print(f"wrote {brief.resolve()} ({size_mb:.2f} MB) in {time.perf_counter() - t0:.2f} s")
+
 
 if __name__ == "__main__":
     main()
