@@ -600,3 +600,33 @@ def test_errors_are_geolog_errors(tiny):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         R.apply(tiny, "car")  # the tiny net has terrain: no warning
+
+
+# ----------------------------------------------------------------------------- persistence and CLI
+
+
+def test_applied_network_saves_with_its_rules(tiny, tmp_path):
+    rules = {"areas": {"zone": _ZONE}, **prio_rule("in_area(zone)", 0.2)}
+    out = R.apply(tiny, "car", rules)
+    back = geolog.load(out.save(tmp_path / "costed.parquet"))
+    again = geolog.load_rules(back.meta["rules"])
+    assert again.content_hash() == geolog.load_rules(rules).content_hash()
+    np.testing.assert_allclose(back.edges["cost"], out.edges["cost"])
+
+
+def test_cli_rules_check(tiny, tmp_path, capsys):
+    from geolog.cli import main
+
+    net_file = tiny.save(tmp_path / "tiny.parquet")
+    good = tmp_path / "good.yaml"
+    good.write_text("priority:\n  - if: highway == 'track'\n    multiply_by: 0.3\n")
+    assert main(["rules", "check", str(good), str(net_file)]) == 0
+    assert "rules OK" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("priority:\n  - if: higway == 'track'\n    multiply_by: 0.3\n")
+    assert main(["rules", "check", str(bad), str(net_file)]) == 2
+    assert "did you mean 'highway'" in capsys.readouterr().err.replace("\n", "")
+    blocked = tmp_path / "blocked.yaml"
+    blocked.write_text("priority:\n  - if: length_m > 0\n    multiply_by: 0\n")
+    assert main(["rules", "check", str(blocked), str(net_file)]) == 2
+    assert "forbid every edge" in capsys.readouterr().err.replace("\n", " ")
