@@ -19,8 +19,11 @@ source) is HTML-escaped before it reaches a tooltip, popup, legend or layer name
 
 Display simplification: road geometries are simplified to ``tolerance_m``
 (default 3 m) and rounded to 1e-5 degrees (about 1 m); both directions of a
-two-way road are drawn once. Tested responsive up to 30,000 drawn road segments
-(canvas renderer); larger networks work but pan slower — clip or filter first.
+two-way road are drawn once, on a canvas renderer. Size tested: 30,000 drawn
+segments (Liechtenstein tiled 6 times) make a 4.6 MB page that opens in 1.4 s
+and redraws a pan or zoom in 0.2–0.4 s in headless Chromium on a shared 2-core
+machine; Andorra (about 1,900 segments) is instant. Clip or filter bigger
+networks first.
 """
 
 from __future__ import annotations
