@@ -515,8 +515,11 @@ class Network:
 
         return add_terrain(self, dem, **kwargs)
 
-    def apply(self, profile="car", rules=None) -> Network:
-        """Apply a travel profile and route rules; see :func:`geolog.rules.apply`."""
+    def apply(self, profile=None, rules=None) -> Network:
+        """Apply a travel profile and route rules; see :func:`geolog.rules.apply`.
+
+        ``profile=None`` takes the rules' ``profile:`` key, else ``"car"``.
+        """
         from .rules import apply
 
         return apply(self, profile, rules)
