@@ -61,6 +61,8 @@ class RoutingGraph:
     twin: np.ndarray  # row of the opposite direction, -1 if none
     usable: np.ndarray  # bool
     edge_labels: pd.Index
+    node_lon: np.ndarray
+    node_lat: np.ndarray
     _extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
@@ -206,6 +208,8 @@ def _build(net: Any, weight: str) -> RoutingGraph:
         twin=twin,
         usable=usable,
         edge_labels=edges.index,
+        node_lon=nodes["x"].to_numpy(dtype=float),
+        node_lat=nodes["y"].to_numpy(dtype=float),
     )
 
 

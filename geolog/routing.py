@@ -372,14 +372,7 @@ class Route:
         self.origin = snaps[0].query
         self.destination = snaps[-1].query
         self.via = [s.query for s in snaps[1:-1]]
-        self.snapped = pd.DataFrame(
-            {
-                "role": ["origin", *["via"] * (len(snaps) - 2), "destination"],
-                "lat": [s.lat for s in snaps],
-                "lon": [s.lon for s in snaps],
-                "distance_m": [s.distance_m for s in snaps],
-            }
-        )
+        self._snaps = snaps
         self.profile_name = profile_name
         self.rules = rules
         self.weight = weight
@@ -390,6 +383,19 @@ class Route:
         self.length_m = float(np.sum(frac * g.length[self.rows]))
         self.duration_s = float(np.sum(frac * g.time[self.rows]))
         self.ascent_m, self.descent_m, self.max_grade = self._terrain()
+
+    @cached_property
+    def snapped(self) -> pd.DataFrame:
+        """The snapped points in travel order: ``role``, ``lat``, ``lon``, ``distance_m``."""
+        snaps = self._snaps
+        return pd.DataFrame(
+            {
+                "role": ["origin", *["via"] * (len(snaps) - 2), "destination"],
+                "lat": [s.lat for s in snaps],
+                "lon": [s.lon for s in snaps],
+                "distance_m": [s.distance_m for s in snaps],
+            }
+        )
 
     # terrain summary --------------------------------------------------------
     def _node_elev(self) -> tuple[np.ndarray, np.ndarray] | None:
@@ -832,13 +838,13 @@ def route_nodes(
     """
     applied, g = _context(net, profile, rules, weight)
     pos = applied.node_positions([source, target])
-    xy = applied.nodes[["y", "x"]].to_numpy(dtype=float)[pos]
+    xy = np.column_stack([g.node_lat[pos], g.node_lon[pos]])
     dist, pred = dijkstra(g.csr, indices=int(pos[0]), return_predecessors=True)
     t = int(pos[1])
     if not np.isfinite(dist[t]):
         raise NoRouteError(
             f"no path from node {source} to node {target} for profile "
-            f"{_profile_name(profile)!r}"
+            f"{_pname(applied, profile)!r}"
             + (" under the given rules; see geolog.explain(rules, net)" if rules else "")
         )
     path = [t]
