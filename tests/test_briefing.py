@@ -288,3 +288,43 @@ def test_xss_payloads_stay_text_in_briefing(tmp_path, dem):
             == 0
         )
         assert console_errors(d) == []
+
+
+def test_cli_brief_writes_the_briefing(tmp_path, capsys):
+    from geolog.cli import main
+
+    out = tmp_path / "cli.html"
+    argv = [
+        "brief",
+        str(geolog.data.path("andorra")),
+        "--dem",
+        str(geolog.data.dem_path("andorra")),
+        "--from",
+        "42.4630,1.4910",
+        "--to",
+        "42.5345,1.5806",
+        "--profile",
+        "truck",
+        "--rules",
+        str(RULES),
+        "--title",
+        "CLI <convoy>",
+        "-o",
+        str(out),
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", geolog.errors.GeologWarning)
+        assert main(argv) == 0
+    page = out.read_text(encoding="utf-8")
+    assert "<title>CLI &lt;convoy&gt;</title>" in page
+    assert 'class="geolog-hillshade"' in page or "geolog-hillshade" in page  # DEM from meta
+    data = _data_block(page)
+    assert data["routes"][0]["profile"] == "truck"
+    assert data["routes"][0]["origin"] == [42.4630, 1.4910]
+    # a bad point: one line, exit 2, nothing written
+    bad = tmp_path / "bad.html"
+    argv[argv.index("--from") + 1] = "42.4630"
+    argv[-1] = str(bad)
+    assert main(argv) == 2
+    assert "LAT,LON" in capsys.readouterr().err
+    assert not bad.exists()
