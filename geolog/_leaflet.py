@@ -30,6 +30,7 @@ _CSS = """
   vertical-align: middle; border-radius: 2px; }
 .geolog-legend .geolog-legend-row { white-space: nowrap; }
 .leaflet-container { background: #f2efe9; }
+.leaflet-control-layers-base:empty { display: none; }
 """
 
 

@@ -56,7 +56,7 @@ header.top h1 { margin: 0 0 4px; font-size: 26px; }
 .purpose { font-size: 16px; margin: 6px 0; white-space: pre-wrap; }
 .meta { color: var(--muted); font-size: 13px; }
 nav.toc a { margin-right: 14px; color: var(--accent); font-size: 13px; }
-section { margin: 22px 0; }
+main > section { margin: 22px 0; }
 h2 { font-size: 19px; border-bottom: 1px solid var(--line); padding-bottom: 3px; }
 h3 { font-size: 16px; margin: 14px 0 6px; }
 .map-frame { position: relative; height: 560px; border: 1px solid var(--line); }
@@ -74,10 +74,10 @@ svg.profile { max-width: 900px; display: block; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: middle;
   margin-right: 4px; }
 @media print {
-  nav.toc, .leaflet-control-container { display: none !important; }
+  nav.toc, .leaflet-control-zoom, .leaflet-control-layers { display: none !important; }
   main { max-width: none; padding: 0; }
   .map-frame { height: 16cm; page-break-inside: avoid; }
-  section { page-break-inside: avoid; }
+  main > section { page-break-inside: avoid; }
   table.data { page-break-inside: auto; }
   tr { page-break-inside: avoid; }
   a { color: inherit; text-decoration: none; }
@@ -478,6 +478,20 @@ def _assumptions_section(routes: list[Any], profile: Any) -> tuple[str, list[dic
     return "".join(out), dicts
 
 
+def _bundled_provenance(rows: list[list[Any]]) -> list[list[Any]]:
+    """Snapshot dates and terms of geolog's bundled sample files named in ``rows``."""
+    from . import data
+
+    names = {str(r[1]) for r in rows}
+    out = []
+    for reg in data.regions():
+        files = {reg.osm.name, *(p.name for p in reg.dem)}
+        if names & files:
+            out.append([f"provenance ({reg.name})", reg.source, "", ""])
+            out.append([f"terms ({reg.name})", reg.terms, "", ""])
+    return out
+
+
 def _sources_section(
     net: Network | None, dem: Any, generated: str, version: str
 ) -> tuple[str, dict]:
@@ -493,6 +507,7 @@ def _sources_section(
             rows.append(["road network (OpenStreetMap)", str(src), "", ""])
     if net is not None and not rows:
         rows.append(["road network (OpenStreetMap)", "", "", ""])
+    rows.extend(_bundled_provenance(rows))
     for k in ("osm_timestamp", "snapshot", "date"):
         if meta.get(k):
             rows.append(["OSM data date", str(meta[k]), "", ""])
@@ -648,7 +663,9 @@ def briefing(
     title, purpose
         Heading and one-paragraph purpose (escaped; line breaks kept).
     dem
-        A :class:`geolog.DEM` for the hillshade basemap and its attribution.
+        A :class:`geolog.DEM` for the hillshade basemap and its attribution;
+        default: the DEM files recorded in ``net.meta["terrain"]`` by
+        ``net.with_terrain`` (no hillshade if there are none).
     rules
         The rule set in force (``RuleSet``, YAML path/text or dict); default the
         first route's ``rules``. Shown as YAML with the explain table, embedded
