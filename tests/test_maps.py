@@ -358,7 +358,7 @@ def test_xss_names_do_not_run_in_map(tmp_path, xss_net):
     r = routing.route(
         xss_net, (42.5050, 1.5200), (42.5110, 1.5230), profile=None, weight="length_m"
     )
-    geolog.map(xss_net, route=r).save(str(path))
+    geolog.map(xss_net, route=r, color_by="name").save(str(path))  # names in the legend too
     with browser() as d:
         open_page(d, path, ready_js=MAP_READY_JS)
         # open every tooltip and popup so the data strings reach the DOM
@@ -377,8 +377,18 @@ def test_xss_names_do_not_run_in_map(tmp_path, xss_net):
         text = d.execute_script(
             "return Array.from(document.querySelectorAll('.leaflet-tooltip')).map(e => e.textContent).join('\\n')"
         )
+        legend = d.execute_script(
+            "return Array.from(document.querySelectorAll('.geolog-legend')).map(e => e.textContent).join('\\n')"
+        )
         for name in xss_net.edges["name"].dropna().unique():
             assert name in text
+            assert name in legend
+        assert (
+            d.execute_script(
+                "return document.querySelectorAll('.geolog-legend img, .geolog-legend script').length"
+            )
+            == 0
+        )
         assert (
             d.execute_script(
                 "return document.querySelectorAll('.leaflet-tooltip img, .leaflet-tooltip script, .leaflet-tooltip svg').length"
