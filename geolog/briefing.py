@@ -19,6 +19,7 @@ whole).
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -107,10 +108,10 @@ def _table(
     header: Sequence[str],
     rows: Sequence[Sequence[Any]],
     *,
-    numeric: set[int] = frozenset(),
+    numeric: frozenset[int] | set[int] = frozenset(),
     row_class: Sequence[str] | None = None,
     css: str = "data",
-) -> str:  # type: ignore[assignment]
+) -> str:
     """An escaped HTML table. Cells that are ``_Raw`` are inserted as they are."""
     th = "".join(f"<th>{escape(h)}</th>" for h in header)
     body = []
@@ -575,15 +576,13 @@ def _route_json(route: Any, summary: dict, label: str) -> dict:
     if callable(f):
         try:
             gj = f()
-            d["geojson"] = gj if isinstance(gj, Mapping) else __import__("json").loads(gj)
+            d["geojson"] = gj if isinstance(gj, Mapping) else json.loads(gj)
         except Exception as err:  # noqa: BLE001
             logger.info("route.to_geojson failed: %s", err)
     if "geojson" not in d and getattr(route, "geometry", None) is not None:
         import shapely
 
-        d["geometry"] = __import__("json").loads(
-            shapely.to_geojson(shapely.set_precision(route.geometry, 1e-6))
-        )
+        d["geometry"] = json.loads(shapely.to_geojson(shapely.set_precision(route.geometry, 1e-6)))
     return d
 
 
