@@ -141,7 +141,33 @@ def _icon_js() -> str:
         "iconRetinaUrl": _data_uri(img / "marker-icon-2x.png", "image/png"),
         "shadowUrl": _data_uri(img / "marker-shadow.png", "image/png"),
     }
-    return f'L.Icon.Default.imagePath = "";\nL.Icon.Default.mergeOptions({script_json(opts)});\n'
+    return (
+        f'L.Icon.Default.imagePath = "";\nL.Icon.Default.mergeOptions({script_json(opts)});\n'
+        + _JQUERY_SHIM
+    )
+
+
+# folium.Popup and Map.keep_in_front call jQuery (`$(`<div>…</div>`)[0]`,
+# `$(document).ready(f)`), which geolog does not ship; this stand-in covers those
+# two uses so folium popups added to a geolog map work offline. A real jQuery
+# loaded later replaces it.
+_JQUERY_SHIM = """if (typeof window.$ === "undefined") {
+  window.$ = function (x) {
+    if (typeof x === "string") {
+      var t = document.createElement("template");
+      t.innerHTML = x.trim();
+      return Array.from(t.content.childNodes);
+    }
+    if (x === document) {
+      return {ready: function (f) {
+        if (document.readyState !== "loading") { f(); }
+        else { document.addEventListener("DOMContentLoaded", f); }
+      }};
+    }
+    return [x];
+  };
+}
+"""
 
 
 def offline_head() -> str:

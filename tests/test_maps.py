@@ -396,3 +396,30 @@ def test_xss_names_do_not_run_in_map(tmp_path, xss_net):
             == 0
         )
         assert console_errors(d) == []
+
+
+@requires_browser
+def test_plain_folium_markers_and_popups_work_offline_on_geolog_maps(tmp_path, xss_net):
+    """folium.Marker (default icon) and folium.Popup (which calls jQuery) on a geolog map."""
+    import folium
+
+    m = geolog.map(xss_net)
+    marker = folium.Marker([42.506, 1.521], popup=folium.Popup("depot <b>A</b> & co")).add_to(m)
+    m.keep_in_front(*[c for c in m._children.values() if isinstance(c, folium.map.Layer)])
+    path = tmp_path / "markers.html"
+    m.save(str(path))
+    with browser() as d:
+        open_page(d, path, ready_js=MAP_READY_JS)
+        src = d.execute_script("return document.querySelector('img.leaflet-marker-icon').src")
+        assert src.startswith("data:image/png;base64,")
+        d.execute_script(f"{marker.get_name()}.openPopup();")
+        text = d.execute_script(
+            "return document.querySelector('.leaflet-popup-content').textContent"
+        )
+        assert text.strip() == "depot A & co"  # folium.Popup takes HTML (the caller's markup)
+        assert (
+            d.execute_script("return document.querySelectorAll('.leaflet-popup-content b').length")
+            == 1
+        )
+        assert console_errors(d) == []
+        assert external_requests(d) == []
