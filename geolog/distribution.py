@@ -13,6 +13,7 @@ by one validator and compared with :func:`compare`.
 
 from __future__ import annotations
 
+import html
 import logging
 import math
 import os
@@ -384,78 +385,89 @@ class Plan:
         return _atomic_write(path, self.itinerary.to_csv(index=False))
 
     def to_map(
-        self, *, m: Any = None, name: str | None = None, tiles: str | None = "OpenStreetMap"
+        self, *, m: Any = None, name: str | None = None, osm_tiles: bool = False, tiles: Any = None
     ):
-        """Folium map: one colour per vehicle, depots, served and unserved stops.
+        """Offline folium map: one colour per vehicle, depots, served and unserved stops.
+
+        The map carries Leaflet inline (:func:`geolog.maps.base_map`), so it
+        opens with no internet; all labels are HTML-escaped.
 
         Parameters
         ----------
         m
-            An existing ``folium.Map`` to draw on (to compare plans on one map).
+            An existing map to draw on (to compare plans on one map).
         name
             Prefix of this plan's layers in the layer control.
+        osm_tiles
+            Add OpenStreetMap web tiles as an optional layer (off at opening).
         tiles
-            Base tiles for a new map (``None`` for none, e.g. offline).
+            Deprecated, ignored: geolog maps have no web basemap by default.
         """
-        import html
-
-        import folium
+        from ._leaflet import GeoJsonLayer
+        from .maps import _feature, base_map, finish
 
         esc = html.escape
         label = f"{name}: " if name else ""
         pts = self.points
         if m is None:
-            m = folium.Map(tiles=tiles, control_scale=True)
-            m.fit_bounds(
-                [[pts["lat"].min(), pts["lon"].min()], [pts["lat"].max(), pts["lon"].max()]]
+            m = base_map(
+                bounds=(pts["lon"].min(), pts["lat"].min(), pts["lon"].max(), pts["lat"].max()),
+                osm_tiles=osm_tiles,
             )
         vehicles = list(dict.fromkeys(self.routes["vehicle"]))
         colours = {v: _PALETTE[i % len(_PALETTE)] for i, v in enumerate(vehicles)}
         for veh in vehicles:
-            fg = folium.FeatureGroup(name=esc(f"{label}{veh}"))
             legs = self.routes[self.routes["vehicle"] == veh]
             km = legs["distance_m"].sum() / 1000
-            for g in legs.geometry:
-                folium.PolyLine(
-                    [(y, x) for x, y in g.coords],
-                    color=colours[veh],
-                    weight=4,
-                    opacity=0.8,
-                    tooltip=esc(f"{label}{veh}: {km:.1f} km"),
-                ).add_to(fg)
-            for _, s in self.stops[self.stops["vehicle"] == veh].iterrows():
-                folium.CircleMarker(
-                    (s.geometry.y, s.geometry.x),
-                    radius=6,
-                    color=colours[veh],
-                    fill=True,
-                    fill_opacity=0.9,
+            style = {"color": colours[veh], "weight": 4, "opacity": 0.8}
+            feats = [
+                _feature(g, style=style, tooltip=esc(f"{label}{veh}: {km:.1f} km"))
+                for g in legs.geometry
+            ]
+            stop_style = {"color": colours[veh], "fillOpacity": 0.9, "fill": True, "radius": 6}
+            feats += [
+                _feature(
+                    s.geometry,
+                    style=stop_style,
                     tooltip=esc(
                         f"{_label(s)} — {veh} #{int(s['seq'])}, arrive {_hhmm(s['arrival_s'])}"
                     ),
-                ).add_to(fg)
-            fg.add_to(m)
+                )
+                for _, s in self.stops[self.stops["vehicle"] == veh].iterrows()
+            ]
+            GeoJsonLayer(
+                {"type": "FeatureCollection", "features": feats}, name=esc(f"{label}{veh}")
+            ).add_to(m)
         if len(self.unserved):
-            fg = folium.FeatureGroup(name=esc(f"{label}unserved"))
-            for _, s in self.stops[~self.stops["served"]].iterrows():
-                folium.CircleMarker(
-                    (s.geometry.y, s.geometry.x),
-                    radius=7,
-                    color="#555555",
-                    fill=True,
-                    fill_color="#ffffff",
+            style = {"color": "#555555", "fillColor": "#ffffff", "fillOpacity": 1, "radius": 7}
+            feats = [
+                _feature(
+                    s.geometry,
+                    style=style,
                     tooltip=esc(f"{_label(s)} unserved: {s['reason']} — {s['detail']}"),
-                ).add_to(fg)
-            fg.add_to(m)
-        fg = folium.FeatureGroup(name=esc(f"{label}depots"))
-        for _, d in self._depots_input.iterrows():
-            folium.Marker(
-                (d["lat"], d["lon"]),
-                tooltip=esc(f"depot {d['id']}"),
-                icon=folium.Icon(color="black", icon="home"),
-            ).add_to(fg)
-        fg.add_to(m)
-        return m
+                )
+                for _, s in self.stops[~self.stops["served"]].iterrows()
+            ]
+            GeoJsonLayer(
+                {"type": "FeatureCollection", "features": feats}, name=esc(f"{label}unserved")
+            ).add_to(m)
+        style = {
+            "color": "#000000",
+            "fillColor": "#000000",
+            "fillOpacity": 1,
+            "radius": 9,
+            "weight": 2,
+        }
+        feats = [
+            _feature(
+                shapely.Point(d["lon"], d["lat"]), style=style, tooltip=esc(f"depot {d['id']}")
+            )
+            for _, d in self._depots_input.iterrows()
+        ]
+        GeoJsonLayer(
+            {"type": "FeatureCollection", "features": feats}, name=esc(f"{label}depots")
+        ).add_to(m)
+        return finish(m)
 
 
 _PALETTE = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -352,9 +353,12 @@ def test_exports(plans, tmp_path):
     assert set(back.geom_type[back["kind"] == "leg"]) == {"LineString"}
     csv = pd.read_csv(p.to_csv(tmp_path / "plan.csv"))
     assert len(csv) == len(p.itinerary)
-    html = p.to_map(tiles=None).get_root().render()
+    html = p.to_map().get_root().render()
     assert "Encamp" in html
-    assert "<b>&</b>" not in html and "Encamp &lt;b&gt;" in html
+    # escaped for HTML, then written as \u-escaped JSON inside the page's script
+    assert "<b>&</b>" not in html and "Encamp \\u0026lt;b\\u0026gt;" in html
+    # offline: Leaflet inline, nothing fetched from a CDN
+    assert "L.map(" in html and not re.search(r'<(script|link)[^>]+(src|href)="https?://', html)
     assert not list(tmp_path.glob(".*.tmp"))
 
 
