@@ -91,17 +91,23 @@ def _applied(net: Any, profile: Any, rules: Any, weight: str = "cost") -> Any:
     return apply(net, profile, rules)
 
 
-#: Strongly connected pieces smaller than this many nodes (and than 5 % of the
-#: largest piece) are not snapped to: stray fragments at the extract's edge or
-#: behind a one-way mapping error would otherwise swallow nearby points.
+#: Strongly connected pieces of the road network (all edges, before any
+#: profile or rule) smaller than this many nodes (and than 5 % of the largest
+#: piece) are not snapped to: stray fragments at the extract's edge or behind
+#: a one-way mapping error would otherwise swallow nearby points.
 MIN_COMPONENT_NODES = 50
 
 
 def _index(net: Any, g: RoutingGraph) -> EdgeIndex:
     if "index" not in g._extra:
+        from scipy.sparse import csr_array
         from scipy.sparse.csgraph import connected_components
 
-        _, label = connected_components(g.csr, directed=True, connection="strong")
+        # pieces of the road network itself (all edges, rules ignored): a point
+        # the rules cut off still snaps to its own road, so the NoRouteError
+        # can name the rule instead of the point landing somewhere else
+        every = csr_array((np.ones(len(g.upos)), (g.upos, g.vpos)), shape=(g.n, g.n))
+        _, label = connected_components(every, directed=True, connection="strong")
         size = np.bincount(label)
         big = size >= min(MIN_COMPONENT_NODES, 0.05 * size.max())
         ok = g.usable & big[label[g.upos]] & big[label[g.vpos]]
