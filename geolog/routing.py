@@ -1002,8 +1002,8 @@ def isochrones(
     Returns
     -------
     geopandas.GeoDataFrame
-        One row per budget, ascending: ``time_s``, ``reached_km`` (road
-        length reached, both directions counted once per direction) and
+        One row per budget, ascending: ``time_s``, ``reached_km`` (km of
+        road reached, each direction of travel counted) and
         ``geometry`` (Polygon or MultiPolygon, EPSG:4326).
     """
     import geopandas as gpd

@@ -294,23 +294,26 @@ def test_apply_and_graph_are_built_once_for_many_routes(andorra, monkeypatch):
     from geolog import _graph
 
     geolog.rules.clear_cache()
-    calls = {"compute": 0, "build": 0}
-    real_compute, real_build = geolog.rules._compute, _graph._build
+    applied, builds = [], []
+    real_apply, real_build = geolog.rules.apply, _graph._build
 
-    def compute(*a, **k):
-        calls["compute"] += 1
-        return real_compute(*a, **k)
+    def apply(*a, **k):
+        out = real_apply(*a, **k)
+        applied.append(out)
+        return out
 
     def build(*a, **k):
-        calls["build"] += 1
+        builds.append(a[1])
         return real_build(*a, **k)
 
-    monkeypatch.setattr(geolog.rules, "_compute", compute)
+    monkeypatch.setattr(geolog.rules, "apply", apply)
     monkeypatch.setattr(_graph, "_build", build)
     o, d = (42.5078, 1.5211), (42.5440, 1.5140)
     for _ in range(100):
         routing.route(andorra, o, d, profile="car", rules=RULES_SOFT)
-    assert calls == {"compute": 1, "build": 1}
+    # the rules module hands back its cached network: the same object every time
+    assert len(applied) == 100 and all(x is applied[0] for x in applied)
+    assert builds == ["cost"]  # one CSR view for the whole loop
 
 
 # ----------------------------------------------------------------------------- matrix, alternatives, isochrones
@@ -461,3 +464,28 @@ def test_cli_isochrone_writes_geojson(andorra_file, tmp_path, capsys):
     iso = gpd.read_file(dest)
     assert list(iso["time_s"]) == [300, 600]
     assert main([*argv[:-2], "--minutes", "ten", "-o", str(dest)]) == 2
+
+
+def test_isochrone_cuts_frontier_edges_by_hand(syn):
+    # origin mid-way along the two-way B-C; a budget of a quarter of that edge's
+    # travel time reaches a quarter of the edge in each direction, no node
+    applied = geolog.rules.apply(syn, "car")
+    e = applied.edges
+    tt = float(e.loc[(e.u == 2) & (e.v == 3), "travel_time_s"].iloc[0])
+    L = _len(syn, 2, 3)
+    iso = routing.isochrones(syn, _at(2, 3, 0.5), [0.25 * tt, 0.75 * tt], profile="car", buffer_m=5)
+    assert iso["reached_km"].iloc[0] == pytest.approx(2 * 0.25 * L / 1000, rel=1e-6)
+    # 0.75: the rest of B-C both ways (0.5 + 0.5), then 0.25 tt onward out of B
+    # (B->C again: each direction of travel counts) and out of C (C->B, C->E,
+    # C->G); B->A does not exist, A->B is one-way
+    onward = 0
+    for u, v in [(2, 3), (3, 2), (3, 5), (3, 6)]:
+        t_uv = float(e.loc[(e.u == u) & (e.v == v), "travel_time_s"].iloc[0])
+        onward += min(1.0, 0.25 * tt / t_uv) * _len(syn, u, v)
+    assert iso["reached_km"].iloc[1] == pytest.approx((L + onward) / 1000, rel=1e-6)
+    band = iso.geometry.iloc[0]
+    lat, lon = _at(2, 3, 0.5)
+    assert band.contains(shapely.Point(lon, lat))
+    assert not band.contains(shapely.Point(*NODES[2])) and not band.contains(
+        shapely.Point(*NODES[3])
+    )
