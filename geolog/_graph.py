@@ -163,41 +163,20 @@ def _build(net: Any, weight: str) -> RoutingGraph:
     else:
         time = np.full(len(edges), np.nan)
 
-    # best (min weight, then shortest) usable row per (u, v) pair -> canonical CSR
-    rows = np.flatnonzero(usable)
+    # the network's CSR view of the effective weight: min weight (then shortest)
+    # usable row per (u, v) pair, and the edge row behind every entry
+    mat = net.csr(w)
+    rows = net.csr_edges(w)
     key = upos[rows].astype(np.int64) * n + vpos[rows]
-    order = np.lexsort((length[rows], w[rows], key))
-    rows, key = rows[order], key[order]
-    first = np.ones(len(key), dtype=bool)
-    first[1:] = key[1:] != key[:-1]
-    rows, key = rows[first], key[first]
-    counts = np.bincount(upos[rows], minlength=n)
-    indptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int32)
-
-    # twin: the opposite direction of the same way between the same nodes
-    frame = pd.DataFrame(
-        {
-            "row": np.arange(len(edges)),
-            "osmid": edges["osmid"].to_numpy() if "osmid" in edges.columns else -1,
-            "u": upos,
-            "v": vpos,
-            "len": np.round(length, 3),
-        }
-    )
-    back = frame.rename(columns={"u": "v", "v": "u", "row": "twin"})
-    m = frame.merge(back, on=["osmid", "u", "v", "len"], how="left")
-    m = m[m["row"] != m["twin"]].drop_duplicates("row")
-    twin = np.full(len(edges), -1, dtype=np.int64)
-    ok = m["twin"].notna().to_numpy()
-    twin[m["row"].to_numpy()[ok]] = m["twin"].to_numpy()[ok].astype(np.int64)
+    twin = net.twin_positions()
 
     return RoutingGraph(
         weight=weight,
         n=n,
         node_ids=node_index.to_numpy(),
-        indptr=indptr,
-        indices=vpos[rows].astype(np.int32),
-        data=w[rows].astype(float),
+        indptr=mat.indptr,
+        indices=mat.indices,
+        data=mat.data,
         keys=key,
         entry_row=rows,
         upos=upos.astype(np.int64),

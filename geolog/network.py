@@ -144,19 +144,20 @@ class Network:
 
     # ------------------------------------------------------------------ CSR view
 
-    def csr(self, weight: str = "length_m"):
-        """Sparse adjacency matrix over node positions for one cost column.
+    def csr(self, weight: str | np.ndarray = "length_m"):
+        """Sparse adjacency matrix over node positions for one cost.
 
         Rows and columns follow the order of :attr:`nodes`. Parallel edges keep
-        their minimum weight; edges whose weight is NaN, infinite or negative
-        are left out (that is how rules forbid an edge). Cached per column
-        content, so rebuilding after a rule change is one vectorised pass.
+        their minimum weight (the shorter edge on a tie); edges whose weight is
+        NaN, infinite or negative are left out (that is how rules forbid an
+        edge). Cached per weight content, so rebuilding after a rule change is
+        one vectorised pass.
 
         Parameters
         ----------
         weight
             Name of a numeric edge column (``"length_m"``, ``"travel_time_s"``,
-            ``"cost"`` …).
+            ``"cost"`` …), or an array of one weight per edge row.
 
         Returns
         -------
@@ -166,7 +167,7 @@ class Network:
         """
         return self._csr(weight)[0]
 
-    def csr_edges(self, weight: str = "length_m") -> np.ndarray:
+    def csr_edges(self, weight: str | np.ndarray = "length_m") -> np.ndarray:
         """Edge row positions (``iloc``) behind each stored entry of :meth:`csr`.
 
         Aligned with ``csr(weight).data``: entry ``k`` of the matrix is edge
@@ -174,30 +175,41 @@ class Network:
         """
         return self._csr(weight)[1]
 
-    def _csr(self, weight: str) -> tuple[Any, np.ndarray]:
-        if weight not in self.edges.columns:
-            raise InputError(
-                f"no edge column {weight!r}; numeric columns are "
-                f"{', '.join(self.edges.select_dtypes('number').columns)}"
-            )
-        w = self.edges[weight].to_numpy(dtype=float)
-        key = ("csr", weight, hashlib.blake2b(w.tobytes(), digest_size=16).digest())
+    def _csr(self, weight: str | np.ndarray) -> tuple[Any, np.ndarray]:
+        if isinstance(weight, str):
+            if weight not in self.edges.columns:
+                raise InputError(
+                    f"no edge column {weight!r}; numeric columns are "
+                    f"{', '.join(self.edges.select_dtypes('number').columns)}"
+                )
+            w = self.edges[weight].to_numpy(dtype=float, na_value=np.nan)
+            name = weight
+        else:
+            w = np.asarray(weight, dtype=float)
+            if w.shape != (len(self.edges),):
+                raise InputError(
+                    f"weights must have one value per edge ({len(self.edges)}), not {w.shape}"
+                )
+            name = None
+        key = ("csr", name, hashlib.blake2b(w.tobytes(), digest_size=16).digest())
         hit = self._cache.get(key)
         if hit is not None:
             return hit
         from scipy import sparse
 
         u, v = self._uv_positions()
+        length = self.edges["length_m"].to_numpy(dtype=float)
         ok = np.flatnonzero(np.isfinite(w) & (w >= 0))
-        order = ok[np.lexsort((w[ok], v[ok], u[ok]))]
+        order = ok[np.lexsort((length[ok], w[ok], v[ok], u[ok]))]
         r, c = u[order], v[order]
         first = np.r_[True, (r[1:] != r[:-1]) | (c[1:] != c[:-1])] if len(r) else np.ones(0, bool)
         order, r, c = order[first], r[first], c[first]
         n = len(self.nodes)
-        indptr = np.r_[0, np.cumsum(np.bincount(r, minlength=n))].astype(np.int64)
-        mat = sparse.csr_array((w[order], c, indptr), shape=(n, n))
-        # Drop stale entries for other versions of this column.
-        for k in [k for k in self._cache if isinstance(k, tuple) and k[:2] == ("csr", weight)]:
+        indptr = np.r_[0, np.cumsum(np.bincount(r, minlength=n))].astype(np.int32)
+        mat = sparse.csr_array((w[order], c.astype(np.int32), indptr), shape=(n, n))
+        # Keep one version per column name (and a few anonymous weight arrays).
+        stale = [k for k in self._cache if isinstance(k, tuple) and k[:2] == ("csr", name)]
+        for k in stale if name is not None else stale[:-3]:
             del self._cache[k]
         self._cache[key] = (mat, order)
         return mat, order
@@ -288,13 +300,13 @@ class Network:
 
     def _twins(self, rows: np.ndarray) -> np.ndarray:
         """Row labels of the opposite-direction rows of edge rows ``rows`` (-1 if none)."""
-        pos = self._twin_positions()[rows]
+        pos = self.twin_positions()[rows]
         out = np.full(len(rows), -1, dtype=np.int64)
         out[pos >= 0] = self.edges.index.to_numpy()[pos[pos >= 0]]
         return out
 
-    def _twin_positions(self) -> np.ndarray:
-        """For every edge row, the position of the row that runs the same segment the other way.
+    def twin_positions(self) -> np.ndarray:
+        """For every edge row, the position (``iloc``) of the row running the same segment the other way.
 
         Two rows are twins when they share the way, the pair of end nodes and
         the geometry's midpoint (direction-independent), and run in opposite
@@ -366,7 +378,7 @@ class Network:
         return np.bincount(u[segment], minlength=n) + np.bincount(v[segment], minlength=n)
 
     def _has_twin(self) -> np.ndarray:
-        return self._twin_positions() >= 0
+        return self.twin_positions() >= 0
 
     # ------------------------------------------------------------------ identity
 

@@ -265,7 +265,7 @@ def test_cli_bad_input_exits_2_without_traceback(tmp_path, args):
 
 def test_twins_are_exact_reverses(andorra):
     e = andorra.edges
-    twins = andorra._twin_positions()
+    twins = andorra.twin_positions()
     has = np.flatnonzero(twins >= 0)
     g = e.geometry.to_numpy()
     assert shapely.equals_exact(shapely.reverse(g[has]), g[twins[has]], tolerance=0).all()
