@@ -28,11 +28,16 @@ def monaco_dem_path():
 
 
 @pytest.fixture(scope="session")
-def andorra_terrain(andorra, andorra_dem_path) -> geolog.Network:
-    """Andorra drive network with terrain (the tile's voids are filled: that warning is expected)."""
+def andorra_dem(andorra_dem_path) -> geolog.DEM:
+    """The Andorra SRTM tile (its voids are filled: that warning is expected)."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", geolog.errors.GeologWarning)
-        dem = geolog.DEM.open(andorra_dem_path)
-    return andorra.with_terrain(dem)
+        return geolog.DEM.open(andorra_dem_path)
+
+
+@pytest.fixture(scope="session")
+def andorra_terrain(andorra, andorra_dem) -> geolog.Network:
+    """Andorra drive network with terrain."""
+    return andorra.with_terrain(andorra_dem)

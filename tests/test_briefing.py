@@ -35,15 +35,9 @@ PAYLOAD = '</script><img src=x onerror="window.__pwned=1"><script>window.__pwned
 READY = "window.geologMapReady && " + MAP_READY_JS
 
 
-def _dem():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", geolog.errors.GeologWarning)
-        return geolog.DEM.open(geolog.data.dem_path("andorra"))
-
-
 @pytest.fixture(scope="module")
-def dem():
-    return _dem()
+def dem(andorra_dem):
+    return andorra_dem
 
 
 @pytest.fixture(scope="module")

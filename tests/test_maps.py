@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -33,15 +32,9 @@ XSS_OSM = Path(__file__).parent / "data" / "xss.osm"
 ORIGIN, DEST = (42.5063, 1.5218), (42.5345, 1.5806)  # Andorra la Vella -> Encamp
 
 
-def _dem():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", geolog.errors.GeologWarning)
-        return geolog.DEM.open(geolog.data.dem_path("andorra"))
-
-
 @pytest.fixture(scope="module")
-def dem():
-    return _dem()
+def dem(andorra_dem):
+    return andorra_dem
 
 
 @pytest.fixture(scope="module")
