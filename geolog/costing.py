@@ -1,27 +1,57 @@
 """Along-edge terrain: elevation profiles, ascent, descent and grades per direction.
 
 :func:`add_terrain` drapes every edge of a :class:`~geolog.network.Network` on a
-:class:`~geolog.terrain.DEM`, all edges at once:
+:class:`~geolog.terrain.DEM`, all edges at once, with **way-level profiles**
+(as GraphHopper smooths elevation per OSM way rather than per edge):
 
-1. each edge geometry is put in a canonical orientation (so that the two rows
-   of a two-way road are computed from bit-identical inputs and mirror each
-   other exactly) and densified with :func:`shapely.segmentize` to at most half
-   a DEM cell, in the DEM's own grid units;
-2. all points of all edges are sampled bilinearly in **one** call;
-3. the profile is lightly smoothed by a centred moving average of width
-   ``smooth_window_m`` (default: one DEM cell, ≈ 93 m on SRTM3), evaluated
+1. **segments and chains** — the two rows of a two-way road are one segment,
+   stored in its way's drawing direction (rows with ``reversed == False``; a
+   ``oneway=-1`` way has only reversed rows and is flipped back). The segments
+   of one OSM way (``osmid``) that follow each other end to start form a
+   *chain*: the whole way as one profile. Chains break where a way is cut (by
+   the extract, a filter, or a missing ``reversed``/``osmid`` column: then
+   every segment is its own chain — the per-edge method);
+2. every segment is densified with :func:`shapely.segmentize` to at most half
+   a DEM cell (in the DEM's grid units) and **all** points are sampled
+   bilinearly in one call;
+3. **node elevations** are the raw bilinear samples at the nodes (nodes that
+   only bridges/tunnels touch are interpolated along the structure); bridge
+   and tunnel samples are replaced by the straight line between their end
+   nodes (the deck, not the valley or the mountain), so that smoothing does not
+   pull a tunnel's approaches up the mountain;
+4. each chain's profile is smoothed by a centred moving average of width
+   ``smooth_window_m`` (default **two DEM cells**, ≈ 185 m on SRTM3), evaluated
    exactly on the piecewise-linear profile; the window shrinks symmetrically
-   near the ends, so both end values stay the node elevations;
-4. per direction of travel: ``ascent_m`` / ``descent_m`` (sum of rises / falls
-   of the smoothed profile), ``grade`` (signed mean, (elev(v) − elev(u)) /
-   length), ``max_grade`` (the steepest stretch of ``max_grade_window_m``,
-   default two DEM cells, signed in the direction of travel), ``grade_class``
-   (route reconnaissance classes) and ``terrain_filled``.
+   at the chain's ends, so a way's end values stay the raw samples;
+5. each segment's part of the smoothed profile is corrected by the linear ramp
+   that makes its ends equal the node elevations (bridges/tunnels: the
+   straight line). Hence, per direction of travel, exactly
+   ``elev(v) − elev(u) = ascent_m − descent_m``, and the reverse row mirrors
+   the forward one (ascents and descents swapped, grades negated);
+6. per direction of travel:
 
-Bridges and tunnels (``bridge``/``tunnel`` tag set and not ``"no"``) are not
-draped: their profile is the straight line between their end elevations, and
-nodes that only touch bridges/tunnels get elevations interpolated along the
-structure from its ends.
+   * ``ascent_m`` / ``descent_m``: sums of the rises / falls of that profile;
+   * ``max_grade``: the steepest stretch of ``max_grade_window_m`` (default
+     two DEM cells, at least one cell) of the **way-smoothed** profile among
+     the stretches *nested* with the edge — inside it when the edge is longer
+     than the window, containing it when shorter (the whole edge counts as a
+     stretch too when it is long enough). Signed in the direction of travel.
+     So a 5 m edge in the middle of a steady 6 % road reads 6 %, not the
+     40 % of two raw samples a few metres apart on a steep hillside;
+   * ``grade``: the signed mean. For edges at least ``max_grade_window_m``
+     long it is ``(elev(v) − elev(u)) / length_m``. For **shorter edges** it is
+     the mean grade of the way-smoothed profile over the ``max_grade_window_m``
+     stretch centred on the edge (shifted to fit inside the way; the whole way
+     if the way is shorter): a DEM cannot measure the grade of a few metres,
+     and ``(elev(v) − elev(u)) / length_m`` of a 5 m edge is the hillside's
+     slope, not the road's. Their ``ascent_m``/``descent_m`` still honour the
+     node elevations exactly. Bridges and tunnels: ``max_grade == grade``;
+   * ``grade_class`` (route reconnaissance classes of ``|max_grade|``) and
+     ``terrain_filled`` (samples touched void-filled cells).
+
+Node elevations are raw bilinear samples (not smoothed) on purpose: they must
+agree with an independent sample of the tile, and a single value per node
+keeps every route's ``ascent − descent`` equal to its end-to-end rise.
 """
 
 from __future__ import annotations
@@ -68,23 +98,6 @@ _EARTH_RADIUS_M = 6_371_008.8
 _M_PER_DEG = math.pi / 180 * _EARTH_RADIUS_M
 
 
-@dataclass
-class _Profiles:
-    """Densified, sampled, smoothed profiles of many edges, in canonical orientation."""
-
-    edge: np.ndarray  # sample -> edge position (0..n-1), samples grouped by edge
-    starts: np.ndarray  # edge -> first sample
-    ends: np.ndarray  # edge -> last sample (inclusive)
-    s: np.ndarray  # distance along the edge (m), canonical direction
-    z_raw: np.ndarray  # bilinear samples
-    z: np.ndarray  # smoothed
-    filled: np.ndarray  # sample touched a void-filled cell
-    x: np.ndarray  # sample coordinates in the DEM grid CRS
-    y: np.ndarray
-    flipped: np.ndarray  # edge: canonical orientation is against travel direction
-    length: np.ndarray  # edge length (m)
-
-
 def _canonical_flip(coords: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """True where an edge's reversed coordinate sequence sorts first.
 
@@ -110,10 +123,296 @@ def _group_bounds(index: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     return ends - counts + 1, ends
 
 
+@dataclass
+class _Segments:
+    """Road segments (the rows of a two-way road share one), in way-chain order.
+
+    A segment is stored in its way's drawing direction ("forward"). Segments
+    of one OSM way that follow each other end to start form a chain.
+    """
+
+    row_seg: np.ndarray  # row -> segment
+    row_fwd: np.ndarray  # row runs in the segment's forward (drawing) direction
+    rep: np.ndarray  # segment -> representative row
+    fu: np.ndarray  # segment -> first node id, forward
+    fv: np.ndarray  # segment -> last node id, forward
+    length: np.ndarray  # segment -> length (m)
+    chain: np.ndarray  # segment -> chain (non-decreasing, 0..k-1)
+    coords: np.ndarray  # forward vertex coordinates of all segments (lon, lat)
+    cidx: np.ndarray  # vertex -> segment
+
+
+def _reversed_flags(edges: pd.DataFrame, coords, starts, ends) -> np.ndarray:
+    """Rows running against the way's drawing direction (column ``reversed``).
+
+    Without a usable ``reversed`` column, a canonical orientation stands in
+    (both rows of a road still share one segment; chains then rarely span
+    more than one edge).
+    """
+    if "reversed" in edges.columns:
+        try:
+            return edges["reversed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        except (TypeError, ValueError):
+            logger.debug("column 'reversed' is not boolean; using a canonical orientation")
+    return _canonical_flip(coords, starts, ends)
+
+
+def _road_identity(edges: pd.DataFrame) -> np.ndarray:
+    """Integer road identity per row: its ``ref``, else its ``name``; -1 if neither."""
+    n = len(edges)
+    key = pd.Series(np.full(n, None, dtype=object), index=edges.index)
+    for col in ("name", "ref"):  # ref wins
+        if col in edges.columns:
+            val = edges[col]
+            key = key.where(val.isna(), col + ":" + val.astype(str))
+    codes, _ = pd.factorize(key, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64)
+
+
+def _pair_ends(key: np.ndarray, eligible: np.ndarray, partner: np.ndarray) -> None:
+    """Pair eligible chain ends that are alone with one other end under the same key (in place)."""
+    q = np.flatnonzero(eligible)
+    if len(q) < 2:
+        return
+    q = q[np.argsort(key[q], kind="stable")]
+    kq = key[q]
+    start = np.r_[True, kq[1:] != kq[:-1]]
+    gid = np.cumsum(start) - 1
+    size = np.bincount(gid)
+    a = np.flatnonzero(start & (size[gid] == 2))
+    i, j = q[a], q[a + 1]
+    ok = (i // 2) != (j // 2)  # never a way's two ends to each other
+    partner[i[ok]], partner[j[ok]] = j[ok], i[ok]
+
+
+def _list_rank(succ: np.ndarray, rounds: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pointer jumping: steps to the end of each copy's path, and that end."""
+    idx = np.arange(len(succ))
+    p = np.where(succ >= 0, succ, idx)
+    r = (succ >= 0).astype(np.int64)
+    for _ in range(rounds):
+        r = r + r[p]
+        p = p[p]
+    return r, p
+
+
+def _join_chains(
+    fu: np.ndarray, fv: np.ndarray, chain: np.ndarray, ident: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Join way chains end to end into road chains.
+
+    Two way chains are joined where they meet at a node that no other segment
+    touches (a way split for a bridge, a lane or a speed-limit change), or
+    where exactly two chain ends at a junction carry the same road identity
+    (``ref``, else ``name``). Each chain is a pair of directed copies (copy id
+    = the end it enters by: ``2c`` forward, ``2c + 1`` backward); a copy's
+    successor is the partner of the end it leaves by. Paths are ordered by
+    pointer jumping; a ring is cut at its lowest chain.
+
+    Returns the new segment order, which segments are flipped, and road-chain ids.
+    """
+    m = len(fu)
+    k = int(chain[-1]) + 1
+    first = np.r_[True, chain[1:] != chain[:-1]]
+    cf = np.flatnonzero(first)
+    cl = np.r_[cf[1:] - 1, m - 1]
+    _, inv = np.unique(np.r_[fu, fv], return_inverse=True)
+    deg = np.bincount(inv)
+    end_node = np.empty(2 * k, dtype=np.int64)
+    end_node[0::2], end_node[1::2] = inv[:m][cf], inv[m:][cl]
+    ends_at = np.bincount(end_node, minlength=len(deg))
+    partner = np.full(2 * k, -1, dtype=np.int64)
+    through = (deg[end_node] == 2) & (ends_at[end_node] == 2)
+    _pair_ends(end_node, through, partner)
+    end_ident = np.repeat(ident[cf], 2)
+    named = (partner < 0) & (end_ident >= 0)
+    _pair_ends(end_node * (int(ident.max(initial=0)) + 1) + end_ident, named, partner)
+
+    succ = partner[np.arange(2 * k) ^ 1]
+    rounds = max(1, int(math.ceil(math.log2(2 * k + 1)))) + 1
+    r, p = _list_rank(succ, rounds)
+    ring = succ[p] >= 0
+    if ring.any():  # cut each ring before its lowest chain's forward copy (after its backward one)
+        cid = np.arange(2 * k) // 2
+        q = np.where(succ >= 0, succ, np.arange(2 * k))
+        low = cid.copy()
+        for _ in range(rounds):
+            low = np.minimum(low, low[q])
+            q = q[q]
+        cut = ring & (
+            ((succ // 2 == low) & (succ % 2 == 0)) | ((cid == low) & (np.arange(2 * k) % 2 == 1))
+        )
+        succ = np.where(cut, -1, succ)
+        r, p = _list_rank(succ, rounds)
+    # one of the two mirror paths per road: the one ending at the lower copy id
+    d = 2 * np.arange(k)
+    d = np.where(p[d + 1] < p[d], d + 1, d)
+    order = np.lexsort((-r[d], p[d]))
+    d = d[order]
+    cnew = np.cumsum(np.r_[True, p[d][1:] != p[d][:-1]]) - 1
+    back = d % 2 == 1
+    c = d // 2
+    cnt = cl[c] - cf[c] + 1
+    rep_c = np.repeat(np.arange(k), cnt)
+    kk = np.arange(m) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    seg_order = np.where(back[rep_c], cl[c][rep_c] - kk, cf[c][rep_c] + kk)
+    return seg_order, back[rep_c], cnew[rep_c]
+
+
+def _segments(edges: pd.DataFrame, *, join: bool = True) -> _Segments:
+    """Pair the rows of each road segment and order the segments along their ways.
+
+    Two rows are one segment when, in the way's drawing direction, they share
+    the way, both end nodes, the vertex count and the middle vertex (exact:
+    a reverse row's geometry is the exact reverse). Segments are sorted by
+    (way, position of their first row) — the drawing order, as
+    :func:`geolog.read_osm` writes segments of a way consecutively in file
+    order — and a chain breaks wherever the next segment does not start where
+    the previous one ended (a way cut by the extract or by a filter).
+    """
+    n = len(edges)
+    coords, idx = shapely.get_coordinates(edges.geometry.to_numpy(), return_index=True)
+    starts, ends = _group_bounds(idx, n)
+    u = edges["u"].to_numpy(dtype=np.int64)
+    v = edges["v"].to_numpy(dtype=np.int64)
+    rev = _reversed_flags(edges, coords, starts, ends)
+    if "osmid" in edges.columns:
+        way = pd.to_numeric(edges["osmid"], errors="coerce").fillna(-1).to_numpy(dtype=np.int64)
+    else:
+        way = np.full(n, -1, dtype=np.int64)
+    fu, fv = np.where(rev, v, u), np.where(rev, u, v)
+    cnt = ends - starts + 1
+    k = (cnt - 1) // 2
+    mid = np.where(rev, ends - k, starts + k)
+    xm, ym = coords[mid, 0], coords[mid, 1]
+    pos = np.arange(n)
+    keys = (way, fu, fv, cnt, xm, ym)
+    order = np.lexsort((pos, rev) + keys[::-1])
+    new = np.zeros(n, dtype=bool)
+    new[:1] = True
+    for key in keys:
+        ks = key[order]
+        new[1:] |= ks[1:] != ks[:-1]
+    grp = np.empty(n, dtype=np.int64)
+    grp[order] = np.cumsum(new) - 1
+    first = order[new]  # per group: its forward row if any, else the first reverse row
+    sorder = np.lexsort((first, way[first]))
+    rep = first[sorder]
+    m = len(rep)
+    rank = np.empty(m, dtype=np.int64)
+    rank[sorder] = np.arange(m)
+    row_seg = rank[grp]
+    fu_s, fv_s, way_s = fu[rep], fv[rep], way[rep]
+    brk = np.ones(m, dtype=bool)
+    brk[1:] = (way_s[1:] != way_s[:-1]) | (fu_s[1:] != fv_s[:-1]) | (way_s[1:] < 0)
+    chain = np.cumsum(brk) - 1
+    if join:
+        ident = _road_identity(edges)[rep]
+        seg_order, flip, chain = _join_chains(fu_s, fv_s, chain, ident)
+        newpos = np.empty(m, dtype=np.int64)
+        newpos[seg_order] = np.arange(m)
+        rep, row_seg = rep[seg_order], newpos[row_seg]
+        fu_s, fv_s = (
+            np.where(flip, fv_s[seg_order], fu_s[seg_order]),
+            np.where(flip, fu_s[seg_order], fv_s[seg_order]),
+        )
+    else:
+        flip = np.zeros(m, dtype=bool)
+    back = rev[rep] != flip  # coordinates run against the segment's (chain) direction
+    c = cnt[rep]
+    cidx = np.repeat(np.arange(m), c)
+    kk = np.arange(len(cidx)) - np.repeat(np.cumsum(c) - c, c)
+    src = np.where(back[cidx], ends[rep][cidx] - kk, starts[rep][cidx] + kk)
+    return _Segments(
+        row_seg=row_seg,
+        row_fwd=~rev != flip[row_seg],
+        rep=rep,
+        fu=fu_s,
+        fv=fv_s,
+        length=edges["length_m"].to_numpy(dtype=float)[rep],
+        chain=chain,
+        coords=coords[src],
+        cidx=cidx,
+    )
+
+
+@dataclass
+class _Samples:
+    """Densified, sampled segments of whole chains (forward direction)."""
+
+    segs: np.ndarray  # local segment -> segment index in _Segments
+    chain: np.ndarray  # local segment -> local chain (0..k-1)
+    length: np.ndarray  # local segment -> length (m)
+    seg: np.ndarray  # sample -> local segment (samples grouped by segment, chain order)
+    starts: np.ndarray  # local segment -> first sample
+    ends: np.ndarray  # local segment -> last sample
+    s: np.ndarray  # sample -> distance from the segment's start (m)
+    G: np.ndarray  # sample -> global axis: chains laid end to end, 1 m apart
+    c_lo: np.ndarray  # local chain -> first sample
+    c_hi: np.ndarray  # local chain -> last sample
+    c_G0: np.ndarray  # local chain -> G of its start
+    c_len: np.ndarray  # local chain -> length (m)
+    x: np.ndarray  # sample coordinates in the DEM grid CRS
+    y: np.ndarray
+    z_raw: np.ndarray  # bilinear samples
+    filled: np.ndarray  # sample touched a void-filled cell
+
+
+def _sample_segments(segs: _Segments, dem: DEM, sel: np.ndarray | None = None) -> _Samples:
+    """Densify (≤ half a DEM cell) and sample, in one call, the segments ``sel`` (whole chains)."""
+    index = np.arange(len(segs.rep)) if sel is None else np.flatnonzero(sel)
+    m = len(index)
+    keep = np.ones(len(segs.cidx), dtype=bool) if sel is None else sel[segs.cidx]
+    pos = np.full(len(segs.rep), -1, dtype=np.int64)
+    pos[index] = np.arange(m)
+    coords = segs.coords[keep]
+    if not dem.crs.is_geographic:
+        from pyproj import Transformer
+
+        tr = Transformer.from_crs("EPSG:4326", dem.crs.to_wkt(), always_xy=True)
+        coords = np.column_stack(tr.transform(coords[:, 0], coords[:, 1]))
+    lines = shapely.linestrings(coords, indices=pos[segs.cidx[keep]])
+    dense = shapely.segmentize(lines, 0.5 * min(dem.res))
+    pts, e = shapely.get_coordinates(dense, return_index=True)
+    s0, s1 = _group_bounds(e, m)
+    x, y = pts[:, 0], pts[:, 1]
+    lengths = segs.length[index]
+    # distance along each segment, metres, rescaled to the network's length_m
+    dx, dy = np.diff(x), np.diff(y)
+    if dem.crs.is_geographic:
+        lat_mid = np.radians(0.5 * (y[1:] + y[:-1]))
+        d = np.hypot(dx * np.cos(lat_mid), dy) * _M_PER_DEG
+    else:
+        d = np.hypot(dx, dy)
+    d[e[1:] != e[:-1]] = 0.0
+    cum = np.r_[0.0, np.cumsum(d)]
+    s = cum - cum[s0][e]
+    total = s[s1]
+    scale = np.divide(lengths, total, out=np.ones(m), where=total > 0)
+    s = s * scale[e]
+    s[s1] = lengths  # exact, so a segment's end and the next one's start coincide
+    # chains end to end on one axis; a 1 m gap between chains
+    chain_raw = segs.chain[index]
+    c_first = np.r_[True, chain_raw[1:] != chain_raw[:-1]]
+    chain = np.cumsum(c_first) - 1
+    last = np.r_[c_first[1:], True]
+    off = np.r_[0.0, np.cumsum(lengths + np.where(last, 1.0, 0.0))[:-1]]
+    G = np.maximum.accumulate(s + off[e])
+    k = chain[-1] + 1 if m else 0
+    c_len = np.bincount(chain, weights=lengths, minlength=k)
+    c_G0 = off[c_first]
+    c_lo = s0[c_first]
+    c_hi = s1[last]
+    z_raw, filled = dem._sample(x, y, grid_xy=True)
+    return _Samples(
+        index, chain, lengths, e, s0, s1, s, G, c_lo, c_hi, c_G0, c_len, x, y, z_raw, filled
+    )
+
+
 def _interp_at(G, z, I_cum, q, lo, hi):
     """Value and running integral of the piecewise-linear profile at global positions q.
 
-    ``lo``/``hi`` bound the sample index (inclusive) of each query's edge.
+    ``lo``/``hi`` bound the sample index (inclusive) of each query's chain.
     """
     j = np.searchsorted(G, q, side="right") - 1
     j = np.clip(j, lo, np.maximum(hi - 1, lo))
@@ -125,124 +424,136 @@ def _interp_at(G, z, I_cum, q, lo, hi):
     return zq, Iq
 
 
-def _profiles(
-    geoms: np.ndarray,
-    lengths: np.ndarray,
-    dem: DEM,
-    *,
-    smooth_window_m: float,
-    z_ends: tuple[np.ndarray, np.ndarray] | None = None,
-    travel_z_ends: bool = True,
-) -> _Profiles:
-    """Densify, sample (one call), smooth every geometry. See module docstring."""
-    n = len(geoms)
-    coords, idx = shapely.get_coordinates(geoms, return_index=True)
-    starts, ends = _group_bounds(idx, n)
-    if not dem.crs.is_geographic:
-        from pyproj import Transformer
-
-        tr = Transformer.from_crs("EPSG:4326", dem.crs.to_wkt(), always_xy=True)
-        coords = np.column_stack(tr.transform(coords[:, 0], coords[:, 1]))
-    flipped = _canonical_flip(coords, starts, ends)
-    # reverse the coordinate order inside flipped groups
-    pos = np.arange(len(idx)) - starts[idx]
-    perm = np.where(flipped[idx], ends[idx] - pos, np.arange(len(idx)))
-    canon = shapely.linestrings(coords[perm], indices=idx)
-    dense = shapely.segmentize(canon, 0.5 * min(dem.res))
-    pts, e = shapely.get_coordinates(dense, return_index=True)
-    s0, s1 = _group_bounds(e, n)
-    x, y = pts[:, 0], pts[:, 1]
-
-    # distance along each edge, metres, rescaled to the network's length_m
-    dx, dy = np.diff(x), np.diff(y)
-    if dem.crs.is_geographic:
-        lat_mid = np.radians(0.5 * (y[1:] + y[:-1]))
-        seg = np.hypot(dx * np.cos(lat_mid), dy) * _M_PER_DEG
-    else:
-        seg = np.hypot(dx, dy)
-    seg[e[1:] != e[:-1]] = 0.0
-    cum = np.r_[0.0, np.cumsum(seg)]
-    s = cum - cum[s0][e]
-    total = s[s1]
-    scale = np.divide(lengths, total, out=np.ones(n), where=total > 0)
-    s = s * scale[e]
-
-    z_raw, filled = dem._sample(x, y, grid_xy=True)
-    if z_ends is not None:
-        za, zb = z_ends  # in travel direction; swap for flipped edges
-        if travel_z_ends:
-            za, zb = np.where(flipped, zb, za), np.where(flipped, za, zb)
-        z_raw = z_raw.copy()
-        z_raw[s0] = za
-        z_raw[s1] = zb
-    z = _smooth(z_raw, s, e, s0, s1, lengths, smooth_window_m)
-    return _Profiles(e, s0, s1, s, z_raw, z, filled, x, y, flipped, np.asarray(lengths, float))
-
-
-def _global_axis(s, e, lengths):
-    """Monotonic global coordinate: each edge's distances shifted past the previous edges."""
-    offset = np.r_[0.0, np.cumsum(lengths + 1.0)][:-1]
-    return s + offset[e], offset
-
-
-def _running_integral(G, z, e):
+def _running_integral(G, z, chain_of_sample):
     area = 0.5 * (z[1:] + z[:-1]) * np.diff(G)
-    area[e[1:] != e[:-1]] = 0.0
+    area[chain_of_sample[1:] != chain_of_sample[:-1]] = 0.0
     return np.r_[0.0, np.cumsum(area)]
 
 
-def _smooth(z, s, e, s0, s1, lengths, window_m):
-    """Centred moving average of width ``window_m`` on the piecewise-linear profile.
+@dataclass
+class _Shape:
+    """Per-segment terrain, forward direction, plus the final profile of every sample."""
 
-    The half-width shrinks to the distance to the nearer end, so the window
-    stays centred and the end values are kept; NaN samples propagate.
+    z: np.ndarray  # sample -> final profile (way-smoothed, ramped to the node elevations)
+    ascent: np.ndarray
+    descent: np.ndarray
+    grade: np.ndarray
+    max_grade: np.ndarray
+    filled: np.ndarray
+
+
+def _shape(
+    p: _Samples,
+    z_start: np.ndarray,
+    z_end: np.ndarray,
+    structure: np.ndarray,
+    *,
+    smooth_window_m: float,
+    max_grade_window_m: float,
+) -> _Shape:
+    """Way-level smoothing, node ramps, ascent/descent and grades of the sampled segments.
+
+    ``z_start``/``z_end``: node elevations at each local segment's forward
+    ends; ``structure``: local segments that are bridges/tunnels. See the
+    module docstring for the method.
     """
-    if window_m <= 0 or len(z) == 0:
-        return z.copy()
-    G, offset = _global_axis(s, e, lengths)
-    h = np.minimum(0.5 * window_m, np.minimum(s, lengths[e] - s))
-    h = np.maximum(h, 0.0)
-    I_cum = _running_integral(G, z, e)
-    lo, hi = s0[e], s1[e]
-    _, Ip = _interp_at(G, z, I_cum, G + h, lo, hi)
-    _, Im = _interp_at(G, z, I_cum, G - h, lo, hi)
-    out = np.divide(Ip - Im, 2 * h, out=z.astype(float), where=h > 1e-9)
-    return out
-
-
-def _per_edge_terrain(p: _Profiles, window_m: float) -> dict[str, np.ndarray]:
-    """Ascent, descent and steepest stretch per edge, canonical orientation."""
-    n = len(p.starts)
-    e, z = p.edge, p.z
+    m = len(p.length)
+    e = p.seg
+    ch = p.chain[e]  # sample -> chain
+    L = p.length
+    frac = np.divide(p.s, L[e], out=np.zeros_like(p.s), where=L[e] > 0)
+    line = z_start[e] + frac * (z_end - z_start)[e]  # straight line between the nodes
+    z0 = p.z_raw.copy()
+    z0[p.starts], z0[p.ends] = z_start, z_end
+    z0 = np.where(structure[e], line, z0)  # bridges and tunnels: the deck, not the ground
+    # 1. way-level smoothing: centred moving average, shrinking at chain ends
+    G = p.G
+    Sc = G - p.c_G0[ch]
+    Lc = p.c_len[ch]
+    lo, hi = p.c_lo[ch], p.c_hi[ch]
+    I_cum = _running_integral(G, z0, ch)
+    if smooth_window_m > 0:
+        h = np.maximum(np.minimum(0.5 * smooth_window_m, np.minimum(Sc, Lc - Sc)), 0.0)
+        _, Ip = _interp_at(G, z0, I_cum, G + h, lo, hi)
+        _, Im = _interp_at(G, z0, I_cum, G - h, lo, hi)
+        zs = np.divide(Ip - Im, 2 * h, out=z0.copy(), where=h > 1e-9)
+    else:
+        zs = z0
+    # 2. each segment ramped linearly onto its node elevations; structures straight
+    d0 = z_start - zs[p.starts]
+    d1 = z_end - zs[p.ends]
+    z = zs + d0[e] + frac * (d1 - d0)[e]
+    z = np.where(structure[e], line, z)
     dz = np.diff(z)
-    same = e[1:] == e[:-1]
-    dz = np.where(same, dz, 0.0)
-    ascent = np.bincount(e[1:], weights=np.maximum(dz, 0.0), minlength=n)
-    descent = np.bincount(e[1:], weights=np.maximum(-dz, 0.0), minlength=n)
-    # steepest stretch of length window_m: from every sample that has room for it
-    G, _ = _global_axis(p.s, e, p.length)
-    I_cum = _running_integral(G, z, e)
-    room = p.s + window_m <= p.length[e] + 1e-9
-    zq, _ = _interp_at(G, z, I_cum, G + window_m, p.starts[e], p.ends[e])
-    g = np.where(room, (zq - z) / window_m, np.nan)
+    dz = np.where(e[1:] == e[:-1], dz, 0.0)
+    ascent = np.bincount(e[1:], weights=np.maximum(dz, 0.0), minlength=m)
+    descent = np.bincount(e[1:], weights=np.maximum(-dz, 0.0), minlength=m)
+    mean = np.divide(z_end - z_start, L, out=np.zeros(m), where=L > 0)
+
+    # 3. steepest stretch of W along the way-smoothed profile: windows [t, t + W] nested
+    # with the segment (inside it if it is longer than W, around it if shorter)
+    W = max_grade_window_m
+    I_s = _running_integral(G, zs, ch)
+    seg_ch = p.chain
+    a = G[p.starts] - p.c_G0[seg_ch]  # segment start on its chain (m)
+    b = a + L
+    clen = p.c_len[seg_ch]
+    clo, chi = p.c_lo[seg_ch], p.c_hi[seg_ch]
+    G0 = p.c_G0[seg_ch]
+
+    short_chain = clen < W
+    long_seg = L >= W
+    t_lo = np.where(long_seg, a, np.maximum(b - W, 0.0))
+    t_hi = np.where(long_seg, b - W, np.minimum(a, clen - W))
+    # candidate window starts between the range ends: every breakpoint of the
+    # piecewise-linear window grade (t or t + W at a sample)
+    cand = np.r_[Sc, Sc - W]
+    cch = np.r_[ch, ch]
+    ok = (cand >= 0) & (cand <= np.r_[Lc, Lc] - W)
+    cand, cch = cand[ok], cch[ok]
+    cg = p.c_G0[cch] + cand
+    order = np.argsort(cg, kind="stable")
+    cg, cch = cg[order], cch[order]
+    zq0, _ = _interp_at(G, zs, I_s, cg, p.c_lo[cch], p.c_hi[cch])
+    zq1, _ = _interp_at(G, zs, I_s, cg + W, p.c_lo[cch], p.c_hi[cch])
+    gc = (zq1 - zq0) / W
+    i0 = np.searchsorted(cg, G0 + t_lo, side="left")
+    i1 = np.searchsorted(cg, G0 + t_hi, side="right")
+    gpad = np.r_[gc, np.nan]
+    pairs = np.column_stack([i0, np.maximum(i1, i0)]).ravel()
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN groups handled below
-        gmax = np.fmax.reduceat(g, p.starts)
-        gmin = np.fmin.reduceat(g, p.starts)
-    mean = np.divide(z[p.ends] - z[p.starts], p.length, out=np.zeros(n), where=p.length > 0)
-    # a climb and a descent equally steep (to 1e-9): keep the climb, whichever row this is
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rmax = np.fmax.reduceat(gpad, pairs)[::2]
+        rmin = np.fmin.reduceat(gpad, pairs)[::2]
+    empty = i1 <= i0
+    rmax[empty] = np.nan
+    rmin[empty] = np.nan
+    ends_t = np.r_[t_lo, t_hi]
+    seg2 = np.r_[np.arange(m), np.arange(m)]
+    ze0, _ = _interp_at(G, zs, I_s, G0[seg2] + ends_t, clo[seg2], chi[seg2])
+    ze1, _ = _interp_at(G, zs, I_s, G0[seg2] + ends_t + W, clo[seg2], chi[seg2])
+    ge = ((ze1 - ze0) / W).reshape(2, m)
+    gmax = np.fmax(rmax, np.fmax(ge[0], ge[1]))
+    gmin = np.fmin(rmin, np.fmin(ge[0], ge[1]))
+    # a climb and a descent equally steep (to 1e-9): keep the climb
     steep = np.where(np.abs(gmin) > np.abs(gmax) + 1e-9, gmin, gmax)
-    # the whole edge is a stretch too; edges shorter than the window have only that one
-    steep = np.where(np.isnan(steep) | (np.abs(mean) > np.abs(steep)), mean, steep)
-    filled = np.bincount(e, weights=p.filled, minlength=n) > 0
-    outside = np.bincount(e, weights=~np.isfinite(p.z_raw), minlength=n) > 0
-    return {
-        "ascent": ascent,
-        "descent": descent,
-        "max_grade": steep,
-        "filled": filled,
-        "outside": outside,
-    }
+    # short segments: grade of the W-stretch centred on them (shifted to fit the way)
+    tc = np.clip(0.5 * (a + b) - 0.5 * W, 0.0, np.maximum(clen - W, 0.0))
+    zc0, _ = _interp_at(G, zs, I_s, G0 + tc, clo, chi)
+    zc1, _ = _interp_at(G, zs, I_s, G0 + tc + W, clo, chi)
+    centred = (zc1 - zc0) / W
+    # a way shorter than W has one stretch: the whole way
+    whole = np.divide(zs[chi] - zs[clo], clen, out=np.zeros(m), where=clen > 0)
+    grade = np.where(long_seg, mean, np.where(short_chain, whole, centred))
+    steep = np.where(short_chain, whole, steep)
+    # the whole segment is a stretch too, when it is at least W long
+    steep = np.where(long_seg & (np.abs(mean) > np.abs(steep)), mean, steep)
+    # ... and a shorter segment's centred stretch is one of its candidates (exactly)
+    steep = np.where(~long_seg & (np.abs(grade) > np.abs(steep)), grade, steep)
+    # bridges and tunnels: one straight stretch
+    steep = np.where(structure, grade, steep)
+    filled = np.bincount(e, weights=p.filled, minlength=m) > 0
+    return _Shape(z, ascent, descent, grade, steep, filled)
 
 
 def _structure_mask(edges: pd.DataFrame) -> np.ndarray:
@@ -351,6 +662,9 @@ def add_terrain(
 ) -> Network:
     """Drape a network on a DEM: per-direction ascent, descent and grades.
 
+    Profiles are built per OSM way and smoothed along the whole way; see the
+    module docstring for the method.
+
     Parameters
     ----------
     net
@@ -358,15 +672,16 @@ def add_terrain(
     dem
         A :class:`~geolog.terrain.DEM` or path(s) to open with :meth:`DEM.open`.
     smooth_window_m
-        Width (metres) of the centred moving average applied to each sampled
-        profile; default one DEM cell (the larger cell side in metres, ≈ 93 m
-        for SRTM3). ``0`` disables smoothing.
+        Width (metres) of the centred moving average applied along each way's
+        sampled profile; default two DEM cells (twice the larger cell side in
+        metres, ≈ 185 m for SRTM3). ``0`` disables smoothing.
     max_grade_window_m
-        Length (metres) of the stretch over which ``max_grade`` is measured;
-        default two DEM cells (≈ 185 m on SRTM3). It must be at least one cell:
+        Length (metres) of the stretch over which ``max_grade`` is measured
+        (and over which edges shorter than it get their ``grade``); default
+        two DEM cells (≈ 185 m on SRTM3). It must be at least one cell:
         shorter stretches are below the DEM's resolution. Two cells halve the
         noise: SRTM's relative height error (≈ 6 m) over one 93 m cell alone is
-        a ±6 % grade. Edges shorter than the window use their mean grade.
+        a ±6 % grade.
 
     Returns
     -------
@@ -385,6 +700,9 @@ def add_terrain(
     DEMError
         If the DEM does not cover every node and edge (the message says how
         many fall outside).
+    InputError
+        A window is not a finite number (``max_grade_window_m`` shorter than
+        one DEM cell), or the network has no edges.
 
     Examples
     --------
@@ -398,12 +716,17 @@ def add_terrain(
     """
     dem = _coerce_dem(dem)
     cell = _cell_m(dem)
-    window = cell if smooth_window_m is None else float(smooth_window_m)
+    window = 2 * cell if smooth_window_m is None else float(smooth_window_m)
     steep_window = 2 * cell if max_grade_window_m is None else float(max_grade_window_m)
     if not (window >= 0 and math.isfinite(window)):
         raise InputError(f"smooth_window_m must be a finite number >= 0, got {smooth_window_m!r}")
     if not (steep_window > 0 and math.isfinite(steep_window)):
         raise InputError(f"max_grade_window_m must be > 0, got {max_grade_window_m!r}")
+    if steep_window < min(dem.cell_size_m) - 1e-9:
+        raise InputError(
+            f"max_grade_window_m={steep_window:g} m is shorter than one DEM cell "
+            f"({min(dem.cell_size_m):.1f} m): grades over it are below the DEM's resolution"
+        )
     nodes, edges = net.nodes, net.edges
     if len(edges) == 0:
         raise InputError("the network has no edges to add terrain to")
@@ -419,32 +742,36 @@ def add_terrain(
     lengths = edges["length_m"].to_numpy(dtype=float)
     structure = _structure_mask(edges)
 
-    # edges: one densify + one sampling call for everything
-    p = _profiles(
-        edges.geometry.to_numpy(),
-        lengths,
-        dem,
-        smooth_window_m=window,
-        z_ends=(z_nodes[u], z_nodes[v]),
-    )
-    t = _per_edge_terrain(p, steep_window)
-    _check_coverage(dem, z_nodes, t["outside"] & ~structure, nodes, edges)
+    # segments in way order; one densify + one sampling call for everything
+    segs = _segments(edges)
+    p = _sample_segments(segs, dem)
+    seg_out = np.bincount(p.seg, weights=~np.isfinite(p.z_raw), minlength=len(p.length)) > 0
+    rs, fwd = segs.row_seg, segs.row_fwd
+    _check_coverage(dem, z_nodes, seg_out[rs] & ~structure, nodes, edges)
 
     z_nodes, interp = _interpolate_structure_nodes(z_nodes, u, v, lengths, structure)
     za, zb = z_nodes[u], z_nodes[v]
+    fu = nodes.index.get_indexer(segs.fu)
+    fv = nodes.index.get_indexer(segs.fv)
+    sh = _shape(
+        p,
+        z_nodes[fu],
+        z_nodes[fv],
+        structure[segs.rep],
+        smooth_window_m=window,
+        max_grade_window_m=steep_window,
+    )
 
-    # back to the direction of travel
-    fl = p.flipped
-    ascent = np.where(fl, t["descent"], t["ascent"])
-    descent = np.where(fl, t["ascent"], t["descent"])
-    max_grade = np.where(fl, -t["max_grade"], t["max_grade"])
-    grade = np.divide(zb - za, lengths, out=np.zeros(len(edges)), where=lengths > 0)
+    # back to each row's direction of travel
+    ascent = np.where(fwd, sh.ascent[rs], sh.descent[rs])
+    descent = np.where(fwd, sh.descent[rs], sh.ascent[rs])
+    grade = np.where(fwd, sh.grade[rs], -sh.grade[rs])
+    max_grade = np.where(fwd, sh.max_grade[rs], -sh.max_grade[rs])
     # bridges and tunnels: the straight line between their end elevations
     dz = zb - za
     ascent = np.where(structure, np.maximum(dz, 0.0), ascent)
     descent = np.where(structure, np.maximum(-dz, 0.0), descent)
-    max_grade = np.where(structure, grade, max_grade)
-    filled = np.where(structure, f_nodes[u] | f_nodes[v], t["filled"])
+    filled = np.where(structure, f_nodes[u] | f_nodes[v], sh.filled[rs])
 
     new_edges = edges.assign(
         ascent_m=ascent,
@@ -456,15 +783,27 @@ def add_terrain(
     )
     new_nodes = nodes.assign(elevation=z_nodes)
     meta = dict(net.meta)
+    n_chains = int(segs.chain[-1]) + 1
     meta["terrain"] = {
         "dem_source": dem.source,
         "dem_paths": list(dem.paths),
         "dem_crs": dem.crs.to_string(),
         "dem_cell_m": [round(c, 3) for c in dem.cell_size_m],
         "sample_spacing": f"<= half a DEM cell ({0.5 * min(dem.res):.6g} grid units)",
-        "smooth": "centred moving average on the piecewise-linear profile, ends kept",
+        "method": "way-level profiles: segments of each OSM way chained in drawing order",
+        "smooth": (
+            "centred moving average along each way on the piecewise-linear profile, "
+            "shrinking at the way's ends; each edge ramped linearly onto its node elevations"
+        ),
         "smooth_window_m": window,
         "max_grade_window_m": steep_window,
+        "max_grade": "steepest stretch of max_grade_window_m of the way-smoothed profile "
+        "nested with the edge (inside it, or containing it if shorter)",
+        "grade": "(elev(v) - elev(u)) / length; edges shorter than max_grade_window_m: "
+        "way-smoothed mean over the max_grade_window_m stretch centred on the edge",
+        "node_elevation": "raw bilinear sample (bridge/tunnel-only nodes interpolated)",
+        "way_chains": n_chains,
+        "segments": len(segs.rep),
         "structures": "bridge/tunnel edges: straight line between end elevations",
         "edges_on_filled_cells": int(filled.sum()),
         "structure_nodes_interpolated": int(interp.sum()),
@@ -481,9 +820,11 @@ def add_terrain(
                 sources.append(entry)
         meta["sources"] = sources
     logger.info(
-        "terrain: %d edges, %d samples, %d edges on filled cells",
+        "terrain: %d edges, %d segments in %d way chains, %d samples, %d edges on filled cells",
         len(edges),
-        len(p.z),
+        len(segs.rep),
+        n_chains,
+        len(p.z_raw),
         int(filled.sum()),
     )
     return net.replace(nodes=new_nodes, edges=new_edges, meta=meta)
@@ -532,13 +873,16 @@ def elevation_profile(
     """Distance–elevation profile along a sequence of edges (e.g. a route).
 
     The profile is computed exactly as :func:`add_terrain` computes ascent and
-    descent (same densification, smoothing, straight bridges/tunnels), so its
-    rises sum to the edges' ``ascent_m``.
+    descent (same densification, way-level smoothing over the whole ways the
+    edges belong to, node ramps, straight bridges/tunnels), so its rises sum to
+    the edges' ``ascent_m``.
 
     Parameters
     ----------
     net_or_edges
-        A Network with terrain, or its edges frame.
+        A Network with terrain, or its edges frame (then the profile ends at
+        the raw DEM samples at the nodes). Pass the whole frame: the edges'
+        ways give the smoothing its context.
     edge_ids
         Row labels of ``edges``, in travel order.
     dem
@@ -577,54 +921,63 @@ def elevation_profile(
                 "or build the network with net.with_terrain(dem)"
             )
         dem = _open_quiet(paths)
+    cell = _cell_m(dem)
     if smooth_window_m is None:
-        smooth_window_m = terrain.get("smooth_window_m", _cell_m(dem))
-    rows = edges.loc[ids]
-    lengths = rows["length_m"].to_numpy(dtype=float)
-    z_ends = None
+        smooth_window_m = terrain.get("smooth_window_m", 2 * cell)
+    steep_window = float(terrain.get("max_grade_window_m", 2 * cell))
+    pos = edges.index.get_indexer(ids)
+    segs = _segments(edges)
+    want = segs.row_seg[pos]
+    sel = np.isin(segs.chain, segs.chain[want])  # whole ways: the smoothing's context
+    p = _sample_segments(segs, dem, sel)
+    local = np.full(len(segs.rep), -1, dtype=np.int64)
+    local[p.segs] = np.arange(len(p.segs))
+    structure = _structure_mask(edges)[segs.rep[p.segs]]
+    ground = ~structure[p.seg]
+    if (~np.isfinite(p.z_raw[ground])).any():
+        raise DEMError(f"DEM {dem.source} does not cover all of edges {ids[:5]}…")
+    z_start, z_end = p.z_raw[p.starts], p.z_raw[p.ends]
     nodes = getattr(net_or_edges, "nodes", None)
     if nodes is not None and "elevation" in nodes.columns:
         zn = nodes["elevation"]
-        z_ends = (
-            zn.reindex(rows["u"].to_numpy()).to_numpy(dtype=float),
-            zn.reindex(rows["v"].to_numpy()).to_numpy(dtype=float),
-        )
-    p = _profiles(
-        rows.geometry.to_numpy(),
-        lengths,
-        dem,
+        z_start = zn.reindex(segs.fu[p.segs]).to_numpy(dtype=float)
+        z_end = zn.reindex(segs.fv[p.segs]).to_numpy(dtype=float)
+    sh = _shape(
+        p,
+        z_start,
+        z_end,
+        structure,
         smooth_window_m=float(smooth_window_m),
-        z_ends=z_ends,
+        max_grade_window_m=steep_window,
     )
-    if (~np.isfinite(p.z)).any():
+    if (~np.isfinite(sh.z[np.isin(p.seg, local[want])])).any():
         raise DEMError(f"DEM {dem.source} does not cover all of edges {ids[:5]}…")
-    structure = _structure_mask(rows)
-    e = p.edge
-    z = p.z.copy()
-    za, zb = z[p.starts], z[p.ends]
-    frac = np.divide(p.s, p.length[e], out=np.zeros_like(p.s), where=p.length[e] > 0)
-    z = np.where(structure[e], za[e] + frac * (zb - za)[e], z)
-    # canonical -> travel orientation
-    pos = np.arange(len(e)) - p.starts[e]
-    order = np.where(p.flipped[e], p.ends[e] - pos, np.arange(len(e)))
-    s = np.where(p.flipped[e], p.length[e] - p.s[order], p.s[order])
-    z, x, y = z[order], p.x[order], p.y[order]
+    # the requested rows, each in its direction of travel
+    ls = local[want]
+    fwd = segs.row_fwd[pos]
+    cnt = p.ends[ls] - p.starts[ls] + 1
+    r = np.repeat(np.arange(len(ids)), cnt)
+    k = np.arange(len(r)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    i = np.where(fwd[r], p.starts[ls][r] + k, p.ends[ls][r] - k)
+    L = p.length[ls]
+    s = np.where(fwd[r], p.s[i], L[r] - p.s[i])
+    z, x, y = sh.z[i], p.x[i], p.y[i]
     if not dem.crs.is_geographic:
         from pyproj import Transformer
 
         tr = Transformer.from_crs(dem.crs.to_wkt(), "EPSG:4326", always_xy=True)
         x, y = tr.transform(x, y)
+    lengths = edges["length_m"].to_numpy(dtype=float)[pos]
     offset = np.r_[0.0, np.cumsum(lengths)][:-1]
-    keep = np.ones(len(e), dtype=bool)
-    keep[p.starts[1:]] = False  # the joint is the previous edge's last point
-    label = np.asarray(rows.index)[e]
-    out = pd.DataFrame(
+    keep = np.ones(len(r), dtype=bool)
+    keep[(np.cumsum(cnt) - cnt)[1:]] = False  # the joint is the previous edge's last point
+    label = np.asarray(edges.index[pos])[r]
+    return pd.DataFrame(
         {
-            "distance_m": (s + offset[e])[keep],
+            "distance_m": (s + offset[r])[keep],
             "elevation_m": z[keep],
             "edge": label[keep],
             "lon": np.asarray(x)[keep],
             "lat": np.asarray(y)[keep],
         }
     )
-    return out
