@@ -1,46 +1,58 @@
 """geolog: terrain-costed road networks, route rules, routing, planning and briefings.
 
 The names an analyst types in a notebook live here; the logic lives in the
-modules (``geolog.osm``, ``geolog.network``, ``geolog.terrain`` …).
+modules (``geolog.osm``, ``geolog.network``, ``geolog.terrain`` …). Names are
+imported on first use, so ``import geolog`` stays fast and light (folium,
+rasterio, the solvers load only when a feature needs them).
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
 
-from . import data, errors, maps
-from .briefing import briefing
-from .distribution import compare, plan
+from . import data, errors
 from .errors import GeologError
-from .maps import make_map as map  # noqa: A004 - geolog.map(...) is the one-liner
-from .network import Network, load
-from .osm import read_osm
-from .profiles import get_profile
-from .routing import Matrix, Route, alternatives, isochrones, matrix, route
-from .rules import explain, load_rules
-from .terrain import DEM
 
-__all__ = [
-    "__version__",
-    "data",
-    "errors",
-    "GeologError",
-    "Network",
-    "load",
-    "read_osm",
-    "get_profile",
-    "load_rules",
-    "explain",
-    "DEM",
-    "maps",
-    "map",
-    "briefing",
-    "plan",
-    "compare",
-    "route",
-    "alternatives",
-    "isochrones",
-    "matrix",
-    "Route",
-    "Matrix",
-]
+# public name -> (module, attribute); attribute None means the module itself
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "Network": ("network", "Network"),
+    "load": ("network", "load"),
+    "read_osm": ("osm", "read_osm"),
+    "osm": ("osm", None),
+    "DEM": ("terrain", "DEM"),
+    "get_profile": ("profiles", "get_profile"),
+    "load_rules": ("rules", "load_rules"),
+    "explain": ("rules", "explain"),
+    "route": ("routing", "route"),
+    "alternatives": ("routing", "alternatives"),
+    "isochrones": ("routing", "isochrones"),
+    "matrix": ("routing", "matrix"),
+    "Route": ("routing", "Route"),
+    "Matrix": ("routing", "Matrix"),
+    "maps": ("maps", None),
+    "map": ("maps", "make_map"),  # geolog.map(...) is the one-liner
+    "briefing": ("briefing", "briefing"),
+    "plan": ("distribution", "plan"),
+    "compare": ("distribution", "compare"),
+    "distribution": ("distribution", None),
+}
+
+__all__ = ["__version__", "data", "errors", "GeologError", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'geolog' has no attribute {name!r}") from None
+    mod = importlib.import_module(f".{module}", __name__)
+    value = mod if attr is None else getattr(mod, attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
