@@ -248,3 +248,144 @@ def test_grade_classes_bounds():
         ">=14%",
         ">=14%",
     ]
+
+
+# -- way-level profiles ------------------------------------------------------------------
+
+
+def _ways_net(coords: dict[int, tuple[float, float]], ways: list[dict]) -> geolog.Network:
+    """A Network the way read_osm builds it: every way is a node list, split at every
+    node; rows in file order (forward row, then its reverse), ``oneway`` honoured."""
+    ids = list(coords)
+    x = np.array([coords[i][0] for i in ids])
+    y = np.array([coords[i][1] for i in ids])
+    nodes = gpd.GeoDataFrame(
+        {"x": x, "y": y}, index=pd.Index(ids, name="osmid"),
+        geometry=shapely.points(x, y), crs="EPSG:4326",
+    )  # fmt: skip
+    rows = []
+    for w in ways:
+        seq = w["nodes"]
+        for a, b in zip(seq[:-1], seq[1:], strict=True):
+            line = shapely.LineString([coords[a], coords[b]])
+            base = {"osmid": w["id"], "highway": "primary", "ref": w.get("ref"),
+                    "oneway": w.get("oneway"), "bridge": None, "tunnel": None,
+                    "length_m": GEOD.geometry_length(line)}  # fmt: skip
+            if w.get("oneway") != "-1":
+                rows.append({**base, "u": a, "v": b, "reversed": False, "geometry": line})
+            if w.get("oneway") != "yes":
+                rows.append({**base, "u": b, "v": a, "reversed": True, "geometry": line.reverse()})
+    edges = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs="EPSG:4326")
+    return geolog.Network(nodes, edges)
+
+
+def _ramp_dem(grade=0.06, cross=0.40, res=90.0):
+    """A plane in UTM 31N: ``grade`` to the east, ``cross`` (a steep hillside) to the north."""
+    x0, y0 = 398_000.0, 4_698_000.0
+    rows, cols = np.mgrid[0:50, 0:50]
+    z = 500 + grade * (cols + 0.5) * res + cross * (50 - rows - 0.5) * res
+    return DEM(z, Affine(res, 0, x0, 0, -res, y0 + 50 * res), "EPSG:32631", source="ramp")
+
+
+def test_short_edges_on_a_steady_ramp_read_the_road_not_the_hillside():
+    from pyproj import Transformer
+
+    dem = _ramp_dem()
+    to_ll = Transformer.from_crs("EPSG:32631", "EPSG:4326", always_xy=True)
+    rng = np.random.default_rng(3)
+    # a 2 km road due east (6 % up), drawn with 2-10 m edges wiggling +-1.5 m across a
+    # 40 % hillside, as digitised centrelines do
+    step = rng.uniform(2, 10, 400)
+    east = 398_600 + np.r_[0.0, np.cumsum(step)]
+    east = east[east < 398_600 + 2000]
+    north = 4_700_200 + 1.5 * np.where(np.arange(len(east)) % 2 == 0, 1.0, -1.0)
+    lon, lat = to_ll.transform(east, north)
+    coords = {i + 1: (lon[i], lat[i]) for i in range(len(east))}
+    k = len(east)
+    a, b, c = k // 4, k // 2, 3 * k // 4
+    side_lon, side_lat = to_ll.transform(east[c - 1], north[c - 1] + 100)
+    coords[9999] = (side_lon, side_lat)
+    ids = list(range(1, k + 1))
+    ways = [
+        {"id": 11, "nodes": ids[:a], "ref": "R1"},
+        {"id": 12, "nodes": ids[a - 1 : b][::-1], "ref": "R1"},  # drawn westwards
+        {"id": 13, "nodes": ids[b - 1 : c], "ref": "R1", "oneway": "-1"},  # one-way west
+        {"id": 14, "nodes": ids[c - 1 :], "ref": "R1"},  # meets 13 at a junction
+        {"id": 15, "nodes": [ids[c - 1], 9999], "ref": "S7"},  # side road up the hillside
+    ]
+    net = _ways_net(coords, ways)
+    out = add_terrain(net, dem)
+    e, z = out.edges, out.nodes["elevation"]
+    main = (e["ref"] == "R1").to_numpy()
+    assert main.sum() > 500 and e.loc[main, "length_m"].between(1.5, 10.5).all()
+    # one profile for the main road across four ways, one for the side road
+    assert out.meta["terrain"]["way_chains"] == 2
+    east_bound = net.nodes.loc[e["v"], "x"].to_numpy() > net.nodes.loc[e["u"], "x"].to_numpy()
+    # 6 % per metre east; the wiggles make the road a little longer than its way east
+    per_m = 0.06 * (east[-1] - east[0]) / GEOD.line_length(lon, lat)
+    assert 0.05 < per_m < 0.06
+    expect = np.where(east_bound, per_m, -per_m)[main]
+    np.testing.assert_allclose(e.loc[main, "max_grade"], expect, atol=0.01)
+    np.testing.assert_allclose(e.loc[main, "grade"], expect, atol=0.01)
+    # ... which endpoint grades of the raw samples are not (the old per-edge method)
+    zs = dem.sample(net.nodes["x"], net.nodes["y"])
+    zn = pd.Series(zs, index=net.nodes.index)
+    dz = zn.reindex(e["v"]).to_numpy() - zn.reindex(e["u"]).to_numpy()
+    endpoint = (dz / e["length_m"].to_numpy())[main]
+    assert np.mean(np.abs(endpoint - expect) > 0.05) > 0.5
+    # invariants still exact at the nodes: raw samples, ascent - descent = rise
+    np.testing.assert_allclose(z.to_numpy(), zs, atol=1e-9)
+    np.testing.assert_allclose(e["ascent_m"] - e["descent_m"], dz, atol=1e-9)
+    # the side road is steep and says so
+    side = e["ref"] == "S7"
+    np.testing.assert_allclose(e.loc[side, "max_grade"].abs(), 0.40, atol=0.02)
+
+
+def test_a_ring_of_ways_is_one_profile():
+    from pyproj import Transformer
+
+    dem = _ramp_dem(grade=0.03, cross=0.0)
+    to_ll = Transformer.from_crs("EPSG:32631", "EPSG:4326", always_xy=True)
+    ang = np.linspace(0, 2 * np.pi, 61)[:-1]
+    lon, lat = to_ll.transform(399_500 + 400 * np.cos(ang), 4_700_000 + 400 * np.sin(ang))
+    coords = {i + 1: (lon[i], lat[i]) for i in range(60)}
+    ids = list(range(1, 61))
+    ways = [  # three ways meeting at pass-through nodes, closing a ring
+        {"id": 1, "nodes": ids[:21]},
+        {"id": 2, "nodes": ids[20:41][::-1]},
+        {"id": 3, "nodes": ids[40:] + [1]},
+    ]
+    out = add_terrain(_ways_net(coords, ways), dem)
+    assert out.meta["terrain"]["way_chains"] == 1
+    e, z = out.edges, out.nodes["elevation"]
+    dz = z.reindex(e["v"]).to_numpy() - z.reindex(e["u"]).to_numpy()
+    np.testing.assert_allclose(e["ascent_m"] - e["descent_m"], dz, atol=1e-9)
+    np.testing.assert_allclose(e["grade"].iloc[0::2], -e["grade"].iloc[1::2], atol=1e-12)
+    # the plane climbs 3 % to the east: no stretch of the ring is steeper
+    assert (e["max_grade"].abs() <= 0.03 + 1e-6).all()
+
+
+def test_andorra_main_roads_lose_their_short_edge_spikes(andorra_terrain, andorra_dem_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GeologWarning)
+        filled = DEM.open(andorra_dem_path)
+    # before: endpoint grades of independent bilinear samples (scipy) of the filled tile
+    t = filled.transform
+    n = andorra_terrain.nodes
+    col = (n["x"].to_numpy() - t.c) / t.a - 0.5
+    row = (n["y"].to_numpy() - t.f) / t.e - 0.5
+    zn = pd.Series(
+        ndimage.map_coordinates(filled.array.astype(float), [row, col], order=1), index=n.index
+    )
+    e = andorra_terrain.edges
+    main = e["highway"].isin(["trunk", "primary", "secondary"]).to_numpy()
+    m = e[main]
+    before = (zn.reindex(m["v"]).to_numpy() - zn.reindex(m["u"]).to_numpy()) / m["length_m"]
+    after = m["max_grade"].abs()
+    assert np.percentile(after, 90) < np.percentile(before.abs(), 90) - 0.01
+    spikes_before = int((before.abs() > 0.30).sum())
+    spikes_after = int((after > 0.30).sum())
+    assert spikes_before >= 10 and spikes_after <= spikes_before // 4
+    # CG-1, the main valley road, mostly under 8 % as it is on the ground
+    cg1 = e.loc[e["ref"] == "CG-1", "max_grade"].abs()
+    assert len(cg1) > 50 and np.percentile(cg1, 90) < 0.08
