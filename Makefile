@@ -28,12 +28,12 @@ test: $(DEVSTAMP)
 	$(BIN)/python -m pytest tests --nbmake notebooks
 
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check geolog tests benchmarks
-	$(BIN)/ruff format --check geolog tests benchmarks
+	$(BIN)/ruff check geolog tests benchmarks notebooks/_make
+	$(BIN)/ruff format --check geolog tests benchmarks notebooks/_make
 
 format: $(DEVSTAMP)
-	$(BIN)/ruff format geolog tests benchmarks
-	$(BIN)/ruff check --fix geolog tests benchmarks
+	$(BIN)/ruff format geolog tests benchmarks notebooks/_make
+	$(BIN)/ruff check --fix geolog tests benchmarks notebooks/_make
 
 bench: $(DEVSTAMP)
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

@@ -370,7 +370,10 @@ def rules_check(
     rules_file: Path = typer.Argument(..., help="Rule file (.yaml)"),
     network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
     profile: str = typer.Option(
-        None, "--profile", "-p", help="car, truck, foot, tracked or a YAML path (default: the rules')"
+        None,
+        "--profile",
+        "-p",
+        help="car, truck, foot, tracked or a YAML path (default: the rules')",
     ),
     dem: list[Path] = typer.Option(
         None, "--dem", help="DEM tile(s) to add terrain first (rules on grade need it)"
@@ -394,7 +397,9 @@ def rules_check(
     for w in caught:
         console.print(f"[yellow]warning:[/] {escape(str(w.message))}", highlight=False)
     attrs = table_df.attrs
-    table = Table(title=f"{escape(rules_file.name)} on {escape(network_file.name)}, profile {attrs['profile']}")
+    table = Table(
+        title=f"{escape(rules_file.name)} on {escape(network_file.name)}, profile {attrs['profile']}"
+    )
     for col, justify in (
         ("rule", "left"),
         ("condition", "left"),

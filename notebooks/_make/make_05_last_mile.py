@@ -32,7 +32,9 @@ cells = [
         "    net = geolog.read_osm(geolog.data.path('andorra'), network='drive').with_terrain(dem)\n"
         "net"
     ),
-    md("## Inputs: depots, sites, fleet\n\nThe example inputs live in `data/andorra/plan/`; the fleet is plain YAML."),
+    md(
+        "## Inputs: depots, sites, fleet\n\nThe example inputs live in `data/andorra/plan/`; the fleet is plain YAML."
+    ),
     code(
         "import geopandas as gpd\n\n"
         "depots = gpd.read_file(plan_dir / 'depots.geojson')\n"
@@ -60,7 +62,7 @@ cells = [
     ),
     code(
         "surge = {'S05': 2.0, 'S09': 2.5, 'S14': 2.0}\n"
-        "disrupted = base.replan(closures=\"Port d'Envalira\", surge=surge)\n"
+        'disrupted = base.replan(closures="Port d\'Envalira", surge=surge)\n'
         "print(disrupted)\n"
         "disrupted.unserved"
     ),
