@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from pathlib import Path
 
 import typer
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from .errors import GeologError, InputError
+from .errors import GeologError, GeologWarning, InputError
 
 __all__ = ["app", "main"]
 
@@ -467,9 +468,18 @@ def brief(
     out.print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB): {r!r}", highlight=False)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """geolog warnings (voids filled, edges dropped) as one line, not a source listing."""
+    if issubclass(category, GeologWarning):
+        console.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+    else:
+        console.print(f"{category.__name__}: {escape(str(message))}", highlight=False, soft_wrap=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the app; a GeologError becomes one line on stderr and exit 2."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    warnings.showwarning = _show_warning
     try:
         app(args=argv, standalone_mode=False)
     except GeologError as err:
