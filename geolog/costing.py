@@ -8,9 +8,13 @@
    stored in its way's drawing direction (rows with ``reversed == False``; a
    ``oneway=-1`` way has only reversed rows and is flipped back). The segments
    of one OSM way (``osmid``) that follow each other end to start form a
-   *chain*: the whole way as one profile. Chains break where a way is cut (by
-   the extract, a filter, or a missing ``reversed``/``osmid`` column: then
-   every segment is its own chain — the per-edge method);
+   *chain*: the whole way as one profile. OSM splits a road into many ways
+   (at every bridge, lane or speed-limit change), so way chains are then
+   joined end to end into **road chains** where they meet at a node no other
+   segment touches, or where exactly two chain ends at a junction carry the
+   same ``ref`` (else ``name``). Chains break where a way is cut (by the
+   extract, a filter, or a missing ``reversed``/``osmid`` column: then every
+   segment is its own chain — the per-edge method);
 2. every segment is densified with :func:`shapely.segmentize` to at most half
    a DEM cell (in the DEM's grid units) and **all** points are sampled
    bilinearly in one call;
@@ -19,7 +23,7 @@
    and tunnel samples are replaced by the straight line between their end
    nodes (the deck, not the valley or the mountain), so that smoothing does not
    pull a tunnel's approaches up the mountain;
-4. each chain's profile is smoothed by a centred moving average of width
+4. each road chain's profile is smoothed by a centred moving average of width
    ``smooth_window_m`` (default **two DEM cells**, ≈ 185 m on SRTM3), evaluated
    exactly on the piecewise-linear profile; the window shrinks symmetrically
    at the chain's ends, so a way's end values stay the raw samples;

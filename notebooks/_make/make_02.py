@@ -80,10 +80,16 @@ for vehicle in ("truck", "tracked", "foot"):
     print(f"{vehicle:8s} GO {share[0]:4.1f} %  SLOW-GO {share[1]:4.1f} %  NO-GO {share[2]:4.1f} %")"""),
     ("md", """## Draping the roads
 
-`net.with_terrain(dem)` densifies every edge to half a DEM cell, samples all
-points in one call, smooths lightly (centred moving average, one cell), and
-gives each **direction of travel** its ascent, descent, mean grade and
-steepest stretch. Bridges and tunnels run straight between their ends."""),
+`net.with_terrain(dem)` densifies every edge to half a DEM cell and samples all
+points in one call. It then works on **whole roads**, not single edges (like
+GraphHopper's way-level smoothing): the edges of each OSM way are chained in
+drawing order, ways are joined where the road continues, and each road's profile
+is smoothed along its length (centred moving average, two DEM cells ≈ 185 m).
+Every edge's profile is then ramped onto the raw DEM samples at its two nodes, so
+`ascent − descent` equals the rise between the nodes exactly, and each
+**direction of travel** gets its ascent, descent, mean grade and steepest
+stretch (`max_grade`, over two cells of the road's profile). Bridges and
+tunnels run straight between their ends."""),
     ("code", """hilly = net.with_terrain(dem)
 e = hilly.edges
 print(hilly.meta["terrain"])
@@ -119,12 +125,33 @@ u, v, d = max(G.edges(data=True), key=lambda t: abs(t[2]["grade"]))
 rise = G.nodes[v]["elevation"] - G.nodes[u]["elevation"]
 print(f"  that edge: {d['length']:.1f} m long, end elevations differ by {rise:.0f} m")
 print(f"geolog mean grade:    max |grade| {e['grade'].abs().max():.2f}, max_grade {e['max_grade'].abs().max():.2f}")"""),
-    ("md", """The two mean grades agree (both are (elev v − elev u) / length). The
-difference is what lies between the ends: **total climb** versus **net climb**.
-An edge that climbs over a spur and comes back down has a small net rise but
-a large ascent. Endpoint-only methods see only the net rise — and on very short
-edges their grade is noise: the steepest osmnx edge above is a few metres long,
-and its ends fall in different 90 m cells tens of metres apart in height."""),
+    ("md", """On edges at least two cells long the two mean grades agree (both are
+(elev v − elev u) / length). On **short edges** they part: the steepest osmnx
+edge above is a few metres long, and its two ends sit on a steep hillside in
+different 90 m cells tens of metres apart in height — its grade is the
+hillside's slope, not the road's. geolog gives an edge shorter than two cells
+the grade of its road over the two-cell stretch centred on it."""),
+    ("code", """z = hilly.nodes["elevation"]
+endpoint = (z.reindex(e["v"]).to_numpy() - z.reindex(e["u"]).to_numpy()) / e["length_m"]
+main = e["highway"].isin(["trunk", "primary", "secondary"])
+fig, ax = plt.subplots(figsize=(8, 4))
+ax.scatter(e.loc[main, "length_m"], 100 * endpoint[main].abs(), s=4, c="lightgray",
+           label="endpoint-only grade")
+ax.scatter(e.loc[main, "length_m"], 100 * e.loc[main, "max_grade"].abs(), s=4, c="crimson",
+           label="geolog max_grade")
+ax.set_xscale("log")
+ax.set_xlabel("edge length (m)")
+ax.set_ylabel("|grade| (%)")
+ax.set_title("main roads: short edges no longer read the hillside")
+ax.legend()
+plt.show()
+for label, g in (("endpoint-only", endpoint[main].abs()), ("geolog max_grade", e.loc[main, "max_grade"].abs())):
+    print(f"{label:17s} p90 {100 * np.percentile(g, 90):4.1f} %   edges over 30 %: {int((g > 0.3).sum())}")
+cg1 = e.loc[e["ref"] == "CG-1", "max_grade"].abs()
+print(f"CG-1 (main valley road): 90 % of its edges under {100 * np.percentile(cg1, 90):.1f} %")"""),
+    ("md", """The other difference is what lies between the ends: **total climb**
+versus **net climb**. An edge that climbs over a spur and comes back down has a
+small net rise but a large ascent. Endpoint-only methods see only the net rise."""),
     ("code", """net_rise = (e["ascent_m"] - e["descent_m"]).abs()
 hidden = e["ascent_m"] + e["descent_m"] - net_rise  # climbing that endpoints cannot see
 fig, axes = plt.subplots(1, 2, figsize=(13, 5))
@@ -146,10 +173,14 @@ and pass over spurs and ravines between junctions: their ends sit at similar
 heights, so endpoint grades call them flat, while a loaded truck climbs and
 brakes all the way. Short edges are the opposite: a 90 m DEM cannot resolve a
 10 m edge, so endpoint grades explode. geolog measures the steepest stretch
-over two DEM cells (`max_grade`) and leaves bridges and tunnels straight.
+over two DEM cells of the road's smoothed profile (`max_grade`) and leaves
+bridges and tunnels straight.
 
-Limits: SRTM3's ≈ 90 m cells still blur narrow valleys, so grades on roads cut
-into steep slopes remain noisy; a finer DEM (drop it into `DEM.open`) helps."""),
+Limits: SRTM3's ≈ 90 m cells still blur narrow valleys and hairpins, so grades
+on roads cut into steep slopes remain a few percent too steep; short one-way
+slivers at junctions (a way shorter than two cells that no road continues)
+have no road context and keep their endpoint grade. A finer DEM (drop it into
+`DEM.open`) helps."""),
 ]
 
 nb = nbf.v4.new_notebook()
