@@ -589,41 +589,61 @@ class Route:
         d_end = xy[last] - xy[np.maximum(last - 1, first)]
         h_start = np.degrees(np.arctan2(d_start[:, 0], d_start[:, 1]))
         h_end = np.degrees(np.arctan2(d_end[:, 0], d_end[:, 1]))
-        new = np.r_[True, road[1:] != road[:-1]]
+        # a roundabout is one step whatever its ways are called; the turn of
+        # the step after it is measured from the heading before entering it
+        ring = np.isin(col("junction"), ["roundabout", "circular"])
+        key = np.where(ring, "\0roundabout", road)
+        new = np.r_[True, key[1:] != key[:-1]]
         group = np.cumsum(new) - 1
         steps = []
+        entry = None  # first piece of the roundabout just driven
         for gi in range(group[-1] + 1):
             sel = np.flatnonzero(group == gi)
             i0 = sel[0]
+            before = entry if entry is not None else i0
             if gi == 0:
                 turn, delta = "depart", 0.0
             else:
-                delta = float((h_start[i0] - h_end[i0 - 1] + 180) % 360 - 180)
+                delta = float((h_start[i0] - h_end[before - 1] + 180) % 360 - 180)
                 turn = _turn_word(delta)
             verb = {
                 "depart": "head",
                 "straight": "continue",
             }.get(turn, "u-turn" if turn == "u-turn" else f"turn {turn}")
             prep = "on" if turn in ("depart", "straight") else "onto"
+            text, keep = f"{verb} {prep} {road[i0]}", False
+            if ring[i0]:
+                text, entry, keep = "enter the roundabout", i0, True
+                turn, delta = "roundabout", 0.0
+            elif entry is not None:
+                word = {"straight": "straight on", "u-turn": "back"}.get(turn, turn)
+                text, entry, keep = f"leave the roundabout ({word}) onto {road[i0]}", None, True
             steps.append(
                 {
                     "step": gi + 1,
-                    "instruction": f"{verb} {prep} {road[i0]}",
+                    "instruction": text,
                     "road": road[i0],
                     "turn": turn,
                     "turn_deg": round(delta, 1),
                     "distance_m": float(L[sel].sum()),
                     "duration_s": float(T[sel].sum()),
+                    "_keep": keep,
                 }
             )
-        # fold stretches shorter than min_step_m (junction links, roundabout
-        # slivers) into the step before them
+        # fold stretches shorter than min_step_m (junction links, slivers) into
+        # the step before them; roundabout entries and exits always stay
         merged: list[dict] = []
         for st in steps:
-            if merged and (st["distance_m"] < min_step_m or st["road"] == merged[-1]["road"]):
+            short = (
+                st["distance_m"] < min_step_m or st["road"] == merged[-1]["road"]
+                if merged
+                else False
+            )
+            if merged and short and not st.pop("_keep"):
                 merged[-1]["distance_m"] += st["distance_m"]
                 merged[-1]["duration_s"] += st["duration_s"]
             else:
+                st.pop("_keep", None)
                 merged.append(st)
         for i, st in enumerate(merged):
             st["step"] = i + 1
