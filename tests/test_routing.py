@@ -489,3 +489,17 @@ def test_isochrone_cuts_frontier_edges_by_hand(syn):
     assert not band.contains(shapely.Point(*NODES[2])) and not band.contains(
         shapely.Point(*NODES[3])
     )
+
+
+def test_directions_treat_roundabouts_as_one_step(andorra):
+    r = geolog.route(andorra, (42.4637, 1.4913), (42.6180, 1.5400), profile="car")
+    d = r.directions()
+    ring_rows = r.edges["junction"].isin(["roundabout", "circular"])
+    assert ring_rows.any(), "this trip crosses roundabouts"
+    instr = d["instruction"].tolist()
+    enters = [i for i, t in enumerate(instr) if t == "enter the roundabout"]
+    assert enters
+    for i in enters:
+        assert instr[i + 1].startswith("leave the roundabout"), instr[i : i + 2]
+    assert "u-turn" not in d["turn"].tolist()
+    assert d["distance_m"].sum() == pytest.approx(r.length_m, rel=1e-9)
