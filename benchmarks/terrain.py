@@ -3,7 +3,8 @@
 Anchor: ``osmnx.elevation.add_node_elevations_raster`` + ``add_edge_grades`` on
 ``net.to_networkx()`` (grade from the two end nodes only). geolog:
 ``net.with_terrain(dem)`` (densified to half a DEM cell, every point sampled,
-smoothed, per-direction ascent/descent/mean/max grade). One run each, same
+edges chained into roads and smoothed along each road, per-direction
+ascent/descent/mean/max grade). One run each, same
 network, same tile. osmnx needs a GeoTIFF path, so the (void-filled) DEM is
 written to a temporary GeoTIFF first; that write and ``to_networkx()`` are not
 timed. Also times the full Andorra build with terrain (read_osm + DEM.open +

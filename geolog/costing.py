@@ -362,6 +362,27 @@ class _Samples:
     filled: np.ndarray  # sample touched a void-filled cell
 
 
+def _densify(coords: np.ndarray, group: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
+    """Insert evenly spaced points so no gap exceeds ``step``, as :func:`shapely.segmentize`.
+
+    ``coords`` are the vertices of many lines, ``group`` their line index
+    (sorted). Pure numpy: no geometry objects are created (thousands of them
+    wake Python's garbage collector, which costs more than the sampling).
+    """
+    nv = len(coords)
+    same = group[1:] == group[:-1]
+    d = np.hypot(*(coords[1:] - coords[:-1]).T)
+    k = np.ones(nv, dtype=np.int64)  # points emitted from each vertex, up to the next one
+    k[:-1] = np.where(same, np.maximum(np.ceil(d / step), 1), 1).astype(np.int64)
+    v = np.repeat(np.arange(nv), k)
+    j = np.arange(len(v)) - np.repeat(np.cumsum(k) - k, k)
+    has_next = np.r_[same, False][v]
+    nxt = np.minimum(v + 1, nv - 1)
+    delta = np.where(has_next[:, None], coords[nxt] - coords[v], 0.0)
+    pts = coords[v] + (j / k[v])[:, None] * delta
+    return pts, group[v]
+
+
 def _sample_segments(segs: _Segments, dem: DEM, sel: np.ndarray | None = None) -> _Samples:
     """Densify (≤ half a DEM cell) and sample, in one call, the segments ``sel`` (whole chains)."""
     index = np.arange(len(segs.rep)) if sel is None else np.flatnonzero(sel)
@@ -375,9 +396,7 @@ def _sample_segments(segs: _Segments, dem: DEM, sel: np.ndarray | None = None) -
 
         tr = Transformer.from_crs("EPSG:4326", dem.crs.to_wkt(), always_xy=True)
         coords = np.column_stack(tr.transform(coords[:, 0], coords[:, 1]))
-    lines = shapely.linestrings(coords, indices=pos[segs.cidx[keep]])
-    dense = shapely.segmentize(lines, 0.5 * min(dem.res))
-    pts, e = shapely.get_coordinates(dense, return_index=True)
+    pts, e = _densify(coords, pos[segs.cidx[keep]], 0.5 * min(dem.res))
     s0, s1 = _group_bounds(e, m)
     x, y = pts[:, 0], pts[:, 1]
     lengths = segs.length[index]
