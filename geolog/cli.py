@@ -471,9 +471,13 @@ def brief(
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """geolog warnings (voids filled, edges dropped) as one line, not a source listing."""
     if issubclass(category, GeologWarning):
-        console.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+        console.print(
+            f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True
+        )
     else:
-        console.print(f"{category.__name__}: {escape(str(message))}", highlight=False, soft_wrap=True)
+        console.print(
+            f"{category.__name__}: {escape(str(message))}", highlight=False, soft_wrap=True
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

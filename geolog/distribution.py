@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._io import atomic_write_text
 from ._vrp_model import BIG, VehicleSpec, VRPModel, VRPSolution
 from .errors import GeologWarning, InputError, SolverError
 
@@ -378,11 +379,11 @@ class Plan:
                     )
                 )
         text = frame.to_json(drop_id=True)
-        return _atomic_write(path, text)
+        return atomic_write_text(path, text)
 
     def to_csv(self, path: str | os.PathLike) -> Path:
         """Write the itinerary (one row per visit) as CSV, atomically."""
-        return _atomic_write(path, self.itinerary.to_csv(index=False))
+        return atomic_write_text(path, self.itinerary.to_csv(index=False))
 
     def to_map(
         self, *, m: Any = None, name: str | None = None, osm_tiles: bool = False, tiles: Any = None
@@ -501,23 +502,6 @@ def _scale(value: Any, f: float) -> Any:
     if isinstance(value, list | tuple | np.ndarray):
         return [float(x) * f for x in value]
     return float(value) * f
-
-
-def _atomic_write(path: str | os.PathLike, text: str) -> Path:
-    import tempfile
-
-    p = Path(path)
-    if p.parent and not p.parent.exists():
-        raise InputError(f"folder {p.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return p
 
 
 def _to_int(a: np.ndarray) -> np.ndarray:

@@ -15,7 +15,6 @@ import io
 import json
 import logging
 import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._io import atomic_path
 from .errors import InputError
 
 __all__ = ["Network", "load", "sha256_file"]
@@ -497,8 +497,6 @@ class Network:
         import pyarrow.parquet as pq
 
         path = Path(path)
-        if path.is_dir():
-            raise InputError(f"{path} is a folder; give a file name like network.parquet")
         table = _to_arrow(self.edges)
         nodes_buf = io.BytesIO()
         pq.write_table(_to_arrow(self.nodes, index=True), nodes_buf, compression="zstd")
@@ -508,15 +506,8 @@ class Network:
         ).encode()
         meta[_NODES_KEY] = base64.b64encode(nodes_buf.getvalue())
         table = table.replace_schema_metadata(meta)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
+        with atomic_path(path) as tmp:
             pq.write_table(table, tmp, compression="zstd")
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         return path
 
     # delegates to the modules that own these concepts -------------------------

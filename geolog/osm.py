@@ -50,6 +50,7 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
+from ._io import atomic_path
 from .errors import InputError, OSMError
 
 __all__ = ["read_osm", "convert", "NETWORK_TYPES", "EDGE_TAGS"]
@@ -206,17 +207,16 @@ def convert(src: str | os.PathLike, dst: str | os.PathLike, *, overwrite: bool =
         raise InputError(f"{dst} exists; pass overwrite=True to replace it")
     if not dst.name.lower().endswith(_SUFFIXES):
         raise InputError(f"{dst}: write .osm.pbf, .osm, .osm.gz or .osm.bz2")
-    tmp = dst.with_name(f".tmp-{dst.name}")  # same suffix: libosmium picks the format from it
-    tmp.unlink(missing_ok=True)
+    suffix = "".join(Path(dst.name.lower()).suffixes)  # libosmium picks the format from it
     try:
-        with osmium.SimpleWriter(str(tmp)) as writer:
+        with (
+            atomic_path(dst, suffix=suffix) as tmp,
+            osmium.SimpleWriter(str(tmp), overwrite=True) as w,
+        ):
             for obj in osmium.FileProcessor(str(src)):
-                writer.add(obj)
-        os.replace(tmp, dst)
+                w.add(obj)
     except RuntimeError as err:
         raise OSMError(f"{src}: cannot convert ({err})") from err
-    finally:
-        tmp.unlink(missing_ok=True)
     return dst
 
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -40,6 +39,7 @@ import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
 
+from ._io import atomic_path
 from .errors import DEMError, GeologWarning, InputError
 
 __all__ = [
@@ -161,11 +161,7 @@ class Raster:
         import rasterio
 
         path = Path(path)
-        if not path.parent.exists():
-            raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp.tif", dir=path.parent)
-        os.close(fd)
-        try:
+        with atomic_path(path, suffix=".tmp.tif", mkdir=False) as tmp:
             profile = {
                 "driver": "GTiff",
                 "width": self.shape[1],
@@ -183,10 +179,6 @@ class Raster:
             with rasterio.open(tmp, "w", **profile) as dst:
                 dst.write(self.array, 1)
                 dst.update_tags(1, name=self.name, units=self.units)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
         logger.info("wrote %s (%s, %dx%d)", path, self.name, self.shape[1], self.shape[0])
         return path
 
