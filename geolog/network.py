@@ -510,6 +510,45 @@ class Network:
             pq.write_table(table, tmp, compression="zstd")
         return path
 
+    def plot(
+        self,
+        ax=None,
+        *,
+        column: str | None = None,
+        color: str = "0.55",
+        linewidth: float = 0.6,
+        **kwargs,
+    ):
+        """A quick static map of the roads with matplotlib (each segment drawn once).
+
+        Parameters
+        ----------
+        ax
+            Matplotlib axes to draw on; a new figure if ``None``.
+        column
+            Edge column to colour by (e.g. ``"highway"``, ``"max_grade"``);
+            a single ``color`` if ``None``.
+        color, linewidth
+            Line style; other keywords go to :meth:`geopandas.GeoDataFrame.plot`.
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+            With the axis hidden and the aspect set so metres look square.
+        """
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            ax = plt.subplots(figsize=(8, 7))[1]
+        e = self.edges
+        seg = e[~e["reversed"].to_numpy(dtype=bool) | ~self._has_twin()] if "reversed" in e else e
+        style = {"column": column} if column else {"color": color}
+        seg.plot(ax=ax, linewidth=linewidth, **style, **kwargs)
+        lat = float(np.mean(self.nodes["y"]))
+        ax.set_aspect(1 / np.cos(np.radians(lat)))
+        ax.set_axis_off()
+        return ax
+
     # delegates to the modules that own these concepts -------------------------
 
     def with_terrain(self, dem, **kwargs) -> Network:

@@ -274,3 +274,17 @@ def test_twins_are_exact_reverses(andorra):
     two_way_rev = e["reversed"] & ~e["oneway"].isin(["-1", "reverse"])
     assert (twins[two_way_rev.to_numpy()] >= 0).all()
     assert (twins[e["oneway"].eq("yes").to_numpy()] == -1).all()
+
+
+def test_plot_draws_each_segment_once(andorra):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = andorra.plot()
+    drawn = sum(len(c.get_paths()) for c in ax.collections)
+    assert drawn == andorra.summary()["segments"] + int(
+        (andorra.edges["reversed"] & (andorra.twin_positions() < 0)).sum()
+    )
+    plt.close(ax.figure)

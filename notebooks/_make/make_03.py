@@ -60,14 +60,7 @@ pd.DataFrame([r.summary() for r in trips.values()])[cols].round(3)""",
     ),
     (
         "code",
-        """def base_map(ax):
-    net.edges.plot(ax=ax, color="0.8", linewidth=0.5)
-    ax.set_axis_off()
-    ax.set_aspect(1 / 0.737)  # about 1/cos(42.5°): metres look square
-    return ax
-
-
-ax = base_map(plt.subplots(figsize=(7, 6))[1])
+        """ax = net.plot(plt.subplots(figsize=(7, 6))[1], color="0.8", linewidth=0.5)
 for (name, r), color in zip(trips.items(), ["tab:blue", "tab:red", "tab:green"]):
     ax.plot(*r.geometry.xy, color=color, linewidth=2.5, alpha=0.8, label=f"{name}: {r!r}"[:60])
 ax.legend(loc="lower right", fontsize=8)
@@ -131,7 +124,7 @@ pd.DataFrame(rows).fillna("")""",
     ),
     (
         "code",
-        """ax = base_map(plt.subplots(figsize=(7, 6))[1])
+        """ax = net.plot(plt.subplots(figsize=(7, 6))[1], color="0.8", linewidth=0.5)
 zone = geolog.rules.load_rules(rules_dir / "flood_closure.yaml").areas["flood_zone"]
 gpd.GeoSeries([zone], crs="EPSG:4326").plot(ax=ax, color="tab:blue", alpha=0.3)
 for (name, r), lw in zip(routes.items(), [6, 4.5, 3.5, 2.5, 1.5]):
@@ -205,7 +198,7 @@ pd.DataFrame([a.summary() for a in alts])[["length_m", "duration_s", "stretch", 
     ),
     (
         "code",
-        """ax = base_map(plt.subplots(figsize=(7, 6))[1])
+        """ax = net.plot(plt.subplots(figsize=(7, 6))[1], color="0.8", linewidth=0.5)
 for i, (a, c) in enumerate(zip(alts, ["tab:red", "tab:orange", "tab:purple"])):
     ax.plot(*a.geometry.xy, color=c, linewidth=4 - i, label=f"route {i + 1}: stretch {a.stretch:.2f}")
 ax.legend(loc="lower right")
@@ -236,7 +229,7 @@ pd.DataFrame(
         "code",
         """fig, axes = plt.subplots(1, 2, figsize=(11, 5))
 for ax, (name, iso) in zip(axes, {"car": iso_car, "loaded truck + rules": iso_truck}.items()):
-    base_map(ax)
+    net.plot(ax, color="0.8", linewidth=0.5)
     for (_, z), c in zip(iso[::-1].iterrows(), ["#fde0c5", "#f59e72", "#c2410c"]):
         gpd.GeoSeries([z.geometry]).plot(ax=ax, color=c, alpha=0.8)
     ax.plot(depot[1], depot[0], "k*", markersize=12)
