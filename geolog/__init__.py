@@ -9,6 +9,8 @@ rasterio, the solvers load only when a feature needs them).
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import Any
 
 __version__ = "0.1.0"
@@ -40,10 +42,25 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "distribution": ("distribution", None),
 }
 
+# modules reachable as geolog.<name> without an import statement
+_MODULES = (
+    "network",
+    "osm",
+    "terrain",
+    "costing",
+    "profiles",
+    "rules",
+    "routing",
+    "maps",
+    "distribution",
+)
+
 __all__ = ["__version__", "data", "errors", "GeologError", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:
+    if name in _MODULES and name not in _LAZY:
+        return importlib.import_module(f".{name}", __name__)
     try:
         module, attr = _LAZY[name]
     except KeyError:
@@ -52,6 +69,22 @@ def __getattr__(name: str) -> Any:
     value = mod if attr is None else getattr(mod, attr)
     globals()[name] = value
     return value
+
+
+class _Package(types.ModuleType):
+    """Keeps ``geolog.briefing`` the function when the submodule of that name is imported.
+
+    Python's import system binds every imported submodule on its package; for
+    ``geolog.briefing`` that would hide the function analysts call.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _LAZY.get(name, (None, None))[1] is not None:
+            return  # resolved on first use by __getattr__
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __dir__() -> list[str]:
