@@ -174,6 +174,14 @@ def _grade_series(edges: pd.DataFrame) -> np.ndarray | None:
     return None
 
 
+def _steepest_descent(edges: pd.DataFrame | None) -> float:
+    """Steepest descent on the route (a positive fraction), from the signed ``max_grade``."""
+    if edges is None or "max_grade" not in edges.columns or not len(edges):
+        return float("nan")
+    g = edges["max_grade"].to_numpy(dtype=float)
+    return float(max(0.0, -np.nanmin(g))) if np.isfinite(g).any() else float("nan")
+
+
 def _route_summary(route: Any, edges: pd.DataFrame | None) -> dict[str, Any]:
     g = _grade_series(edges) if edges is not None else None
     length = _lengths(edges)
@@ -189,6 +197,7 @@ def _route_summary(route: Any, edges: pd.DataFrame | None) -> dict[str, Any]:
         "ascent_m": float(getattr(route, "ascent_m", np.nan)),
         "descent_m": float(getattr(route, "descent_m", np.nan)),
         "max_grade": float(getattr(route, "max_grade", np.nan)),
+        "max_descent_grade": _steepest_descent(edges),
         "profile": str(getattr(route, "profile_name", "")),
         "obstructions": n_obs,
         "obstruction_km": steep_km,
@@ -219,6 +228,7 @@ def _route_section(
                 f"{s['ascent_m']:.0f} m" if np.isfinite(s["ascent_m"]) else "–",
                 f"{s['descent_m']:.0f} m" if np.isfinite(s["descent_m"]) else "–",
                 _fmt_pct(s["max_grade"]),
+                _fmt_pct(s["max_descent_grade"]),
                 "–"
                 if s["obstructions"] is None
                 else _Raw(
@@ -240,12 +250,13 @@ def _route_section(
             "time",
             "ascent",
             "descent",
-            "steepest grade",
-            f"obstructions ≥ {OBSTRUCTION_GRADE * 100:.0f} %",
+            "steepest climb",
+            "steepest descent",
+            f"obstructions ≥ {OBSTRUCTION_GRADE * 100:.0f} % (either way)",
             "profile",
         ],
         rows,
-        numeric={3, 4, 5, 6, 7},
+        numeric={3, 4, 5, 6, 7, 8},
         row_class=row_cls,
     )
     return table + "".join(details), summaries
@@ -302,11 +313,16 @@ def _grade_detail(label: str, edges: pd.DataFrame | None) -> str:
             if "grade_class" in edges.columns
             else None
         )
+        signed = (
+            edges["max_grade"].to_numpy(dtype=float)
+            if "max_grade" in edges.columns
+            else np.full(len(edges), np.nan)
+        )
         srows = [
             [
                 i + 1,
                 names[j],
-                _fmt_pct(g[j]),
+                _fmt_pct(g[j]) + (" down" if signed[j] < 0 else " up" if signed[j] > 0 else ""),
                 f"{length[j]:.0f} m",
                 "" if gc is None or gc[j] is None else gc[j],
             ]
@@ -316,7 +332,7 @@ def _grade_detail(label: str, edges: pd.DataFrame | None) -> str:
         out.append(
             f"<h3>{escape(label)}: obstructions (stretches ≥ {OBSTRUCTION_GRADE * 100:.0f} %){escape(more)}</h3>"
             + _table(
-                ["#", "road", "steepest grade", "length", "grade class"],
+                ["#", "road", "steepest grade (travel direction)", "length", "grade class"],
                 srows,
                 numeric={0, 2, 3},
                 row_class=["obstruction"] * len(srows),

@@ -427,14 +427,14 @@ def _fmt_duration(seconds: float) -> str:
 
 
 def route_popup_html(route: Any, *, label: str = "Route") -> str:
-    """Escaped HTML summary of a route: length, time, ascent, descent, steepest grade."""
+    """Escaped HTML summary of a route: length, time, ascent, descent, steepest climb."""
     mg = float(getattr(route, "max_grade", np.nan))
     rows = [
         ("length", f"{route.length_m / 1000:.2f} km"),
         ("time", _fmt_duration(float(route.duration_s))),
         ("ascent", f"{float(getattr(route, 'ascent_m', np.nan)):.0f} m"),
         ("descent", f"{float(getattr(route, 'descent_m', np.nan)):.0f} m"),
-        ("steepest grade", f"{abs(mg) * 100:.1f} %" if np.isfinite(mg) else "–"),
+        ("steepest climb", f"{mg * 100:.1f} %" if np.isfinite(mg) else "–"),
         ("profile", str(getattr(route, "profile_name", ""))),
     ]
     body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)

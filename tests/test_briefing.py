@@ -116,6 +116,10 @@ def test_route_table_matches_routes(brief, truck_route, car_route):
         steep = np.abs(e["max_grade"].to_numpy()) >= OBSTRUCTION_GRADE
         n, km = int(steep.sum()), e["traversed_m"].to_numpy()[steep].sum() / 1000
         assert f"{n} ({km:.2f} km)" in page
+        # steepest climb and steepest descent, each signed in the direction of travel
+        down = max(0.0, -float(e["max_grade"].min()))
+        assert f"{r.max_grade * 100:.1f} %" in page and f"{down * 100:.1f} %" in page
+    assert "steepest climb" in page and "steepest descent" in page
     # grade classes add up to the route length
     m = re.search(r"truck \(rules\): grade classes</h3>(.*?)</table>", page, re.S)
     kms = [
