@@ -259,3 +259,19 @@ def test_convert_keeps_the_network(tmp_path, suffix):
     with pytest.raises(InputError, match="exists"):
         geolog.osm.convert(src, dst)
     assert [p.name for p in tmp_path.iterdir()] == [dst.name]
+
+
+def test_wkb_coordinates_without_geos_match_shapely():
+    from geolog.osm import _wkb_line_coords
+
+    rng = np.random.default_rng(5)
+    lines = [shapely.LineString(rng.uniform(-180, 180, (n, 2))) for n in (2, 3, 7, 2, 40)]
+    hexes = [shapely.to_wkb(g, hex=True, byte_order=1) for g in lines]
+    got = _wkb_line_coords(hexes, np.array([len(g.coords) for g in lines]))
+    np.testing.assert_array_equal(got, shapely.get_coordinates(lines))
+    # big-endian input falls back to GEOS and still agrees
+    big = [shapely.to_wkb(g, hex=True, byte_order=0) for g in lines]
+    np.testing.assert_array_equal(
+        _wkb_line_coords(big, np.array([len(g.coords) for g in lines])),
+        shapely.get_coordinates(lines),
+    )
