@@ -50,6 +50,21 @@
      and ``(elev(v) − elev(u)) / length_m`` of a 5 m edge is the hillside's
      slope, not the road's. Their ``ascent_m``/``descent_m`` still honour the
      node elevations exactly. Bridges and tunnels: ``max_grade == grade``;
+   * **chains shorter than the window** (a one-way piece where a dual
+     carriageway splits or at a junction: three chain ends share its ``ref``,
+     or its far end lies inside another road) have no stretch of their own.
+     They borrow the roads that continue them: at each end node the chain —
+     ending there or passing through, either way — whose heading continues
+     best (a turn of at most 60°, measured over 30 m; same ``ref``/``name``
+     preferred) lends its segments for about ``(max_grade_window_m +
+     smooth_window_m) / 2``; the short chain's ``grade`` and ``max_grade`` are
+     measured on that longer virtual chain exactly as above. We follow the
+     roads rather than a straight line along the piece's bearing: a piece
+     that diverges 10° from its road on a 40 % hillside would read
+     ``0.06·cos 10° + 0.40·sin 10° ≈ 13 %`` along a straight line; the roads
+     around it read the road's 6 %. Without a continuation (a dead end, a
+     crossover between carriageways at right angles) the chain keeps its own
+     end-to-end grade;
    * ``grade_class`` (route reconnaissance classes of ``|max_grade|``) and
      ``terrain_filled`` (samples touched void-filled cells).
 
@@ -144,6 +159,7 @@ class _Segments:
     chain: np.ndarray  # segment -> chain (non-decreasing, 0..k-1)
     coords: np.ndarray  # forward vertex coordinates of all segments (lon, lat)
     cidx: np.ndarray  # vertex -> segment
+    ident: np.ndarray  # segment -> road identity (ref, else name; -1 if neither)
 
 
 def _reversed_flags(edges: pd.DataFrame, coords, starts, ends) -> np.ndarray:
@@ -310,12 +326,12 @@ def _segments(edges: pd.DataFrame, *, join: bool = True) -> _Segments:
     brk = np.ones(m, dtype=bool)
     brk[1:] = (way_s[1:] != way_s[:-1]) | (fu_s[1:] != fv_s[:-1]) | (way_s[1:] < 0)
     chain = np.cumsum(brk) - 1
+    ident = _road_identity(edges)[rep]
     if join:
-        ident = _road_identity(edges)[rep]
         seg_order, flip, chain = _join_chains(fu_s, fv_s, chain, ident)
         newpos = np.empty(m, dtype=np.int64)
         newpos[seg_order] = np.arange(m)
-        rep, row_seg = rep[seg_order], newpos[row_seg]
+        rep, row_seg, ident = rep[seg_order], newpos[row_seg], ident[seg_order]
         fu_s, fv_s = (
             np.where(flip, fv_s[seg_order], fu_s[seg_order]),
             np.where(flip, fu_s[seg_order], fv_s[seg_order]),
@@ -337,6 +353,7 @@ def _segments(edges: pd.DataFrame, *, join: bool = True) -> _Segments:
         chain=chain,
         coords=coords[src],
         cidx=cidx,
+        ident=ident,
     )
 
 
@@ -579,6 +596,193 @@ def _shape(
     return _Shape(z, ascent, descent, grade, steep, filled)
 
 
+def _ports(p: _Samples, *, geographic: bool, heading_m: float):
+    """Ways into the chains at every node: two ports per segment, with their headings.
+
+    Port ``2i`` leaves segment ``i``'s start node going forward along the
+    chain, port ``2i + 1`` leaves its end node going backward. The heading (unit
+    vector, metric) points from the node into the chain over ``heading_m``
+    metres of it (less where the chain ends sooner). Returns the first and
+    last segment of each chain and the headings.
+    """
+    m = len(p.length)
+    first = np.r_[True, p.chain[1:] != p.chain[:-1]]
+    cf = np.flatnonzero(first)
+    cl = np.r_[cf[1:] - 1, m - 1]
+    ch = p.chain
+    Ga, Gb = p.G[p.starts], p.G[p.ends]
+    c0, c1 = p.c_G0[ch], p.c_G0[ch] + p.c_len[ch]
+    q = np.empty(2 * m)
+    q[0::2], q[1::2] = np.minimum(Ga + heading_m, c1), np.maximum(Gb - heading_m, c0)
+    at = np.empty(2 * m, dtype=np.int64)
+    at[0::2], at[1::2] = p.starts, p.ends
+    lo, hi = np.repeat(p.c_lo[ch], 2), np.repeat(p.c_hi[ch], 2)
+    j = np.clip(np.searchsorted(p.G, q, side="right") - 1, lo, np.maximum(hi - 1, lo))
+    j1 = np.minimum(j + 1, hi)
+    span = p.G[j1] - p.G[j]
+    t = np.divide(q - p.G[j], span, out=np.zeros_like(q), where=span > 0)
+    dx = p.x[j] + t * (p.x[j1] - p.x[j]) - p.x[at]
+    dy = p.y[j] + t * (p.y[j1] - p.y[j]) - p.y[at]
+    if geographic:
+        dx = dx * np.cos(np.radians(p.y[at]))
+    norm = np.hypot(dx, dy)
+    h = np.column_stack([dx, dy]) / np.where(norm > 0, norm, np.inf)[:, None]
+    return cf, cl, h
+
+
+def _borrow_context(
+    p: _Samples,
+    sh: _Shape,
+    node_u: np.ndarray,
+    node_v: np.ndarray,
+    ident: np.ndarray,
+    z_start: np.ndarray,
+    z_end: np.ndarray,
+    structure: np.ndarray,
+    *,
+    geographic: bool,
+    smooth_window_m: float,
+    max_grade_window_m: float,
+    heading_m: float = 30.0,
+    min_cos: float = 0.5,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Grades of chains shorter than the window, measured on the roads they continue.
+
+    A chain shorter than ``max_grade_window_m`` (a one-way sliver where a dual
+    carriageway splits, a piece between two junctions) has no stretch of its
+    own to measure. At each of its two end nodes it borrows the road that
+    continues it best — any chain at that node, whether it ends there or
+    passes through, in either direction: the straightest continuation (a turn
+    of at most 60°, headings over ``heading_m``), one with the same
+    ``ref``/``name`` preferred. The virtual chain — the neighbour's segments
+    back to about ``(max_grade_window_m + smooth_window_m) / 2`` before the
+    sliver, the sliver, and the other neighbour's segments as far after it —
+    is smoothed and measured exactly like a road chain, and the sliver's
+    segments take its ``grade`` (the centred stretch) and ``max_grade``
+    (steepest stretch containing the segment). Ascent and descent are not
+    touched (they stay on the sliver's own profile, ramped to its nodes), nor
+    are bridges and tunnels. Without a continuation at either end, nothing
+    changes. Returns new grade and max_grade arrays per local segment
+    (forward direction).
+    """
+    W = max_grade_window_m
+    short = np.flatnonzero(p.c_len < W)  # chains that borrow
+    if len(short) == 0:
+        return sh.grade, sh.max_grade
+    m = len(p.length)
+    cf, cl, h = _ports(p, geographic=geographic, heading_m=heading_m)
+    port_node = np.empty(2 * m, dtype=np.int64)
+    port_node[0::2], port_node[1::2] = node_u, node_v
+    port_chain = np.repeat(p.chain, 2)
+    port_ident = np.repeat(ident, 2)
+    # every (request port, other chain's port at the same node) pair
+    order = np.argsort(port_node, kind="stable")
+    ns = port_node[order]
+    gfirst = np.flatnonzero(np.r_[True, ns[1:] != ns[:-1]])
+    gsize = np.diff(np.r_[gfirst, len(ns)])
+    gid = np.repeat(np.arange(len(gfirst)), gsize)
+    rank = np.empty(2 * m, dtype=np.int64)
+    rank[order] = np.arange(2 * m)
+    req = np.r_[2 * cf[short], 2 * cl[short] + 1]  # the sliver's own ends
+    g = gid[rank[req]]
+    cnt = gsize[g]
+    pr = np.repeat(req, cnt)
+    jj = np.arange(len(pr)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    pc = order[np.repeat(gfirst[g], cnt) + jj]
+    cos = -(h[pr] * h[pc]).sum(axis=1)  # leaving the sliver vs entering the neighbour
+    ok = (port_chain[pc] != port_chain[pr]) & (cos >= min_cos)
+    same = (port_ident[pr] == port_ident[pc]) & (port_ident[pr] >= 0)
+    pr, pc, score = pr[ok], pc[ok], (cos + 0.5 * same)[ok]
+    o = np.lexsort((-score, pr))
+    pr, pc = pr[o], pc[o]
+    firsts = np.r_[True, pr[1:] != pr[:-1]] if len(pr) else np.zeros(0, dtype=bool)
+    best = np.full(2 * m, -1, dtype=np.int64)
+    best[pr[firsts]] = pc[firsts]
+    # how many of the neighbour's segments reach (W + smoothing) / 2 away from the node
+    reach = 0.5 * (W + smooth_window_m)
+    bs = np.maximum(best, 0) // 2  # the neighbour's first segment
+    forward = best % 2 == 0
+    c2 = p.chain[bs]
+    Ga, Gb = p.G[p.starts], p.G[p.ends]
+    n_fwd = np.searchsorted(Ga, Ga[bs] + reach, side="left") - bs
+    n_bwd = bs - np.searchsorted(Gb, Gb[bs] - reach, side="right") + 1
+    n_ext = np.where(
+        forward, np.clip(n_fwd, 1, cl[c2] - bs + 1), np.clip(n_bwd, 1, bs - cf[c2] + 1)
+    )
+    n_ext = np.where(best >= 0, n_ext, 0)
+
+    def ext(r: np.ndarray, i: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The i-th segment away from port r's node along its neighbour, and its flip."""
+        fw = forward[r]
+        return np.where(fw, bs[r] + i, bs[r] - i), ~fw
+
+    r0, r1 = 2 * cf[short], 2 * cl[short] + 1
+    nb, na = n_ext[r0], n_ext[r1]
+    no = cl[short] - cf[short] + 1
+    tot = nb + no + na
+    vc = np.repeat(np.arange(len(short)), tot)
+    j = np.arange(len(vc)) - np.repeat(np.cumsum(tot) - tot, tot)
+    nb_v, no_v = nb[vc], no[vc]
+    before, own = j < nb_v, (j >= nb_v) & (j < nb_v + no_v)
+    sb, fb = ext(r0[vc], np.maximum(nb_v - 1 - j, 0))
+    sa, fa = ext(r1[vc], np.maximum(j - nb_v - no_v, 0))
+    vseg = np.where(before, sb, np.where(own, cf[short[vc]] + j - nb_v, sa))
+    vflip = np.where(before, ~fb, np.where(own, False, fa))
+    vp = _gather_samples(p, vseg, vflip, vc)
+    vsh = _shape(
+        vp,
+        np.where(vflip, z_end[vseg], z_start[vseg]),
+        np.where(vflip, z_start[vseg], z_end[vseg]),
+        structure[vseg],
+        smooth_window_m=smooth_window_m,
+        max_grade_window_m=W,
+    )
+    target = vseg[own]
+    keep = ~structure[target]  # bridges and tunnels stay straight
+    grade, max_grade = sh.grade.copy(), sh.max_grade.copy()
+    grade[target[keep]] = vsh.grade[own][keep]
+    max_grade[target[keep]] = vsh.max_grade[own][keep]
+    return grade, max_grade
+
+
+def _gather_samples(
+    p: _Samples, vseg: np.ndarray, vflip: np.ndarray, vchain: np.ndarray
+) -> _Samples:
+    """Samples of a path of (possibly flipped) segments of ``p``, as new chains ``vchain``."""
+    nv = len(vseg)
+    cnt = p.ends[vseg] - p.starts[vseg] + 1
+    seg = np.repeat(np.arange(nv), cnt)
+    kk = np.arange(len(seg)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    r, f = vseg[seg], vflip[seg]
+    i = np.where(f, p.ends[r] - kk, p.starts[r] + kk)
+    lengths = p.length[vseg]
+    s = np.where(f, lengths[seg] - p.s[i], p.s[i])
+    starts, ends = _group_bounds(seg, nv)
+    c_first = np.r_[True, vchain[1:] != vchain[:-1]]
+    last = np.r_[c_first[1:], True]
+    off = np.r_[0.0, np.cumsum(lengths + np.where(last, 1.0, 0.0))[:-1]]
+    G = np.maximum.accumulate(s + off[seg])
+    nc = int(vchain[-1]) + 1
+    return _Samples(
+        segs=vseg,
+        chain=vchain,
+        length=lengths,
+        seg=seg,
+        starts=starts,
+        ends=ends,
+        s=s,
+        G=G,
+        c_lo=starts[c_first],
+        c_hi=ends[last],
+        c_G0=off[c_first],
+        c_len=np.bincount(vchain, weights=lengths, minlength=nc),
+        x=p.x[i],
+        y=p.y[i],
+        z_raw=p.z_raw[i],
+        filled=p.filled[i],
+    )
+
+
 def _structure_mask(edges: pd.DataFrame) -> np.ndarray:
     """Bridges and tunnels: tag present and not 'no'."""
     mask = np.zeros(len(edges), dtype=bool)
@@ -784,12 +988,25 @@ def add_terrain(
         smooth_window_m=window,
         max_grade_window_m=steep_window,
     )
+    seg_grade, seg_max_grade = _borrow_context(
+        p,
+        sh,
+        segs.fu,
+        segs.fv,
+        segs.ident,
+        z_nodes[fu],
+        z_nodes[fv],
+        structure[segs.rep],
+        geographic=dem.crs.is_geographic,
+        smooth_window_m=window,
+        max_grade_window_m=steep_window,
+    )
 
     # back to each row's direction of travel
     ascent = np.where(fwd, sh.ascent[rs], sh.descent[rs])
     descent = np.where(fwd, sh.descent[rs], sh.ascent[rs])
-    grade = np.where(fwd, sh.grade[rs], -sh.grade[rs])
-    max_grade = np.where(fwd, sh.max_grade[rs], -sh.max_grade[rs])
+    grade = np.where(fwd, seg_grade[rs], -seg_grade[rs])
+    max_grade = np.where(fwd, seg_max_grade[rs], -seg_max_grade[rs])
     # bridges and tunnels: the straight line between their end elevations
     dz = zb - za
     ascent = np.where(structure, np.maximum(dz, 0.0), ascent)
@@ -824,6 +1041,9 @@ def add_terrain(
         "nested with the edge (inside it, or containing it if shorter)",
         "grade": "(elev(v) - elev(u)) / length; edges shorter than max_grade_window_m: "
         "way-smoothed mean over the max_grade_window_m stretch centred on the edge",
+        "short_chains": "chains shorter than max_grade_window_m take grade and max_grade "
+        "from a virtual chain extended along the best-continuing road at each end "
+        "(turn <= 60 deg, same ref/name preferred)",
         "node_elevation": "raw bilinear sample (bridge/tunnel-only nodes interpolated)",
         "way_chains": n_chains,
         "segments": len(segs.rep),
