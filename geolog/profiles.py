@@ -27,10 +27,12 @@ multiplied by ``highway_priority``; it is 0 on ``forbid_highways``, on ways
 whose access tags (``access_tags``) say one of ``forbid_access``, where a
 posted ``maxweight`` (t) is below ``weight_t``, and where the edge's
 ``max_grade`` (steepest sustained stretch, signed in travel direction) climbs
-more than ``max_grade`` or descends more than ``max_descent_grade`` — on
-edges at least ``grade_min_length_m`` long: a DEM cannot resolve the grade of
-a few metres of road (SRTM3's ~6 m relative height error over a 10 m edge is
-a ±60 % grade), so shorter edges are not held to the limits.
+more than ``max_grade`` or descends more than ``max_descent_grade``. Every
+edge is held to the limits: :func:`geolog.costing.add_terrain` measures
+``max_grade`` over a stretch of two DEM cells even on short edges (along the
+road, or the roads that continue a short piece). A custom profile may still
+exempt edges shorter than ``grade_min_length_m`` (metres, default 0: none),
+e.g. for a network whose grades come from elsewhere and are endpoint-only.
 
 Networks without terrain columns: the grade is taken as 0 and grade limits are
 not checked; a :class:`~geolog.errors.GeologWarning` says so when the profile's

@@ -211,15 +211,24 @@ def test_maxspeed_replaces_class_speed_and_garbage_falls_back():
 def test_grade_limits_forbid_with_terrain():
     truck = geolog.get_profile("truck")
     lim = truck.max_grade
+    assert truck.grade_min_length_m == 0  # bundled profiles exempt no edge
     e = edges_frame(
         highway=["primary"] * 5,
         grade=[0.0, 0.1, -0.1, 0.1, 0.0],
         max_grade=[lim - 0.01, lim + 0.01, -(lim + 0.01), lim + 0.2, np.nan],
-        length_m=[500.0, 500.0, 500.0, truck.grade_min_length_m / 2, 500.0],
+        length_m=[500.0, 500.0, 500.0, 10.0, 500.0],
     )
     res = truck.evaluate(e)
-    # climbing over the limit and descending over it are forbidden; a too-short
-    # edge is below DEM resolution and exempt; NaN is not a violation
+    # climbing over the limit and descending over it are forbidden, on a 10 m edge
+    # too (terrain measures its max_grade over two DEM cells of its road); NaN is
+    # not a violation
+    np.testing.assert_array_equal(res["priority"] == 0, [False, True, True, True, False])
+    assert res["forbidden"]["climb"].sum() == 2 and res["forbidden"]["descent"].sum() == 1
+    # a custom profile can still exempt short edges (e.g. endpoint-only grades)
+    lenient = profiles.Profile.from_dict(
+        {**truck.to_dict(), "name": "truck_lenient", "grade_min_length_m": 50}
+    )
+    res = lenient.evaluate(e)
     np.testing.assert_array_equal(res["priority"] == 0, [False, True, True, False, False])
     assert res["forbidden"]["climb"].sum() == 1 and res["forbidden"]["descent"].sum() == 1
 
