@@ -177,9 +177,11 @@ over two DEM cells of the road's smoothed profile (`max_grade`) and leaves
 bridges and tunnels straight.
 
 Limits: SRTM3's ≈ 90 m cells still blur narrow valleys and hairpins, so grades
-on roads cut into steep slopes remain a few percent too steep; short one-way
-slivers at junctions (a way shorter than two cells that no road continues)
-have no road context and keep their endpoint grade. A finer DEM (drop it into
+on roads cut into steep slopes remain a few percent too steep, and an edge's
+mean grade still rests on the raw samples at its two nodes. Short one-way
+slivers at junctions (a piece shorter than two cells) are measured on the
+roads that continue them; one with no continuation (a dead end, a crossover at
+right angles) keeps its own end-to-end grade. A finer DEM (drop it into
 `DEM.open`) helps."""),
 ]
 
