@@ -5,7 +5,9 @@ from pathlib import Path
 import nbformat as nbf
 
 cells = [
-    ("md", """# 02 · Terrain: how steep is the road, really?
+    (
+        "md",
+        """# 02 · Terrain: how steep is the road, really?
 
 *A logistics officer plans truck convoys through the Pyrenees of Andorra. The
 map shows roads; it does not show that a 1 km stretch between two valley
@@ -13,8 +15,11 @@ junctions climbs over a spur and back. She needs slope and mobility maps for
 cross-country options, and honest per-direction grades for every road.*
 
 Data: the SRTM3 tile N42E001 (≈ 90 m cells, public domain) and the OSM extract
-of Andorra (© OpenStreetMap contributors), both bundled."""),
-    ("code", """import warnings
+of Andorra (© OpenStreetMap contributors), both bundled.""",
+    ),
+    (
+        "code",
+        """import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -31,14 +36,20 @@ for w in caught:
 net = geolog.read_osm(geolog.data.path("andorra"), network="drive")
 west, south, east, north = net.nodes.total_bounds
 area = dem.clip((west, south, east, north))
-print(dem, "| source:", dem.source)"""),
-    ("md", """## Voids: shown, then filled
+print(dem, "| source:", dem.source)""",
+    ),
+    (
+        "md",
+        """## Voids: shown, then filled
 
 SRTM has holes (nodata −32768) on steep, shadowed slopes — exactly where roads
 climb. Read naively they become a 32 km deep pit. geolog fills them by
 interpolation (`rasterio.fill.fillnodata`) and keeps a `filled_mask`, so every
-edge that rests on filled data is flagged `terrain_filled`."""),
-    ("code", """fig, axes = plt.subplots(1, 2, figsize=(12, 5))
+edge that rests on filled data is flagged `terrain_filled`.""",
+    ),
+    (
+        "code",
+        """fig, axes = plt.subplots(1, 2, figsize=(12, 5))
 extent = (area.bounds[0], area.bounds[2], area.bounds[1], area.bounds[3])
 raw = np.where(area.filled_mask, np.nan, area.array)
 axes[0].imshow(raw, extent=extent, cmap="terrain")
@@ -49,14 +60,20 @@ axes[0].set_title(f"raw tile: {int(area.filled_mask.sum())} void cells (red)")
 im = axes[1].imshow(area.array, extent=extent, cmap="terrain")
 axes[1].set_title("filled")
 fig.colorbar(im, ax=axes[1], label="elevation (m)")
-plt.show()"""),
-    ("md", """## Slope, hillshade and mobility classes
+plt.show()""",
+    ),
+    (
+        "md",
+        """## Slope, hillshade and mobility classes
 
 Derived on a metric grid (UTM 31N): slope by Horn's method (as `gdaldem slope`),
 a hillshade, and GO / SLOW-GO / NO-GO per vehicle with thresholds from
 `geolog/profiles/mobility.yaml` (slope only — soil, vegetation and obstacles are
-not in it)."""),
-    ("code", """from matplotlib.colors import ListedColormap
+not in it).""",
+    ),
+    (
+        "code",
+        """from matplotlib.colors import ListedColormap
 
 slope = area.slope(units="percent")
 shade = area.hillshade()
@@ -77,8 +94,11 @@ for vehicle in ("truck", "tracked", "foot"):
     m = area.mobility(vehicle).array
     ok = m != 255
     share = [100 * np.mean(m[ok] == k) for k in range(3)]
-    print(f"{vehicle:8s} GO {share[0]:4.1f} %  SLOW-GO {share[1]:4.1f} %  NO-GO {share[2]:4.1f} %")"""),
-    ("md", """## Draping the roads
+    print(f"{vehicle:8s} GO {share[0]:4.1f} %  SLOW-GO {share[1]:4.1f} %  NO-GO {share[2]:4.1f} %")""",
+    ),
+    (
+        "md",
+        """## Draping the roads
 
 `net.with_terrain(dem)` densifies every edge to half a DEM cell and samples all
 points in one call. It then works on **whole roads**, not single edges (like
@@ -89,29 +109,44 @@ Every edge's profile is then ramped onto the raw DEM samples at its two nodes, s
 `ascent − descent` equals the rise between the nodes exactly, and each
 **direction of travel** gets its ascent, descent, mean grade and steepest
 stretch (`max_grade`, over two cells of the road's profile). Bridges and
-tunnels run straight between their ends."""),
-    ("code", """hilly = net.with_terrain(dem)
+tunnels run straight between their ends.""",
+    ),
+    (
+        "code",
+        """hilly = net.with_terrain(dem)
 e = hilly.edges
 print(hilly.meta["terrain"])
 print(e["grade_class"].value_counts().sort_index())
-print(f"{e['terrain_filled'].sum()} edges rest partly on filled voids")"""),
+print(f"{e['terrain_filled'].sum()} edges rest partly on filled voids")""",
+    ),
     ("md", "### The steepest roads (by their steepest sustained stretch, segments over 200 m)"),
-    ("code", """long = e[e["length_m"] > 200].copy()
+    (
+        "code",
+        """long = e[e["length_m"] > 200].copy()
 long["max_grade_pct"] = (100 * long["max_grade"]).round(1)
 long["grade_pct"] = (100 * long["grade"]).round(1)
 cols = ["name", "ref", "highway", "length_m", "ascent_m", "descent_m", "grade_pct", "max_grade_pct"]
-long.sort_values("max_grade", ascending=False)[cols].head(10).round(1)"""),
-    ("code", """worst = long["max_grade"].idxmax()
+long.sort_values("max_grade", ascending=False)[cols].head(10).round(1)""",
+    ),
+    (
+        "code",
+        """worst = long["max_grade"].idxmax()
 prof = elevation_profile(hilly, [worst])
 ax = prof.plot(x="distance_m", y="elevation_m", legend=False, figsize=(8, 3))
 ax.set_ylabel("elevation (m)")
 ax.set_title(f"edge {worst}: {e.loc[worst, 'highway']}, max grade {100 * e.loc[worst, 'max_grade']:.0f} %")
-plt.show()"""),
-    ("md", """## Along the edge vs endpoint-only (osmnx's method)
+plt.show()""",
+    ),
+    (
+        "md",
+        """## Along the edge vs endpoint-only (osmnx's method)
 
 osmnx's `add_edge_grades` divides the elevation difference of the two end nodes
-by the length. Same network, same tile: where do the two disagree?"""),
-    ("code", """import osmnx as ox
+by the length. Same network, same tile: where do the two disagree?""",
+    ),
+    (
+        "code",
+        """import osmnx as ox
 import tempfile, pathlib
 
 G = net.to_networkx()
@@ -124,14 +159,20 @@ print(f"osmnx endpoint grade: max |grade| {np.nanmax(np.abs(ox_grade)):.2f}")
 u, v, d = max(G.edges(data=True), key=lambda t: abs(t[2]["grade"]))
 rise = G.nodes[v]["elevation"] - G.nodes[u]["elevation"]
 print(f"  that edge: {d['length']:.1f} m long, end elevations differ by {rise:.0f} m")
-print(f"geolog mean grade:    max |grade| {e['grade'].abs().max():.2f}, max_grade {e['max_grade'].abs().max():.2f}")"""),
-    ("md", """On edges at least two cells long the two mean grades agree (both are
+print(f"geolog mean grade:    max |grade| {e['grade'].abs().max():.2f}, max_grade {e['max_grade'].abs().max():.2f}")""",
+    ),
+    (
+        "md",
+        """On edges at least two cells long the two mean grades agree (both are
 (elev v − elev u) / length). On **short edges** they part: the steepest osmnx
 edge above is a few metres long, and its two ends sit on a steep hillside in
 different 90 m cells tens of metres apart in height — its grade is the
 hillside's slope, not the road's. geolog gives an edge shorter than two cells
-the grade of its road over the two-cell stretch centred on it."""),
-    ("code", """z = hilly.nodes["elevation"]
+the grade of its road over the two-cell stretch centred on it.""",
+    ),
+    (
+        "code",
+        """z = hilly.nodes["elevation"]
 endpoint = (z.reindex(e["v"]).to_numpy() - z.reindex(e["u"]).to_numpy()) / e["length_m"]
 main = e["highway"].isin(["trunk", "primary", "secondary"])
 fig, ax = plt.subplots(figsize=(8, 4))
@@ -148,11 +189,17 @@ plt.show()
 for label, g in (("endpoint-only", endpoint[main].abs()), ("geolog max_grade", e.loc[main, "max_grade"].abs())):
     print(f"{label:17s} p90 {100 * np.percentile(g, 90):4.1f} %   edges over 30 %: {int((g > 0.3).sum())}")
 cg1 = e.loc[e["ref"] == "CG-1", "max_grade"].abs()
-print(f"CG-1 (main valley road): 90 % of its edges under {100 * np.percentile(cg1, 90):.1f} %")"""),
-    ("md", """The other difference is what lies between the ends: **total climb**
+print(f"CG-1 (main valley road): 90 % of its edges under {100 * np.percentile(cg1, 90):.1f} %")""",
+    ),
+    (
+        "md",
+        """The other difference is what lies between the ends: **total climb**
 versus **net climb**. An edge that climbs over a spur and comes back down has a
-small net rise but a large ascent. Endpoint-only methods see only the net rise."""),
-    ("code", """net_rise = (e["ascent_m"] - e["descent_m"]).abs()
+small net rise but a large ascent. Endpoint-only methods see only the net rise.""",
+    ),
+    (
+        "code",
+        """net_rise = (e["ascent_m"] - e["descent_m"]).abs()
 hidden = e["ascent_m"] + e["descent_m"] - net_rise  # climbing that endpoints cannot see
 fig, axes = plt.subplots(1, 2, figsize=(13, 5))
 sc = axes[0].scatter(e["length_m"], hidden, c=e["max_grade"].abs(), s=4, cmap="viridis", vmax=0.2)
@@ -167,8 +214,11 @@ axes[1].set_title(f"{int(big.sum())} edges hide > 20 m of climbing between their
 axes[1].set_axis_off()
 plt.show()
 print(f"climbing invisible to endpoint-only grades, summed over the network: "
-      f"{hidden.sum() / 4000:.1f} km up (and as much down), counting each road once")"""),
-    ("md", """**Why they disagree.** Long edges in the valleys follow the slope side
+      f"{hidden.sum() / 4000:.1f} km up (and as much down), counting each road once")""",
+    ),
+    (
+        "md",
+        """**Why they disagree.** Long edges in the valleys follow the slope side
 and pass over spurs and ravines between junctions: their ends sit at similar
 heights, so endpoint grades call them flat, while a loaded truck climbs and
 brakes all the way. Short edges are the opposite: a 90 m DEM cannot resolve a
@@ -182,7 +232,8 @@ mean grade still rests on the raw samples at its two nodes. Short one-way
 slivers at junctions (a piece shorter than two cells) are measured on the
 roads that continue them; one with no continuation (a dead end, a crossover at
 right angles) keeps its own end-to-end grade. A finer DEM (drop it into
-`DEM.open`) helps."""),
+`DEM.open`) helps.""",
+    ),
 ]
 
 nb = nbf.v4.new_notebook()
