@@ -23,6 +23,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj import Geod
 
 from ._io import atomic_path
 from .errors import InputError
@@ -34,6 +35,31 @@ logger = logging.getLogger(__name__)
 _FORMAT = "geolog-network/1"
 _META_KEY = b"geolog"
 _NODES_KEY = b"geolog.nodes"
+
+
+_GEOD = Geod(ellps="WGS84")
+
+
+def geodesic_lengths(coords: np.ndarray, index: np.ndarray, n: int) -> np.ndarray:
+    """Geodesic lengths (metres, WGS84) of ``n`` lines, vectorised over all of them.
+
+    ``coords`` are the lines' lon/lat vertices one after the other and ``index``
+    the line each vertex belongs to (as from ``shapely.get_coordinates(...,
+    return_index=True)``).
+    """
+    _, _, d = _GEOD.inv(coords[:-1, 0], coords[:-1, 1], coords[1:, 0], coords[1:, 1])
+    d = np.where(index[1:] == index[:-1], d, 0.0)
+    return np.bincount(index[:-1], weights=d, minlength=n)
+
+
+def nodes_frame(ids: np.ndarray, x: np.ndarray, y: np.ndarray) -> gpd.GeoDataFrame:
+    """The nodes GeoDataFrame of a Network: index ``osmid``, ``x``/``y`` in degrees, points."""
+    return gpd.GeoDataFrame(
+        {"x": x, "y": y},
+        index=pd.Index(ids, name="osmid"),
+        geometry=shapely.points(x, y),
+        crs="EPSG:4326",
+    )
 
 
 def sha256_file(path: str | os.PathLike) -> str:
@@ -446,12 +472,7 @@ class Network:
         if not crs.equals(CRS.from_epsg(4326)):
             tr = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
             x, y = tr.transform(x, y)
-        nodes = gpd.GeoDataFrame(
-            {"x": x, "y": y},
-            index=pd.Index(ids, name="osmid"),
-            geometry=shapely.points(x, y),
-            crs="EPSG:4326",
-        )
+        nodes = nodes_frame(ids, x, y)
         rows = []
         geoms = []
         for u, v, d in G.edges(data=True):
@@ -464,16 +485,15 @@ class Network:
         straight = shapely.linestrings(
             np.stack([np.c_[x[pos[0]], y[pos[0]]], np.c_[x[pos[1]], y[pos[1]]]], axis=1)
         )
-        geom = np.array([g if g is not None else None for g in geoms], dtype=object)
+        geom = np.array(geoms, dtype=object)
         has = np.array([g is not None for g in geoms])
         if tr is not None and has.any():
             geom[has] = shapely.transform(
                 geom[has], lambda c: np.column_stack(tr.transform(c[:, 0], c[:, 1]))
             )
         geom[~has] = straight[~has]
-        from .osm import _GEOD
-
-        edges["length_m"] = [_GEOD.geometry_length(g) for g in geom]
+        coords, index = shapely.get_coordinates(geom, return_index=True)
+        edges["length_m"] = geodesic_lengths(coords, index, len(geom))
         if "osmid" in edges:
             edges["osmid"] = (
                 pd.to_numeric(edges["osmid"], errors="coerce").fillna(-1).astype(np.int64)

@@ -48,10 +48,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import Geod
 
 from ._io import atomic_path
 from .errors import InputError, OSMError
+from .network import Network, geodesic_lengths, nodes_frame, sha256_file
 
 __all__ = ["read_osm", "convert", "NETWORK_TYPES", "EDGE_TAGS"]
 
@@ -118,8 +118,6 @@ _ONEWAY_REV = {"-1", "reverse"}
 _IMPLIED_ONEWAY_HIGHWAY = {"motorway"}
 _IMPLIED_ONEWAY_JUNCTION = {"roundabout", "circular"}
 
-_GEOD = Geod(ellps="WGS84")
-
 
 def read_osm(
     path: str | os.PathLike,
@@ -127,7 +125,7 @@ def read_osm(
     *,
     truck_weight_t: float = 18.0,
     retain_all: bool = True,
-) -> Network:  # noqa: F821 (forward reference, imported lazily)
+) -> Network:
     """Build a routable :class:`~geolog.Network` from an OSM file, offline.
 
     Parameters
@@ -158,8 +156,6 @@ def read_osm(
         Missing, empty, truncated or corrupt file, or no highway of the
         requested type in it.
     """
-    from .network import Network, sha256_file
-
     if network not in NETWORK_TYPES:
         raise InputError(
             f"network must be one of {', '.join(map(repr, NETWORK_TYPES))}, not {network!r}"
@@ -462,13 +458,8 @@ def _build_edges(
     e_first = np.flatnonzero(starts)
     e_last = np.r_[e_first[1:] - 1, len(idx) - 1]
 
-    # Geodesic length of every segment, summed per edge.
-    seg_same = eid[1:] == eid[:-1]
-    _, _, d = _GEOD.inv(x[:-1], y[:-1], x[1:], y[1:])
-    d = np.where(seg_same, d, 0.0)
-    length = np.bincount(eid[:-1], weights=d, minlength=n_edges)
-
     coords = np.column_stack([x, y])
+    length = geodesic_lengths(coords, eid, n_edges)
     geoms = shapely.linestrings(coords, indices=eid)
     # Reversed lines straight from the reversed coordinate array (edge ids descending).
     rgeoms = shapely.linestrings(coords[::-1], indices=(n_edges - 1 - eid)[::-1])[::-1]
@@ -515,10 +506,4 @@ def _build_edges(
     first_seen[inv[::-1]] = np.arange(len(inv))[::-1]
     nx_ = lon[first_seen[pos]]
     ny_ = lat[first_seen[pos]]
-    nodes = gpd.GeoDataFrame(
-        {"x": nx_, "y": ny_},
-        index=pd.Index(node_ids, name="osmid"),
-        geometry=shapely.points(nx_, ny_),
-        crs="EPSG:4326",
-    )
-    return nodes, edges
+    return nodes_frame(node_ids, nx_, ny_), edges
