@@ -381,7 +381,7 @@ class Network:
             ``oneway_edges``, ``bbox`` (min lon, min lat, max lon, max lat).
         """
         e = self.edges
-        seg = e[~e["reversed"].astype(bool)] if "reversed" in e else e
+        seg = e[self._segment_mask()]
         km = seg.groupby("highway")["length_m"].sum().sort_values(ascending=False) / 1000
         twin = self._has_twin()
         return {
@@ -397,11 +397,15 @@ class Network:
 
     def _street_count(self) -> np.ndarray:
         """Road segments meeting at each node (osmnx's ``street_count``; a loop counts twice)."""
-        e = self.edges
-        segment = ~e["reversed"].to_numpy(dtype=bool) | ~self._has_twin()
+        segment = self._segment_mask()
         u, v = self._uv_positions()
         n = len(self.nodes)
         return np.bincount(u[segment], minlength=n) + np.bincount(v[segment], minlength=n)
+
+    def _segment_mask(self) -> np.ndarray:
+        """One row per road segment: a one-way row, or the first row of a twin pair."""
+        twins = self.twin_positions()
+        return (twins < 0) | (np.arange(len(twins)) < twins)
 
     def _has_twin(self) -> np.ndarray:
         return self.twin_positions() >= 0
@@ -560,8 +564,7 @@ class Network:
 
         if ax is None:
             ax = plt.subplots(figsize=(8, 7))[1]
-        e = self.edges
-        seg = e[~e["reversed"].to_numpy(dtype=bool) | ~self._has_twin()] if "reversed" in e else e
+        seg = self.edges[self._segment_mask()]
         style = {"column": column} if column else {"color": color}
         seg.plot(ax=ax, linewidth=linewidth, **style, **kwargs)
         lat = float(np.mean(self.nodes["y"]))
