@@ -296,20 +296,23 @@ def _color_edges(
 
 
 def _dedupe(edges: pd.DataFrame) -> pd.DataFrame:
-    """One row per undirected segment (the first one in the given order)."""
-    if not {"u", "v"} <= set(edges.columns):
+    """One row per road segment (the first one in the given order).
+
+    The two rows of a two-way road share their way and their geometry, drawn
+    the other way round; keying on the normalized geometry (not on the end
+    nodes) keeps both paths of a way that joins the same two junctions twice.
+    """
+    if "geometry" not in edges.columns:
         return edges
-    u = edges["u"].to_numpy()
-    v = edges["v"].to_numpy()
+    import shapely
+
     key = pd.DataFrame(
         {
             "w": edges["osmid"].to_numpy() if "osmid" in edges.columns else 0,
-            "a": np.minimum(u, v),
-            "b": np.maximum(u, v),
+            "g": shapely.to_wkb(shapely.normalize(edges.geometry.to_numpy())),
         }
     )
-    keep = ~key.duplicated().to_numpy()
-    return edges[keep]
+    return edges[~key.duplicated().to_numpy()]
 
 
 def _flat_lines(
