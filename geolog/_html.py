@@ -49,6 +49,9 @@ _JS_ESCAPES = {
     "\u2029": "\\u2029",
 }
 _JS_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
+# A "{" that opens a Jinja tag ("{{", "{%", "{#"). In JSON text it can only sit inside a
+# string (an object opens with '{"' or '{}'), where "\u007b" is the same character.
+_JINJA_OPEN_RE = re.compile(r"\{(?=[{%#])")
 
 
 def escape(value: Any) -> str:
@@ -56,13 +59,15 @@ def escape(value: Any) -> str:
 
     ``None`` and NaN become an empty string. ``&``, ``<``, ``>``, ``"`` and ``'``
     are replaced by entities, so OSM text such as ``<img onerror=…>`` shows
-    literally instead of running.
+    literally instead of running; ``{`` becomes ``&#123;``, so the text can hold
+    no Jinja tag (``{{ … }}``, ``{% … %}``, ``{# … #}``) even where folium or
+    branca treat the markup it lands in as a template.
     """
     if value is None:
         return ""
     if isinstance(value, float) and math.isnan(value):
         return ""
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=True).replace("{", "&#123;")
 
 
 def _jsonable(obj: Any) -> Any:
@@ -99,10 +104,13 @@ def script_json(obj: Any, *, indent: int | None = None) -> str:
 
     ``<``, ``>`` and ``&`` (and the JS line separators U+2028/U+2029) are written
     as ``\\u003c``-style escapes, so no string in the data can close the script
-    element (``</script>``) or open a comment; the JSON still parses to the same
-    value. Non-finite floats become ``null``.
+    element (``</script>``) or open a comment; a ``{`` that would open a Jinja
+    tag (``{{``, ``{%``, ``{#``) is written ``\\u007b``, so the text is inert if
+    a folium/branca element renders it as a template. The JSON still parses to
+    the same value. Non-finite floats become ``null``.
     """
     text = json.dumps(_clean(obj), default=_jsonable, ensure_ascii=False, indent=indent)
+    text = _JINJA_OPEN_RE.sub(r"\\u007b", text)
     return _JS_ESCAPE_RE.sub(lambda m: _JS_ESCAPES[m.group(0)], text)
 
 

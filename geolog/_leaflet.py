@@ -7,6 +7,15 @@ elements pass all data to the page as JSON written by
 HTML is escaped in Python before that. They avoid ``folium.Popup`` and
 ``folium.Tooltip``, whose templates need jQuery and paste text into JS template
 literals (where ``${…}`` in a street name would run).
+
+No text is ever rendered as a Jinja template twice. branca renders each
+element's macros once, then wraps the output in a new ``Element`` whose
+*template* is that output, and renders it again when the page is written, so a
+street name ``{{ 7*7 }}`` would show "49" and ``{{ lipsum.__globals__.os… }}``
+would run. :class:`OfflineMap` replaces those wrappers by :class:`Literal`
+elements right after the first pass, for every element on the map (geolog's and
+folium's), and the text geolog hands to templates is escaped so it holds no Jinja
+tag at all (:func:`geolog._html.escape`, :func:`geolog._html.script_json`).
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from folium.template import Template
 
 from ._html import offline_head, script_json
 
-__all__ = ["OfflineMap", "PolylineLayer", "GeoJsonLayer", "HtmlControl"]
+__all__ = ["Literal", "OfflineMap", "PolylineLayer", "GeoJsonLayer", "HtmlControl"]
 
 _CSS = """
 .geolog-legend { background: rgba(255,255,255,.92); padding: 6px 9px; border-radius: 4px;
@@ -32,6 +41,33 @@ _CSS = """
 .leaflet-container { background: #f2efe9; }
 .leaflet-control-layers-base:empty { display: none; }
 """
+
+
+class Literal(Element):
+    """Markup placed in the page exactly as given: never compiled or rendered as a template."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "Literal"
+        self.text = text
+
+    def render(self, **kwargs: Any) -> str:
+        return self.text
+
+
+def freeze(figure: Figure) -> None:
+    """Replace the rendered macro outputs in ``figure`` by :class:`Literal` elements.
+
+    After the first rendering pass, the header, html and script parts of a
+    figure hold plain ``Element`` objects whose template *is* the rendered text;
+    rendering them again would run any Jinja tag that data put in that text.
+    """
+    for part in (figure.header, figure.html, figure.script):
+        for key, child in list(part._children.items()):
+            if type(child) is Element and child._template_str is not None:
+                lit = Literal(child._template_str)
+                lit._parent = part
+                part._children[key] = lit
 
 
 class OfflineMap(folium.Map):
@@ -52,9 +88,11 @@ class OfflineMap(folium.Map):
     def render(self, **kwargs: Any) -> None:
         figure = self.get_root()
         if isinstance(figure, Figure):
-            figure.header.add_child(Element(offline_head()), name="geolog_leaflet")
-            figure.header.add_child(Element(f"<style>{_CSS}</style>"), name="geolog_css")
+            figure.header.add_child(Literal(offline_head()), name="geolog_leaflet")
+            figure.header.add_child(Literal(f"<style>{_CSS}</style>"), name="geolog_css")
         super().render(**kwargs)
+        if isinstance(figure, Figure):
+            freeze(figure)
 
 
 class PolylineLayer(Layer):

@@ -13,7 +13,6 @@ by one validator and compared with :func:`compare`.
 
 from __future__ import annotations
 
-import html
 import logging
 import math
 import os
@@ -404,10 +403,11 @@ class Plan:
         tiles
             Deprecated, ignored: geolog maps have no web basemap by default.
         """
+        from ._html import escape
         from ._leaflet import GeoJsonLayer
         from .maps import _feature, base_map, finish
 
-        esc = html.escape
+        esc = escape
         label = f"{name}: " if name else ""
         pts = self.points
         if m is None:
