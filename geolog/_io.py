@@ -2,12 +2,17 @@
 
 Every file geolog writes (networks, rasters, briefings, plans, converted OSM
 files) goes through :func:`atomic_path`, so a failure half-way never leaves a
-half file over a good one.
+half file over a good one. The temporary file is named
+``.<name>.geolog-<pid>-<random><suffix>``; a write killed before it could clean
+up (``SIGKILL``, power loss) leaves one behind, and the next write of the same
+file removes it once its process is gone.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,7 +20,65 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["atomic_path", "atomic_write_text"]
+__all__ = ["atomic_path", "atomic_write_text", "check_writable"]
+
+_TMP_TAG = ".geolog-"
+
+
+def check_writable(path: str | os.PathLike, *, mkdir: bool = False) -> Path:
+    """Check, before any work, that ``path`` can be written; returns it as a :class:`Path`.
+
+    Parameters
+    ----------
+    path
+        The file to write (it may exist: it is replaced).
+    mkdir
+        Accept a missing parent folder if it can be created.
+
+    Raises
+    ------
+    InputError
+        ``path`` is a folder, or its folder is missing (with ``mkdir=False``),
+        not a folder, or not writable.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"cannot write {path}: it is a folder; give a file name")
+    folder = path.parent
+    if not folder.exists():
+        if mkdir:
+            existing = next((p for p in folder.parents if p.exists()), Path("."))
+            if os.access(existing, os.W_OK | os.X_OK):
+                return path
+        raise InputError(f"cannot write {path}: folder {folder} does not exist; create it first")
+    if not folder.is_dir():
+        raise InputError(f"cannot write {path}: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write {path}: folder {folder} is not writable")
+    return path
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _remove_stale(path: Path) -> None:
+    """Delete temporary files of earlier writes of ``path`` whose process has died."""
+    pat = re.compile(re.escape(f".{path.name}{_TMP_TAG}") + r"(\d+)-")
+    try:
+        entries = list(path.parent.iterdir())
+    except OSError:
+        return
+    for p in entries:
+        m = pat.match(p.name)
+        if m and int(m.group(1)) != os.getpid() and not _pid_alive(int(m.group(1))):
+            p.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -34,20 +97,35 @@ def atomic_path(
     mkdir
         Create the parent folder if missing; with ``False`` a missing folder is
         an :class:`~geolog.errors.InputError`.
+
+    Raises
+    ------
+    InputError
+        The folder is missing (``mkdir=False``) or not writable, ``path`` is a
+        folder, or the disk is full; ``path`` is left as it was.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise InputError(f"{path} is a folder; give a file name")
+    path = check_writable(path, mkdir=mkdir)
     if mkdir:
         path.parent.mkdir(parents=True, exist_ok=True)
-    elif not path.parent.exists():
-        raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    _remove_stale(path)
+    try:
+        fd, tmp = tempfile.mkstemp(
+            prefix=f".{path.name}{_TMP_TAG}{os.getpid()}-", suffix=suffix, dir=path.parent
+        )
+    except OSError as err:
+        raise InputError(f"cannot write {path}: {err.strerror}") from err
     os.close(fd)
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; outputs are meant to be shared
         os.replace(tmp, path)
+    except OSError as err:
+        Path(tmp).unlink(missing_ok=True)
+        if err.errno in (errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EROFS, errno.EFBIG):
+            raise InputError(
+                f"cannot write {path}: {err.strerror}; {path.name} was left unchanged"
+            ) from err
+        raise
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

@@ -216,7 +216,7 @@ class FleetType:
 
 
 def _load_fleet_obj(fleet: Any) -> list:
-    import yaml
+    from ._yaml import parse_yaml, read_text
 
     if isinstance(fleet, str | os.PathLike) and (
         isinstance(fleet, os.PathLike) or "\n" not in str(fleet)
@@ -224,17 +224,14 @@ def _load_fleet_obj(fleet: Any) -> list:
         p = Path(fleet)
         if not p.exists():
             raise InputError(f"fleet file {p} does not exist")
-        text = p.read_text(encoding="utf-8")
+        text = read_text(p, what="fleet file")
         where = str(p)
     elif isinstance(fleet, str):
         text, where = fleet, "fleet YAML"
     else:
         text, where = None, "fleet"
     if text is not None:
-        try:
-            fleet = yaml.safe_load(text)
-        except yaml.YAMLError as err:
-            raise InputError(f"{where} is not valid YAML: {err}") from err
+        fleet = parse_yaml(text, where=where)
     if isinstance(fleet, dict):
         if "vehicles" not in fleet:
             raise InputError(f"{where}: expected a list of vehicle types or a 'vehicles:' list")

@@ -1,15 +1,22 @@
 """The ``geolog`` command line.
 
 Each command is a thin layer over the Python API. Errors a user can cause
-(:class:`~geolog.errors.GeologError`) print one line and exit with status 2;
-anything else is a bug and keeps its traceback.
+(:class:`~geolog.errors.GeologError`, a usage error such as a missing or
+malformed option or an unknown command, a file that cannot be read or written)
+print one line on stderr and exit with status 2; anything else is a bug and
+keeps its traceback. Text that comes from data (street names, stop ids, rule
+conditions, file names) is printed with rich markup and non-printable
+characters escaped, so a terminal escape sequence in a name shows as ``\x1b``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import sys
 import warnings
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import typer
@@ -17,6 +24,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ._io import check_writable
 from .errors import GeologError, GeologWarning, InputError
 
 __all__ = ["app", "main"]
@@ -30,6 +38,41 @@ app = typer.Typer(
 )
 console = Console(stderr=True)
 out = Console()
+
+
+def _t(value: object) -> str:
+    """Data text for rich: markup escaped, non-printable characters written as ``\\x1b``-style escapes."""
+    s = str(value)
+    if not s.isprintable():
+        s = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in s)
+    return escape(s)
+
+
+def _line(message: object) -> str:
+    """One terminal line: whitespace runs (newlines too) become one space, then :func:`_t`."""
+    return _t(" ".join(str(message).split()))
+
+
+def _print_warnings(messages: Iterable[object]) -> None:
+    """Print each distinct warning once, one line each, on stderr."""
+    for msg in dict.fromkeys(str(m) for m in messages):
+        console.print(f"[yellow]warning:[/] {_line(msg)}", highlight=False, soft_wrap=True)
+
+
+@contextlib.contextmanager
+def _reported_warnings() -> Iterator[None]:
+    """Collect the geolog warnings raised in the block and print them after it."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", GeologWarning)
+        yield
+    _print_warnings(w.message for w in caught)
+
+
+def _writable(*paths: Path | None) -> None:
+    """Check every output path before any work (missing or read-only folders)."""
+    for path in paths:
+        if path is not None:
+            check_writable(path)
 
 
 def load_network(path: Path, network: str = "drive"):
@@ -58,12 +101,14 @@ def build(
 
     if output.suffix != ".parquet":
         raise InputError(f"{output}: the output must be a .parquet file")
+    _writable(output)
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
         TimeElapsedColumn(),
         console=console,
         transient=True,
+        disable=not console.is_terminal,  # no blank line in logs and pipes
     ) as progress:
         task = progress.add_task(f"reading {osm_file.name}", total=None)
         net = read_osm(osm_file, network=network, truck_weight_t=truck_weight_t)
@@ -74,7 +119,7 @@ def build(
             net = net.with_terrain(DEM.open(dem))
         progress.update(task, description=f"writing {output.name}")
         net.save(output)
-    out.print(f"wrote {output}: {net!r}")
+    out.print(f"wrote {_t(output)}: {_t(repr(net))}", highlight=False)
 
 
 @app.command()
@@ -84,7 +129,7 @@ def info(
     """Summarise a network: counts, km by highway class, bounding box, provenance."""
     net = load_network(network_file)
     s = net.summary()
-    table = Table(title=f"{network_file.name}: {s['network_type']} network")
+    table = Table(title=f"{_t(network_file.name)}: {_t(s['network_type'])} network")
     table.add_column("item")
     table.add_column("value", justify="right")
     for key in ("nodes", "edges", "segments", "oneway_edges"):
@@ -92,9 +137,9 @@ def info(
     table.add_row("length (km)", f"{s['length_km']:,.1f}")
     table.add_row("bbox", ", ".join(f"{b:.4f}" for b in s["bbox"]))
     for hw, km in s["km_by_highway"].items():
-        table.add_row(f"  {hw}", f"{km:,.1f} km")
+        table.add_row(f"  {_t(hw)}", f"{km:,.1f} km")
     for src in net.meta.get("sources", []):
-        table.add_row("source", f"{src.get('file', src)} {str(src.get('sha256', ''))[:12]}")
+        table.add_row("source", _t(f"{src.get('file', src)} {str(src.get('sha256', ''))[:12]}"))
     table.add_row("fingerprint", net.fingerprint()[:16])
     out.print(table)
 
@@ -111,23 +156,15 @@ def terrain(
     bbox: str = typer.Option(None, "--bbox", help="Clip first: west,south,east,north (degrees)"),
 ) -> None:
     """Derive slope, hillshade and mobility-class GeoTIFFs (UTM grid) from DEM tiles."""
-    import warnings
-
-    from .errors import GeologWarning
     from .terrain import DEM
 
     targets = {"slope": slope, "hillshade": hillshade, "mobility": mobility}
     targets = {k: v for k, v in targets.items() if v is not None}
     if not targets:
         raise InputError("nothing to do: give --slope, --hillshade and/or --mobility")
-    for path in targets.values():
-        if not path.parent.exists():
-            raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", GeologWarning)
+    _writable(*targets.values())
+    with _reported_warnings():
         grid = DEM.open(dem)
-    for w in caught:
-        console.print(f"[yellow]warning:[/] {w.message}", highlight=False)
     if bbox:
         try:
             box = [float(b) for b in bbox.split(",")]
@@ -147,8 +184,9 @@ def terrain(
     for key, path in targets.items():
         rasters[key].write(path)
         out.print(
-            f"wrote {path}: {key} {rasters[key].shape[1]}x{rasters[key].shape[0]} "
-            f"{rasters[key].crs.to_string()}"
+            f"wrote {_t(path)}: {key} {rasters[key].shape[1]}x{rasters[key].shape[0]} "
+            f"{rasters[key].crs.to_string()}",
+            highlight=False,
         )
 
 
@@ -167,16 +205,10 @@ def plan(
     csv: Path = typer.Option(None, "--csv", help="Also write the itinerary (.csv)"),
 ) -> None:
     """Plan deliveries from depots to stops with a fleet; write GeoJSON (and a map)."""
-    import warnings
-
     from .distribution import plan as make_plan
-    from .errors import GeologWarning
 
-    for path in (output, map_html, csv):
-        if path is not None and not path.parent.exists():
-            raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", GeologWarning)
+    _writable(output, map_html, csv)
+    with _reported_warnings():
         net = load_network(network_file)
         if dem:
             from .terrain import DEM
@@ -185,8 +217,6 @@ def plan(
         p = make_plan(
             net, depots, stops, fleet, rules=rules, time_limit_s=time_limit, engine=engine
         )
-    for w in {str(w.message) for w in caught}:
-        console.print(f"[yellow]warning:[/] {w}", highlight=False)
     # everything is computed; now write (each file atomically)
     p.to_geojson(output)
     if csv is not None:
@@ -197,11 +227,12 @@ def plan(
         atomic_write_text(map_html, p.to_map().get_root().render())
     t = p.totals
     out.print(
-        f"wrote {output}: {t['served']} served, {t['unserved']} unserved, "
-        f"{t['vehicles_used']} vehicles, {t['distance_km']:.1f} km, {t['driving_h']:.2f} h driving"
+        f"wrote {_t(output)}: {t['served']} served, {t['unserved']} unserved, "
+        f"{t['vehicles_used']} vehicles, {t['distance_km']:.1f} km, {t['driving_h']:.2f} h driving",
+        highlight=False,
     )
     for _, u in p.unserved.iterrows():
-        out.print(f"  unserved {u['id']}: {u['reason']}", highlight=False)
+        out.print(f"  unserved {_t(u['id'])}: {_t(u['reason'])}", highlight=False)
 
 
 def _latlon(text: str, what: str) -> tuple[float, float]:
@@ -217,21 +248,13 @@ def _latlon(text: str, what: str) -> tuple[float, float]:
 
 
 def _routing_network(network_file: Path, dem: list[Path] | None):
-    import warnings
 
-    from rich.markup import escape
-
-    from .errors import GeologWarning
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", GeologWarning)
+    with _reported_warnings():
         net = load_network(network_file)
         if dem:
             from .terrain import DEM
 
             net = net.with_terrain(DEM.open(dem))
-    for w in {str(w.message) for w in caught}:
-        console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     return net
 
 
@@ -255,12 +278,8 @@ def route_cmd(
 ) -> None:
     """Route between two points under a profile and rules; print a summary or GeoJSON."""
     import json
-    import warnings
-
-    from rich.markup import escape
 
     from . import routing
-    from .errors import GeologWarning
 
     o = _latlon(origin, "--from")
     d = _latlon(destination, "--to")
@@ -269,17 +288,13 @@ def route_cmd(
         raise InputError(f"--alternatives must be at least 1, got {alternatives}")
     if alternatives > 1 and vias:
         raise InputError("--alternatives cannot be combined with --via")
-    if output is not None and not output.parent.exists():
-        raise InputError(f"cannot write {output}: folder {output.parent} does not exist")
+    _writable(output)
     net = _routing_network(network_file, dem)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", GeologWarning)
+    with _reported_warnings():
         if alternatives > 1:
             found = routing.alternatives(net, o, d, k=alternatives, profile=profile, rules=rules)
         else:
             found = [routing.route(net, o, d, via=vias, profile=profile, rules=rules)]
-    for w in {str(w.message) for w in caught}:
-        console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     features = []
     for i, r in enumerate(found):
         feat = r.__geo_interface__["features"][0]
@@ -293,7 +308,7 @@ def route_cmd(
     if as_json:
         out.print_json(text) if out.is_terminal else print(text)
         return
-    table = Table(title=f"{escape(network_file.name)}: {escape(str(found[0].profile_name))} route")
+    table = Table(title=f"{_t(network_file.name)}: {_t(found[0].profile_name)} route")
     for col in ("#", "km", "time", "ascent m", "descent m", "max grade", "stretch", "overlap"):
         table.add_column(col, justify="right")
     for i, r in enumerate(found):
@@ -314,10 +329,10 @@ def route_cmd(
     for col, justify in (("step", "right"), ("instruction", "left"), ("km", "right")):
         dirs.add_column(col, justify=justify)
     for st in steps.itertuples(index=False):
-        dirs.add_row(str(st.step), escape(st.instruction), f"{st.distance_m / 1000:,.2f}")
+        dirs.add_row(str(st.step), _t(st.instruction), f"{st.distance_m / 1000:,.2f}")
     out.print(dirs)
     if output is not None:
-        out.print(f"wrote {output}")
+        out.print(f"wrote {_t(output)}", highlight=False)
 
 
 @app.command("isochrone")
@@ -334,32 +349,23 @@ def isochrone_cmd(
     output: Path = typer.Option(..., "-o", "--output", help="GeoJSON file to write"),
 ) -> None:
     """Areas reachable from a point within travel-time budgets, as GeoJSON polygons."""
-    import warnings
-
-    from rich.markup import escape
-
     from . import routing
-    from .errors import GeologWarning
 
     o = _latlon(origin, "--from")
     try:
         budgets = [float(m) * 60 for m in minutes.split(",") if m.strip()]
     except ValueError:
         raise InputError(f"--minutes {minutes!r} is not a list of numbers like 10,30") from None
-    if not output.parent.exists():
-        raise InputError(f"cannot write {output}: folder {output.parent} does not exist")
+    _writable(output)
     net = _routing_network(network_file, dem)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", GeologWarning)
+    with _reported_warnings():
         iso = routing.isochrones(net, o, budgets, profile=profile, rules=rules, buffer_m=buffer_m)
-    for w in {str(w.message) for w in caught}:
-        console.print(f"[yellow]warning:[/] {escape(w)}", highlight=False)
     from ._html import atomic_write_text
 
     atomic_write_text(output, iso.to_json())
     for t, km in zip(iso["time_s"], iso["reached_km"], strict=True):
         out.print(f"{t / 60:g} min: {km:,.1f} km of road reached")
-    out.print(f"wrote {output}")
+    out.print(f"wrote {_t(output)}", highlight=False)
 
 
 rules_app = typer.Typer(help="Route rules: validate and explain rule files.", no_args_is_help=True)
@@ -381,25 +387,18 @@ def rules_check(
     ),
 ) -> None:
     """Validate a rule file against a network and show what each rule touches."""
-    import warnings
-
-    from rich.markup import escape
-
-    from .errors import GeologWarning, RuleError
+    from .errors import RuleError
     from .rules import explain, load_rules
 
     rs = load_rules(rules_file)  # syntax + whitelist errors before loading any data
     net = load_network(network_file)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", GeologWarning)
+    with _reported_warnings():
         if dem:
             net = net.with_terrain(list(dem))
         table_df = explain(rs, net, profile=profile)
-    for w in caught:
-        console.print(f"[yellow]warning:[/] {escape(str(w.message))}", highlight=False)
     attrs = table_df.attrs
     table = Table(
-        title=f"{escape(rules_file.name)} on {escape(network_file.name)}, profile {attrs['profile']}"
+        title=f"{_t(rules_file.name)} on {_t(network_file.name)}, profile {_t(attrs['profile'])}"
     )
     for col, justify in (
         ("rule", "left"),
@@ -416,7 +415,7 @@ def rules_check(
         action = "forbid" if r.action == "forbid" else f"{r.action} {r.value:g}"
         table.add_row(
             f"{r.section}[{r.index}]",
-            escape(r.condition),
+            _t(r.condition),
             action,
             f"{r.edges_matched:,}",
             f"{r.km_affected:,.1f}",
@@ -465,41 +464,70 @@ def brief(
     )
     # the hillshade DEM is re-opened from what with_terrain recorded in net.meta
     path = briefing(net, r, title=title, purpose=purpose, rules=rules, path=output)
-    out.print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB): {r!r}", highlight=False)
+    out.print(
+        f"wrote {_t(path)} ({path.stat().st_size / 1e6:.2f} MB): {_t(repr(r))}", highlight=False
+    )
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """geolog warnings (voids filled, edges dropped) as one line, not a source listing."""
-    if issubclass(category, GeologWarning):
-        console.print(
-            f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True
-        )
-    else:
-        console.print(
-            f"{category.__name__}: {escape(str(message))}", highlight=False, soft_wrap=True
-        )
+    label = "[yellow]warning:[/]" if issubclass(category, GeologWarning) else category.__name__
+    console.print(f"{label} {_line(message)}", highlight=False, soft_wrap=True)
+
+
+def _fail(message: object) -> int:
+    console.print(f"[bold red]error:[/] {_line(message)}", highlight=False, soft_wrap=True)
+    return 2
+
+
+def _click_exit(err: Exception) -> int | None:
+    """Exit status for typer's/click's own exceptions (recognised by class name, since
+    typer bundles its own copy of click), after printing them; ``None`` for others."""
+    kinds = {c.__name__ for c in type(err).__mro__}
+    if "NoArgsIsHelpError" in kinds:  # bare `geolog` or `geolog rules`: the help text
+        out.print(err.format_message(), markup=False, highlight=False)
+        return 2
+    if "Exit" in kinds:
+        return int(getattr(err, "exit_code", 0) or 0)
+    if "Abort" in kinds:
+        console.print("aborted")
+        return 1
+    if "ClickException" in kinds:
+        ctx = getattr(err, "ctx", None)
+        hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+        return _fail(f"{err.format_message()}{hint}")
+    return None
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # runs the cleanup of atomic writes in progress
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point: run the app; a GeologError becomes one line on stderr and exit 2."""
+    """Entry point: run the app; every error a user can cause is one line on stderr and exit 2.
+
+    That covers :class:`~geolog.errors.GeologError`, usage errors (missing,
+    malformed or unknown options and commands) and files that cannot be read or
+    written. ``SIGTERM`` stops the command like Ctrl-C, removing half-written
+    temporary files.
+    """
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     warnings.showwarning = _show_warning
+    with contextlib.suppress(ValueError):  # not in the main thread: keep the default
+        signal.signal(signal.SIGTERM, _terminate)
     try:
-        app(args=argv, standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False, prog_name="geolog")
     except GeologError as err:
-        console.print(f"[bold red]error:[/] {escape(str(err))}", highlight=False, soft_wrap=True)
-        return 2
-    except typer.Abort:
-        console.print("aborted")
-        return 1
-    except Exception as err:  # click usage errors
-        import click
-
-        if isinstance(err, click.ClickException):
-            err.show()
-            return 2
-        raise
-    return 0
+        return _fail(err)
+    except OSError as err:  # a path the user gave cannot be read or written
+        name = f"{err.filename}: " if err.filename else ""
+        return _fail(f"{name}{err.strerror or err}")
+    except Exception as err:
+        code = _click_exit(err)
+        if code is None:
+            raise
+        return code
+    return rv if isinstance(rv, int) else 0
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ import bz2
 import gzip
 import logging
 import os
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -245,6 +246,54 @@ def _check_file(path: Path) -> None:
             raise OSMError(f"{path}: not OSM XML (does not start with '<'); is it corrupt?")
         if b"<osm" not in head:
             raise OSMError(f"{path}: XML without an <osm> root element; not an OSM file")
+        _scan_xml(path, name)
+
+
+# A lat/lon attribute that is not a plain decimal ("1e308", "nan"): libosmium would
+# read some of these as 0 without complaint.
+_BAD_COORD = re.compile(rb"""\s(lat|lon)=["'](?![-+]?[0-9]{1,3}(?:\.[0-9]+)?["'])([^"'<>]{0,24})""")
+#: Longest stretch of OSM XML without a "<" (one element; a tag value is ≤ 255 characters).
+MAX_XML_ELEMENT = 2**20
+
+
+def _scan_xml(path: Path, name: str, chunk: int = 2**22) -> None:
+    """Stream an OSM XML file once for what libosmium reads wrongly or too slowly.
+
+    Finds coordinates that are not plain decimals and elements longer than
+    :data:`MAX_XML_ELEMENT` bytes (a raw ``<`` cannot occur inside an attribute
+    value, so a longer gap is a giant tag value, which libosmium's parser
+    accumulates in quadratic time).
+    """
+    opener = gzip.open if name.endswith(".gz") else bz2.open if name.endswith(".bz2") else open
+    last_lt, offset, tail = 0, 0, b""
+    try:
+        with opener(path, "rb") as fh:
+            while block := fh.read(chunk):
+                lt = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == ord("<"))
+                marks = np.r_[last_lt, offset + lt, offset + len(block)]
+                gaps = np.diff(marks)
+                if gaps.max() > MAX_XML_ELEMENT:
+                    raise OSMError(
+                        f"{path}: the XML element at byte {marks[gaps.argmax()]:,} is longer than "
+                        f"{MAX_XML_ELEMENT // 2**20} MB (a tag value of OSM holds at most 255 "
+                        "characters); the file is corrupt or hostile"
+                    )
+                if len(lt):
+                    last_lt = offset + int(lt[-1])
+                m = _BAD_COORD.search(tail + block)
+                if m:
+                    raise OSMError(
+                        f'{path}: {m.group(1).decode()}="{m.group(2).decode(errors="replace")}" '
+                        f"is not a coordinate; {_COORD_RULE}"
+                    )
+                tail = block[-64:]
+                offset += len(block)
+    except (OSError, EOFError, ValueError) as err:
+        if isinstance(err, OSMError):
+            raise
+        raise OSMError(
+            f"{path}: cannot decompress ({err}); the file is corrupt or truncated"
+        ) from err
 
 
 def _head(path: Path, name: str) -> bytes:
@@ -306,6 +355,7 @@ def _read_ways(path: Path) -> dict:
             except (osmium.InvalidLocationError, RuntimeError):
                 wkbs.append(None)
                 locs = [get(data, i).location for i in range(n)]
+                _check_in_range(path, [get(data, i).ref for i in range(n)], locs)
                 partial[len(wkbs) - 1] = (
                     [p.lon if p.valid() else np.nan for p in locs],
                     [p.lat if p.valid() else np.nan for p in locs],
@@ -314,6 +364,10 @@ def _read_ways(path: Path) -> dict:
         raise OSMError(
             f"{path}: cannot read OSM data ({err}); the file is corrupt or truncated"
         ) from err
+    except osmium.InvalidLocationError as err:
+        raise OSMError(f"{path}: {err}; {_COORD_RULE}") from err
+    except ValueError as err:  # libosmium: "OSM tag value is too long" (> 1024 characters)
+        raise OSMError(f"{path}: {err}; OSM allows at most 255 characters per value") from err
     if not way_ids:
         raise OSMError(f"{path}: no highway ways in this file; is it a road extract?")
     counts_a = np.asarray(counts, dtype=np.int64)
@@ -328,6 +382,11 @@ def _read_ways(path: Path) -> dict:
     for k, (lo, la) in partial.items():
         lon[starts[k] : starts[k] + counts_a[k]] = lo
         lat[starts[k] : starts[k] + counts_a[k]] = la
+    if np.isfinite(lon).sum() < 2:
+        raise OSMError(
+            f"{path}: none of the {len(way_ids)} highway ways has nodes with coordinates in "
+            "the file; export the extract with its nodes (osmium extract keeps them)"
+        )
     return {
         "id": np.asarray(way_ids, dtype=np.int64),
         "tags": pd.DataFrame(tags, columns=list(keys)),
@@ -337,6 +396,20 @@ def _read_ways(path: Path) -> dict:
         "lat": lat,
         "valid": np.isfinite(lon),
     }
+
+
+_COORD_RULE = "OSM coordinates are plain decimal degrees, latitude -90…90 and longitude -180…180"
+_UNDEFINED = 2**31 - 1  # osmium's coordinate of a node missing from the file
+
+
+def _check_in_range(path: Path, refs: list[int], locs: list) -> None:
+    """A node present in the file with an out-of-range location is an error, not a gap."""
+    for ref, loc in zip(refs, locs, strict=True):
+        if not loc.valid() and loc.x != _UNDEFINED and loc.y != _UNDEFINED:
+            raise OSMError(
+                f"{path}: node {ref} has coordinates out of range "
+                f"(lon {loc.x / 1e7:g}, lat {loc.y / 1e7:g}); {_COORD_RULE}"
+            )
 
 
 def _wkb_line_coords(hex_lines: list[str], counts: np.ndarray) -> np.ndarray:

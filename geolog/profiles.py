@@ -644,16 +644,9 @@ def _parse_weight(values: pd.Series) -> np.ndarray:
 
 
 def _read_yaml(path: Path) -> Any:
-    import yaml
+    from ._yaml import parse_yaml, read_text
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise InputError(f"profile file {path}: cannot be read ({err}); check the path") from err
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise InputError(f"profile file {path}: is not valid YAML ({err})") from err
+    return parse_yaml(read_text(path, what="profile file"), where=f"profile file {path}")
 
 
 @cache

@@ -65,6 +65,7 @@ import pandas as pd
 import shapely
 
 from ._ruleparse import Condition, _Col, closest, column_kind, evaluate, parse_condition
+from ._yaml import parse_json, parse_yaml, read_text
 from .errors import GeologWarning, RuleError
 from .profiles import Profile, get_profile
 
@@ -302,16 +303,13 @@ def _read_geojson(obj: Any, *, name: str, origin: str, base_dir: Path | None) ->
             p = Path(obj)
             if not p.is_absolute() and base_dir is not None:
                 p = base_dir / p
-            try:
-                obj = json.loads(p.read_text(encoding="utf-8"))
-            except OSError as err:
+            what = f"{origin}: area {name!r}"
+            if not p.is_file():
                 raise RuleError(
-                    f"{origin}: area {name!r}: cannot read {p} ({err.strerror or err}); paths are relative to the rules file"
-                ) from err
-            except json.JSONDecodeError as err:
-                raise RuleError(
-                    f"{origin}: area {name!r}: {p} is not valid GeoJSON ({err})"
-                ) from err
+                    f"{what}: cannot read {p} (no such file); paths are relative to the rules file"
+                )
+            text = read_text(p, what=what, error=RuleError)
+            obj = parse_json(text, where=f"{what}: {p}", error=RuleError, kind="GeoJSON")
         if not isinstance(obj, Mapping) or "type" not in obj:
             raise RuleError(
                 f"{origin}: area {name!r} must be a GeoJSON file path or a GeoJSON geometry/Feature/FeatureCollection"
@@ -431,7 +429,6 @@ def load_rules(rules: Any = None) -> RuleSet:
     >>> len(rs)
     1
     """
-    import yaml
 
     if rules is None:
         return RuleSet()
@@ -454,17 +451,14 @@ def load_rules(rules: Any = None) -> RuleSet:
             except OSError:
                 is_file = False
         if is_file:
-            try:
-                content = yaml.safe_load(p.read_text(encoding="utf-8"))
-            except OSError as err:
-                raise RuleError(f"rules file {p}: cannot be read ({err})") from err
-            except yaml.YAMLError as err:
-                raise RuleError(f"rules file {p}: not valid YAML ({err})") from err
+            text = read_text(p, what="rules file", error=RuleError)
+            content = parse_yaml(text, where=f"rules file {p}", error=RuleError)
             return _from_dict(content, source=str(p), base_dir=p.resolve().parent)
-        try:
-            content = yaml.safe_load(text) if not isinstance(rules, Path) else None
-        except yaml.YAMLError as err:
-            raise RuleError(f"rules text is not valid YAML ({err})") from err
+        content = (
+            parse_yaml(text, where="rules text", error=RuleError)
+            if not isinstance(rules, Path)
+            else None
+        )
         if not isinstance(content, Mapping):
             raise RuleError(
                 f"rules file {text!r} does not exist; give a path to a YAML file, YAML text "
