@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from .errors import InputError
+from .profiles import get_profile
 
 __all__ = ["FLEET_KEYS", "read_sites", "stop_table", "read_fleet", "FleetType"]
 
@@ -31,14 +32,28 @@ FLEET_KEYS = (
 )
 
 
+#: Largest demand, capacity, time or cost accepted: sums of many stay exact in float64
+#: and far inside the solvers' 64-bit integers.
+MAX_QUANTITY = 1e15
+
+
+def _too_big(value: Any) -> InputError:
+    shown = str(value) if len(str(value)) <= 24 else f"{str(value)[:20]}…"
+    return InputError(f"{shown} is beyond {MAX_QUANTITY:.0e}; use a larger unit (t, not g)")
+
+
 def _num(value: Any) -> float | None:
-    """A float, or None for missing (None / NaN / empty string)."""
+    """A float, or None for missing (None / NaN / empty string); at most :data:`MAX_QUANTITY`."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
         f = float(value)
+    except OverflowError:
+        raise _too_big(value) from None
     except (TypeError, ValueError):
         raise InputError(f"{value!r} is not a number") from None
+    if math.isfinite(f) and abs(f) > MAX_QUANTITY:
+        raise _too_big(value)
     return None if math.isnan(f) else f
 
 
@@ -143,6 +158,9 @@ def stop_table(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     if dem.size and (~np.isfinite(dem)).any():
         bad = ids[(~np.isfinite(dem)).any(axis=1)][:5].tolist()
         raise InputError(f"stops {bad} have a missing or non-numeric demand")
+    if dem.size and (dem > MAX_QUANTITY).any():
+        bad = ids[(dem > MAX_QUANTITY).any(axis=1)][:5].tolist()
+        raise InputError(f"stops {bad}: demand {_too_big(dem.max())}")
     if dem.size and (dem < 0).any():
         bad = ids[(dem < 0).any(axis=1)][:5].tolist()
         raise InputError(
@@ -161,6 +179,9 @@ def stop_table(df: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         )
         if bad.any():
             raise InputError(f"stops {ids[bad][:5].tolist()}: column {name!r} is not numeric")
+        huge = np.isfinite(out) & (np.abs(out) > MAX_QUANTITY)
+        if huge.any():
+            raise InputError(f"stops {ids[huge][:5].tolist()}: {name} {_too_big(out[huge][0])}")
         if default is not None:
             out = np.where(np.isnan(out), default, out)
         return out
@@ -284,9 +305,11 @@ def read_fleet(fleet: Any, depot_ids: list[str], n_dims: int) -> list[FleetType]
                 f"fleet {name!r}: capacity has {len(cap_l)} value(s) but stops have {n_dims} demand dimension(s)"
             )
         try:
-            capv = tuple(float(c) for c in cap_l)
-        except (TypeError, ValueError):
-            raise InputError(f"fleet {name!r}: capacity {cap!r} is not numeric") from None
+            capv = tuple(_num(c) for c in cap_l)
+        except InputError as err:
+            raise InputError(f"fleet {name!r}: capacity {err}") from None
+        if any(c is None for c in capv):
+            raise InputError(f"fleet {name!r}: capacity {cap!r} has a missing value")
         if any(not math.isfinite(c) or c < 0 for c in capv):
             raise InputError(f"fleet {name!r}: capacity must be finite and >= 0")
         depot = raw.get("depot")
@@ -315,5 +338,9 @@ def read_fleet(fleet: Any, depot_ids: list[str], n_dims: int) -> list[FleetType]
                 f"fleet {name!r}: shift_end_s ({end:g}) must be after shift_start_s ({start:g})"
             )
         profile = str(raw.get("profile", "car"))
+        try:
+            get_profile(profile)
+        except InputError as err:
+            raise InputError(f"fleet {name!r}: {err}") from None
         out.append(FleetType(name, count, capv, profile, depot, start, end, maxd, fixed))
     return out

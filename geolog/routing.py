@@ -1031,6 +1031,10 @@ def isochrones(
     times = np.atleast_1d(np.asarray(times_s, dtype=float))
     if times.size == 0 or not np.all(np.isfinite(times)) or (times <= 0).any():
         raise InputError(f"times_s must be positive numbers of seconds, got {times_s!r}")
+    if not (isinstance(buffer_m, int | float) and 0 < buffer_m < float("inf")):
+        raise InputError(
+            f"buffer_m must be a positive number of metres (e.g. 50), not {buffer_m!r}"
+        )
     times = np.sort(times)
     applied = _applied(net, profile, rules, "travel_time_s")
     if "travel_time_s" not in applied.edges.columns:

@@ -315,6 +315,7 @@ class DEM(Raster):
                         f"{crs0.to_string()}; reproject the tiles to one CRS first"
                     )
             nodata = datasets[0].nodata
+            _check_size(files, datasets)
             try:
                 if len(datasets) == 1:
                     raw = datasets[0].read(1)
@@ -325,6 +326,11 @@ class DEM(Raster):
                     with _quiet_affine():
                         mosaic, transform = merge(datasets, nodata=nodata)
                     raw = mosaic[0]
+            except MemoryError as err:
+                raise DEMError(
+                    f"{', '.join(map(str, files))}: not enough memory to read the grid; "
+                    "clip it to your area first (gdal_translate -projwin)"
+                ) from err
             except RasterioError as err:
                 raise DEMError(
                     f"cannot read the pixels of {', '.join(map(str, files))} ({err}); "
@@ -375,12 +381,32 @@ class DEM(Raster):
     # -- geometry helpers ----------------------------------------------------------
     @property
     def cell_size_m(self) -> tuple[float, float]:
-        """Approximate cell size (x, y) in metres at the grid centre."""
+        """Approximate cell size (x, y) in metres on the ground at the grid centre.
+
+        For a projected CRS the map cell is divided by the projection's scale at
+        the centre (Web Mercator cells are ``1 / cos(lat)`` too large).
+        """
         if not self.crs.is_geographic:
-            return self.res
+            kx, ky = _ground_scale(self.crs, *self._centre_lonlat())
+            return (self.res[0] / kx, self.res[1] / ky)
         lat = math.radians((self.bounds[1] + self.bounds[3]) / 2)
         k = math.pi / 180 * _EARTH_RADIUS_M
         return (self.res[0] * k * math.cos(lat), self.res[1] * k)
+
+    def _centre_lonlat(self) -> tuple[float, float]:
+        w, s, e, n = self.bounds
+        if not _is_wgs84_like(self.crs):
+            from rasterio.warp import transform_bounds
+
+            w, s, e, n = transform_bounds(self.crs, "EPSG:4326", w, s, e, n)
+        return (w + e) / 2, (s + n) / 2
+
+    def _is_metric(self) -> bool:
+        """Projected, in metres, and true to scale within 1 % at the centre (UTM, LAEA…)."""
+        if self.crs.is_geographic:
+            return False
+        kx, ky = _ground_scale(self.crs, *self._centre_lonlat())
+        return abs(kx - 1) < 0.01 and abs(ky - 1) < 0.01
 
     def _to_grid_xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Longitude/latitude (WGS 84) to this DEM's CRS."""
@@ -413,12 +439,21 @@ class DEM(Raster):
             The box does not overlap the DEM.
         """
         west, south, east, north = map(float, bbox)
+        if not all(map(math.isfinite, (west, south, east, north))):
+            raise InputError(
+                f"bbox {tuple(bbox)!r} must be finite degrees (west, south, east, north)"
+            )
         if not (west < east and south < north):
             raise InputError(f"bbox {bbox!r} must be (west, south, east, north) with west<east")
+        # beyond the globe is the globe's edge
+        west, east = max(west, -180.0), min(east, 180.0)
+        south, north = max(south, -90.0), min(north, 90.0)
         if not self.crs.is_geographic:
             from rasterio.warp import transform_bounds
 
-            west, south, east, north = transform_bounds("EPSG:4326", self.crs, *bbox)
+            west, south, east, north = transform_bounds(
+                "EPSG:4326", self.crs, west, max(south, -85.0), east, min(north, 85.0)
+            )
         t = self.transform
         c0, r0 = (west - t.c) / t.a, (north - t.f) / t.e
         c1, r1 = (east - t.c) / t.a, (south - t.f) / t.e
@@ -515,23 +550,21 @@ class DEM(Raster):
         -------
         DEM
             The reprojected DEM (NaN outside the source footprint); the filled
-            mask is carried over by nearest neighbour. A projected DEM with no
-            arguments is returned as is. The default result is cached.
+            mask is carried over by nearest neighbour. With no arguments a DEM
+            already on a metric grid (projected, in metres, true to scale within
+            1 %, e.g. UTM) is returned as is; one in Web Mercator (EPSG:3857),
+            feet or another distorting projection is reprojected to UTM, so
+            slopes come from ground distances. The default result is cached.
         """
         default = crs is None and resolution is None
-        if default and not self.crs.is_geographic:
+        if default and self._is_metric():
             return self
         if default and self._metric is not None:
             return self._metric
         from rasterio.warp import Resampling, calculate_default_transform, reproject
 
         if crs is None:
-            w, s, e, n = self.bounds
-            if not self.crs.is_geographic or not _is_wgs84_like(self.crs):
-                from rasterio.warp import transform_bounds
-
-                w, s, e, n = transform_bounds(self.crs, "EPSG:4326", w, s, e, n)
-            crs = utm_crs((w + e) / 2, (s + n) / 2)
+            crs = utm_crs(*self._centre_lonlat())
         dst_crs = _as_crs(crs, what="target")
         if dst_crs.is_geographic:
             raise InputError(f"to_metric needs a projected CRS, got {dst_crs.to_string()}")
@@ -770,6 +803,40 @@ def _as_crs(crs: Any, *, what: str) -> CRS:
 
 def _is_wgs84_like(crs: CRS) -> bool:
     return crs.is_geographic and crs.to_epsg() == 4326
+
+
+#: Most cells :meth:`DEM.open` reads (1.5e8 float32 cells ≈ 0.6 GB, ~12 000² cells;
+#: the working copies for void filling and slope need a few times that).
+MAX_DEM_CELLS = 150_000_000
+
+
+def _check_size(files: list[Path], datasets: list) -> None:
+    """Refuse grids too large to hold (a sparse 60 000² GeoTIFF is a few kB on disk)."""
+    xres, yres = (abs(r) for r in datasets[0].res)
+    w = min(ds.bounds.left for ds in datasets)
+    e = max(ds.bounds.right for ds in datasets)
+    s = min(ds.bounds.bottom for ds in datasets)
+    n = max(ds.bounds.top for ds in datasets)
+    cells = ((e - w) / xres) * ((n - s) / yres)
+    if not math.isfinite(cells) or cells > MAX_DEM_CELLS:
+        raise DEMError(
+            f"{', '.join(f.name for f in files)}: the grid has {cells:,.0f} cells, more than "
+            f"geolog reads at once ({MAX_DEM_CELLS:,}); clip it to your area first "
+            "(gdal_translate -projwin) or use a coarser resolution"
+        )
+
+
+def _ground_scale(crs: CRS, lon: float, lat: float) -> tuple[float, float]:
+    """Map units per ground metre along x and y of a projected CRS at a point."""
+    from pyproj import CRS as PCRS
+    from pyproj import Proj
+
+    pcrs = PCRS.from_wkt(crs.to_wkt())
+    units = [a.unit_conversion_factor for a in pcrs.axis_info[:2]] or [1.0, 1.0]
+    f = Proj(pcrs).get_factors(lon, lat)
+    if not (math.isfinite(f.parallel_scale) and math.isfinite(f.meridional_scale)):
+        return (math.nan, math.nan)
+    return (f.parallel_scale / units[0], f.meridional_scale / units[-1])
 
 
 def _check_crs(crs: CRS | None, path: Path) -> None:
