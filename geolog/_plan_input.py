@@ -140,8 +140,8 @@ def _demand_matrix(df: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
                 rows.append([np.nan if (f := _num(x)) is None else f for x in v])
             else:
                 rows.append([np.nan if (f := _num(v)) is None else f])
-        except InputError:
-            raise InputError(f"stop {sid!r}: demand {v!r} is not numeric") from None
+        except InputError as err:
+            raise InputError(f"stop {sid!r}: demand {err}") from None
     width = {len(r) for r in rows}
     if len(width) != 1:
         raise InputError("every stop must give the same number of demand values")

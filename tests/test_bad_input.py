@@ -18,14 +18,13 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-import numpy as np
 import pytest
 from _browser import MAP_READY_JS, browser, console_errors, open_page, requires_browser
 
@@ -64,12 +63,14 @@ def jinja_payloads(marker: Path) -> list[str]:
 def write_osm(path: Path, names: list[str]) -> Path:
     """An OSM XML ladder whose five ways carry ``names``."""
     lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
-    lines += [f'<node id="{i}" version="1" lat="{la}" lon="{lo}"/>' for i, (la, lo) in _NODES.items()]
+    lines += [
+        f'<node id="{i}" version="1" lat="{la}" lon="{lo}"/>' for i, (la, lo) in _NODES.items()
+    ]
     for k, (refs, name) in enumerate(zip(_WAYS, names, strict=True)):
         nds = "".join(f'<nd ref="{r}"/>' for r in refs)
         lines.append(
             f'<way id="{100 + k}" version="1">{nds}<tag k="highway" v="residential"/>'
-            f"<tag k=\"name\" v={quoteattr(name)}/></way>"
+            f'<tag k="name" v={quoteattr(name)}/></way>'
         )
     lines.append("</osm>")
     path.write_text("\n".join(lines), encoding="utf-8")
@@ -210,3 +211,243 @@ def test_folium_elements_on_a_geolog_map_are_rendered_once(tmp_path):
     html = m.get_root().render()
     assert not marker.exists()
     assert "Tip {{7*7}}" in html and '"Group {{7*7}}"' in html
+
+
+# -------------------------------------------------------------------- 2. API cases
+
+LADDER = [f"Road {i}" for i in range(len(_WAYS))]
+
+YAML_BOMB = "\n".join(
+    [
+        'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]',
+        *(
+            f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]"
+            for p, c in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+        "priority: []",
+    ]
+)
+DEEP_YAML = "priority: " + "[" * 5000 + "]" * 5000
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+
+
+def _osm_with(tmp_path: Path, node2: str = 'lat="42.505" lon="1.523"', name: str = "x") -> Path:
+    """The ladder with node 2's coordinate attributes and way 100's name replaced."""
+    p = write_osm(tmp_path / "in.osm", [name, *LADDER[1:]])
+    text = p.read_text().replace('lat="42.505" lon="1.523"', node2, 1)
+    p.write_text(text)
+    return p
+
+
+def _pbf_cut(tmp_path: Path, fraction: float) -> Path:
+    src = geolog.data.path("andorra").read_bytes()
+    p = tmp_path / "cut.osm.pbf"
+    p.write_bytes(src[: int(len(src) * fraction)])
+    return p
+
+
+def _rules(tmp_path: Path, text: str | bytes) -> Path:
+    p = tmp_path / "rules.yaml"
+    p.write_bytes(text.encode() if isinstance(text, str) else text)
+    return p
+
+
+def _fleet_plan(tmp_path: Path, fleet: object, *, demand: object = 1) -> None:
+    net = geolog.read_osm(write_osm(tmp_path / "ladder.osm", LADDER))
+    depots = [{"id": "D", "lat": 42.505, "lon": 1.520}]
+    stops = [{"id": "S", "lat": 42.509, "lon": 1.523, "demand": [demand]}]
+    plan(net, depots, stops, fleet, time_limit_s=0.2)
+
+
+def _write(p: Path, data: bytes) -> Path:
+    p.write_bytes(data)
+    return p
+
+
+def _strip_nodes(p: Path) -> Path:
+    p.write_text("\n".join(x for x in p.read_text().splitlines() if "<node" not in x))
+    return p
+
+
+def _iso(tmp_path: Path, out: Path, *, buffer_m: float) -> None:
+    net = geolog.read_osm(write_osm(tmp_path / "ladder.osm", LADDER))
+    geolog.routing.isochrones(net, _NODES[1], [60], profile="car", buffer_m=buffer_m)
+
+
+def _dem() -> geolog.DEM:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", errors.GeologWarning)
+        return geolog.DEM.open(geolog.data.dem_path("andorra")).clip((1.5, 42.5, 1.55, 42.55))
+
+
+VAN = {"name": "van", "count": 1, "capacity": [10], "profile": "car", "depot": "D"}
+
+# (case id, action(tmp_path, out), expected error class, message fragment)
+API_CASES = [
+    # OSM coordinates and tags
+    ("osm-lat-91", lambda t, o: geolog.read_osm(_osm_with(t, 'lat="91" lon="1.523"')).save(o),
+     errors.OSMError, "out of range"),
+    ("osm-lon-999", lambda t, o: geolog.read_osm(_osm_with(t, 'lat="42.5" lon="999"')).save(o),
+     errors.OSMError, "coordinate"),
+    ("osm-lat-nan", lambda t, o: geolog.read_osm(_osm_with(t, 'lat="nan" lon="1.5"')).save(o),
+     errors.OSMError, "coordinate"),
+    ("osm-lon-inf", lambda t, o: geolog.read_osm(_osm_with(t, 'lat="42.5" lon="inf"')).save(o),
+     errors.OSMError, "coordinate"),
+    ("osm-lon-1e308", lambda t, o: geolog.read_osm(_osm_with(t, 'lat="42.5" lon="1e308"')).save(o),
+     errors.OSMError, "1e308"),
+    ("osm-tag-2000-chars", lambda t, o: geolog.read_osm(_osm_with(t, name="a" * 2000)).save(o),
+     errors.OSMError, "too long"),
+    ("osm-all-nodes-missing",
+     lambda t, o: geolog.read_osm(_strip_nodes(write_osm(t / "in.osm", LADDER))).save(o),
+     errors.OSMError, "coordinates"),
+    ("osm-pbf-cut-mid-block", lambda t, o: geolog.read_osm(_pbf_cut(t, 0.5)).save(o),
+     errors.OSMError, "truncated"),
+    ("osm-empty", lambda t, o: geolog.read_osm(_write(t / "e.osm", b"")).save(o),
+     errors.OSMError, "empty"),
+    ("osm-not-osm", lambda t, o: geolog.read_osm(_write(t / "n.osm", b"hello")).save(o),
+     errors.OSMError, "not OSM"),
+    ("osm-gz-truncated",
+     lambda t, o: geolog.read_osm(_write(t / "c.osm.gz", gzip.compress(b"<osm>" * 9999)[:300])),
+     errors.OSMError, "truncated"),
+    # rules YAML and area GeoJSON
+    ("rules-deep-yaml", lambda t, o: geolog.load_rules(_rules(t, DEEP_YAML)),
+     errors.RuleError, "nested deeper"),
+    ("rules-400-digit-int", lambda t, o: geolog.load_rules(_rules(t, f"distance_influence: {'9' * 400}")),
+     errors.RuleError, "64 bits"),
+    ("rules-latin-1", lambda t, o: geolog.load_rules(_rules(t, "# caf\xe9\npriority: []\n".encode("latin-1"))),
+     errors.RuleError, "not UTF-8"),
+    ("rules-syntax", lambda t, o: geolog.load_rules(_rules(t, "priority: [1, 2\nspeed: {")),
+     errors.RuleError, "line 2"),
+    ("rules-python-tag", lambda t, o: geolog.load_rules(_rules(t, "priority: !!python/object/apply:os.system [ls]")),
+     errors.RuleError, "not valid YAML"),
+    ("rules-text-deep", lambda t, o: geolog.load_rules("a:\n" + "".join(" " * i + "- \n" for i in range(1, 300))),
+     errors.RuleError, "nested deeper"),
+    ("area-deep-json", lambda t, o: geolog.load_rules({"areas": {"z": str(_write(t / "a.geojson", DEEP_JSON.encode()))}}),
+     errors.RuleError, "nested deeper"),
+    ("area-huge-int", lambda t, o: geolog.load_rules({"areas": {"z": str(_write(t / "a.geojson", b'{"type": "Point", "coordinates": [1' + b"0" * 400 + b", 2]}"))}}),
+     errors.RuleError, "64 bits"),
+    # fleets and plans
+    ("fleet-unknown-profile", lambda t, o: _fleet_plan(t, [VAN | {"profile": "hovercraft"}]),
+     errors.InputError, "hovercraft"),
+    ("fleet-capacity-400-digits", lambda t, o: _fleet_plan(t, [VAN | {"capacity": [10**400]}]),
+     errors.InputError, "beyond"),
+    ("fleet-capacity-beyond-int64", lambda t, o: _fleet_plan(t, [VAN | {"capacity": [2**70]}]),
+     errors.InputError, "beyond"),
+    ("stop-demand-beyond-int64", lambda t, o: _fleet_plan(t, [VAN], demand=2**64),
+     errors.InputError, "beyond"),
+    ("fleet-yaml-deep", lambda t, o: _fleet_plan(t, _write(t / "f.yaml", DEEP_YAML.encode())),
+     errors.InputError, "nested deeper"),
+    ("fleet-yaml-latin-1", lambda t, o: _fleet_plan(t, _write(t / "f.yaml", "vehicles: [{name: v\xe9}]".encode("latin-1"))),
+     errors.InputError, "not UTF-8"),
+    # isochrones and boxes
+    *[(f"isochrone-buffer-{b}", partial(_iso, buffer_m=b), errors.InputError, "buffer_m")
+      for b in (0, -5, float("nan"), float("inf"))],
+    ("dem-clip-infinite-bbox",
+     lambda t, o: _dem().clip((-float("inf"), -float("inf"), float("inf"), float("inf"))),
+     errors.InputError, "finite"),
+    # outputs: the old file survives
+    ("write-into-missing-folder", lambda t, o: _dem().slope().write(t / "nowhere" / "s.tif"),
+     errors.InputError, "does not exist"),
+    ("write-under-a-file", lambda t, o: geolog.read_osm(write_osm(t / "in.osm", LADDER)).save(o / "x.parquet"),
+     errors.InputError, "not a folder"),
+    ("write-over-a-folder", lambda t, o: _dem().slope().write(t),
+     errors.InputError, "folder"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("action", "error", "fragment"),
+    [pytest.param(a, e, f, id=i) for i, a, e, f in API_CASES],
+)
+def test_api_bad_input(tmp_path, action, error, fragment):
+    out = tmp_path / "out.parquet"
+    out.write_bytes(b"the good old file")
+    t0 = time.perf_counter()
+    with pytest.raises(error) as info:
+        action(tmp_path, out)
+    assert time.perf_counter() - t0 < 5
+    msg = str(info.value)
+    assert fragment in msg and "\n" not in msg, msg
+    assert out.read_bytes() == b"the good old file"
+    assert not [p for p in tmp_path.rglob(".*") if ".geolog-" in p.name]
+
+
+#: Small files that used to take minutes and gigabytes; each runs in its own process
+#: so its peak memory can be measured (os.wait4).
+BOMBS = {
+    "rules-yaml-alias-bomb": ("rules.yaml", YAML_BOMB.encode(), "geolog.load_rules(P)", "RuleError"),
+    "fleet-yaml-alias-bomb": ("fleet.yaml", YAML_BOMB.replace("priority: []", "vehicles: [*i]").encode(),
+                              "geolog._plan_input._load_fleet_obj(P)", "InputError"),
+    "osm-gz-1.5-GB-tag-value": ("bomb.osm.gz", None, "geolog.read_osm(P)", "OSMError"),
+    "dem-sparse-60000-squared": ("sparse.tif", None, "geolog.DEM.open(P)", "DEMError"),
+}  # fmt: skip
+
+
+def _gz_bomb(path: Path) -> None:
+    """1.4 MB of gzip that inflates to a 1.5 GB tag value."""
+    with gzip.open(path, "wb", compresslevel=9) as fh:
+        fh.write(
+            b'<?xml version="1.0"?>\n<osm version="0.6">\n<node id="1" lat="42.5" lon="1.5"/>\n'
+            b'<node id="2" lat="42.6" lon="1.5"/>\n<way id="1"><nd ref="1"/><nd ref="2"/>'
+            b'<tag k="highway" v="residential"/><tag k="name" v="'
+        )
+        block = b"a" * 2**24
+        for _ in range(90):
+            fh.write(block)
+        fh.write(b'"/></way></osm>\n')
+
+
+def _sparse_tif(path: Path) -> None:
+    import rasterio
+    from affine import Affine
+
+    with rasterio.open(
+        path,
+        "w",
+        driver="GTiff",
+        width=60_000,
+        height=60_000,
+        count=1,
+        dtype="float32",
+        crs="EPSG:4326",
+        transform=Affine(1 / 60_000, 0, 1, 0, -1 / 60_000, 43),
+        tiled=True,
+        sparse_ok=True,
+        compress="deflate",
+        nodata=-32768,
+    ):
+        pass  # no block written: a few kB on disk
+    # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(BOMBS))
+def test_bombs_end_fast_with_a_clear_error(tmp_path, case):
+    name, data, call, error = BOMBS[case]
+    p = tmp_path / name
+    if data is not None:
+        p.write_bytes(data)
+    elif name.endswith(".gz"):
+        _gz_bomb(p)
+    else:
+        _sparse_tif(p)
+    assert p.stat().st_size < 2_000_000
+    code = (
+        "import resource, time, geolog, geolog._plan_input\n"
+        f"P = {str(p)!r}\n"
+        "t0 = time.perf_counter()\n"
+        f"try:\n    {call}\nexcept geolog.errors.GeologError as e:\n"
+        "    print(type(e).__name__, round(time.perf_counter() - t0, 3), str(e).count(chr(10)),\n"
+        "          resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, timeout=60,
+        env=os.environ | {"PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert len(res.stdout.split()) == 4, res.stderr.decode()
+    kind, seconds, newlines, peak_mb = res.stdout.decode().split()
+    assert kind == error, res.stderr.decode()
+    assert float(seconds) < 5, f"{case} took {seconds} s"
+    assert newlines == "0"
+    assert int(peak_mb) < 500, f"{case} peaked at {peak_mb} MB"
