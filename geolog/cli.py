@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import signal
 import sys
 import warnings
@@ -163,15 +164,10 @@ def terrain(
     if not targets:
         raise InputError("nothing to do: give --slope, --hillshade and/or --mobility")
     _writable(*targets.values())
+    box = _bbox(bbox) if bbox else None  # checked before reading any DEM
     with _reported_warnings():
         grid = DEM.open(dem)
-    if bbox:
-        try:
-            box = [float(b) for b in bbox.split(",")]
-        except ValueError:
-            box = []
-        if len(box) != 4:
-            raise InputError(f"--bbox must be west,south,east,north in degrees, got {bbox!r}")
+    if box:
         grid = grid.clip(box)
     # compute everything before writing anything, so an error leaves no files behind
     rasters = {}
@@ -233,6 +229,17 @@ def plan(
     )
     for _, u in p.unserved.iterrows():
         out.print(f"  unserved {_t(u['id'])}: {_t(u['reason'])}", highlight=False)
+
+
+def _bbox(text: str) -> list[float]:
+    """Parse --bbox "west,south,east,north" (finite degrees) or raise InputError."""
+    try:
+        box = [float(b) for b in text.split(",")]
+    except ValueError:
+        box = []
+    if len(box) != 4 or not all(math.isfinite(b) for b in box):
+        raise InputError(f"--bbox must be west,south,east,north in finite degrees, got {text!r}")
+    return box
 
 
 def _latlon(text: str, what: str) -> tuple[float, float]:

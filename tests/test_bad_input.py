@@ -21,10 +21,12 @@ import os
 import subprocess
 import sys
 import time
+import warnings
 from functools import partial
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+import numpy as np
 import pytest
 from _browser import MAP_READY_JS, browser, console_errors, open_page, requires_browser
 
@@ -275,8 +277,6 @@ def _iso(tmp_path: Path, out: Path, *, buffer_m: float) -> None:
 
 
 def _dem() -> geolog.DEM:
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", errors.GeologWarning)
         return geolog.DEM.open(geolog.data.dem_path("andorra")).clip((1.5, 42.5, 1.55, 42.55))
@@ -451,3 +451,148 @@ def test_bombs_end_fast_with_a_clear_error(tmp_path, case):
     assert float(seconds) < 5, f"{case} took {seconds} s"
     assert newlines == "0"
     assert int(peak_mb) < 500, f"{case} peaked at {peak_mb} MB"
+
+
+# -------------------------------------------------------------------- 3. CLI cases
+
+
+@pytest.fixture(scope="module")
+def cli_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cli")
+    osm = write_osm(d / "ladder.osm", LADDER)
+    (d / "bad.yaml").write_text("priority:\n  - if: highway == 'track'\n    multiply_by: [1,\n")
+    (d / "bomb.yaml").write_text(YAML_BOMB)
+    (d / "fleet.yaml").write_text(
+        "vehicles:\n  - {name: v, count: 1, capacity: 5, profile: hovercraft, depot: D}\n"
+    )
+    pts = '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "%s"%s}, "geometry": {"type": "Point", "coordinates": [%s]}}]}'
+    (d / "depots.geojson").write_text(pts % ("D", "", "1.520, 42.505"))
+    (d / "stops.geojson").write_text(pts % ("S", ', "demand": 1', "1.523, 42.509"))
+    (d / "a-file").write_text("not a folder")
+    return d
+
+
+FROM_TO = ["--from", "42.505,1.520", "--to", "42.509,1.523"]
+
+# (case id, argv with {d} for the fixture folder and {out} for an existing output file)
+CLI_CASES = [
+    ("no-such-command", ["nosuch"]),
+    ("unknown-option", ["route", "{d}/ladder.osm", *FROM_TO, "--bogus", "1"]),
+    ("missing-option", ["route", "{d}/ladder.osm", "--to", "42.5,1.5"]),
+    ("missing-argument", ["route"]),
+    ("option-without-value", ["route", "{d}/ladder.osm", "--from"]),
+    ("malformed-number", ["isochrone", "{d}/ladder.osm", "--from", "42.505,1.52", "--buffer-m", "abc", "-o", "{out}"]),
+    ("malformed-latlon", ["route", "{d}/ladder.osm", "--from", "north", "--to", "42.5,1.5"]),
+    ("unreadable-path", ["info", "{d}/missing.osm.pbf"]),
+    ("folder-as-input", ["info", "{d}"]),
+    ("output-folder-missing", ["build", "{d}/ladder.osm", "-o", "{d}/nowhere/net.parquet"]),
+    ("output-under-a-file", ["build", "{d}/ladder.osm", "-o", "{d}/a-file/net.parquet"]),
+    ("output-is-a-folder", ["isochrone", "{d}/ladder.osm", "--from", "42.505,1.52", "-o", "{d}"]),
+    ("rules-yaml-syntax", ["route", "{d}/ladder.osm", *FROM_TO, "--rules", "{d}/bad.yaml"]),
+    ("rules-yaml-bomb", ["rules", "check", "{d}/bomb.yaml", "{d}/ladder.osm"]),
+    ("fleet-unknown-profile", ["plan", "{d}/ladder.osm", "--depots", "{d}/depots.geojson", "--stops",
+                               "{d}/stops.geojson", "--fleet", "{d}/fleet.yaml", "-o", "{out}"]),
+    *[(f"isochrone-buffer-{b}", ["isochrone", "{d}/ladder.osm", "--from", "42.505,1.52",
+                                  "--buffer-m", b, "-o", "{out}"]) for b in ("0", "-5", "nan")],
+    ("terrain-infinite-bbox", ["terrain", str(geolog.data.dem_path("andorra")), "--slope", "{out}",
+                               "--bbox", "-inf,-inf,inf,inf"]),
+    ("osm-bad-coordinate", ["info", "{d}/bad-coord.osm"]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", [pytest.param(a, id=i) for i, a in CLI_CASES])
+def test_cli_bad_input_is_one_line_and_exit_2(cli_files, tmp_path, capsys, argv):
+    d = cli_files
+    (d / "bad-coord.osm").write_text(
+        (d / "ladder.osm").read_text().replace('lon="1.523"', 'lon="1e308"', 1)
+    )
+    out = tmp_path / "out.json"
+    out.write_text("the good old file")
+    code = main([a.format(d=d, out=out) for a in argv])
+    cap = capsys.readouterr()
+    assert code == 2, cap
+    lines = cap.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), cap.err
+    assert "Traceback" not in cap.err + cap.out
+    assert out.read_text() == "the good old file"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize(
+    "argv", [["nosuch"], ["route", "x.osm", "--from"], ["info", "/nonexistent/x.osm.pbf"]]
+)
+def test_cli_usage_errors_in_a_real_process(argv):
+    """The console script itself: exit 2, one line, no traceback (typer's bundled click)."""
+    res = subprocess.run(
+        [sys.executable, "-m", "geolog", *argv], capture_output=True, text=True, timeout=60,
+        env=os.environ | {"PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert res.returncode == 2, res
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+
+
+def test_cli_escapes_terminal_sequences_from_data(tmp_path, capsys):
+    import osmium
+
+    evil = "Evil \x1b[2J\x1b]0;owned\x07 Road\u202e"  # XML cannot hold these; PBF can
+    osm = tmp_path / "evil.osm.pbf"
+    with osmium.SimpleWriter(str(osm)) as w:
+        for obj in osmium.FileProcessor(str(write_osm(tmp_path / "in.osm", LADDER))):
+            if obj.is_way() and obj.id == 100:
+                obj = obj.replace(tags={"highway": "residential", "name": evil})
+            w.add(obj)
+    rules = tmp_path / "r.yaml"
+    rules.write_text("priority:\n  - if: \"name == 'Evil \\e[31m'\"\n    multiply_by: 0.5\n")
+    assert main(["route", str(osm), "--from", "42.505,1.520", "--to", "42.505,1.523"]) == 0
+    assert main(["rules", "check", str(rules), str(osm)]) == 0
+    cap = capsys.readouterr()
+    shown = cap.out + cap.err
+    assert "\x1b" not in shown and "\x07" not in shown and "\u202e" not in shown
+    assert "\\x1b[2J" in shown and "\\u202e" in shown  # escaped, still readable
+
+
+def test_killed_write_leaves_a_temp_file_the_next_write_removes(tmp_path):
+    out = tmp_path / "net.parquet"
+    out.write_bytes(b"the good old file")
+    code = (
+        "import os, signal, sys\nfrom geolog._io import atomic_path\n"
+        f"with atomic_path({str(out)!r}) as tmp:\n"
+        "    tmp.write_bytes(b'half')\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", code], env=os.environ | {"PYTHONPATH": str(REPO)})
+    assert res.returncode == -9
+    stale = [p for p in tmp_path.iterdir() if p.name.startswith(".net.parquet.geolog-")]
+    assert len(stale) == 1 and out.read_bytes() == b"the good old file"
+    live = tmp_path / f".net.parquet.geolog-{os.getppid()}-inuse.tmp"  # a live writer's
+    live.write_bytes(b"in progress")
+    geolog.read_osm(write_osm(tmp_path / "in.osm", LADDER)).save(out)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == [live.name]
+    assert geolog.load(out).edges.shape[0] > 0
+
+
+def test_web_mercator_dem_gives_ground_slopes(tmp_path):
+    """A DEM in EPSG:3857 is reprojected for slope: same slopes as a UTM copy (gdalwarp's)."""
+    import rasterio
+    from rasterio.warp import Resampling, calculate_default_transform, reproject
+
+    src = _dem()
+    copies = {}
+    for crs in ("EPSG:3857", "EPSG:32631"):
+        with warnings.catch_warnings():  # rasterio's own use of affine's old '*'
+            warnings.simplefilter("ignore", PendingDeprecationWarning)
+            t, w, h = calculate_default_transform(src.crs, crs, *src.shape[::-1], *src.bounds)
+        z = np.full((h, w), np.nan, dtype="float32")
+        reproject(src.array, z, src_transform=src.transform, src_crs=src.crs, dst_transform=t,
+                  dst_crs=crs, src_nodata=np.nan, dst_nodata=np.nan, resampling=Resampling.bilinear)  # fmt: skip
+        p = tmp_path / f"{crs[5:]}.tif"
+        with rasterio.open(p, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
+                           crs=crs, transform=t, nodata=np.nan) as ds:  # fmt: skip
+            ds.write(z, 1)
+        with warnings.catch_warnings():  # the warped copies' empty corners are filled
+            warnings.simplefilter("ignore", errors.GeologWarning)
+            copies[crs] = geolog.DEM.open(p)
+    merc, utm = (np.nanmedian(copies[c].slope().array) for c in ("EPSG:3857", "EPSG:32631"))
+    assert merc == pytest.approx(utm, abs=0.3)
+    # the raw Mercator grid would give flatter slopes by the 1/cos(lat) cell stretch
+    m = copies["EPSG:3857"]
+    assert m.cell_size_m[0] == pytest.approx(m.res[0] * np.cos(np.radians(42.525)), rel=0.01)
