@@ -459,7 +459,7 @@ def test_bombs_end_fast_with_a_clear_error(tmp_path, case):
 @pytest.fixture(scope="module")
 def cli_files(tmp_path_factory):
     d = tmp_path_factory.mktemp("cli")
-    osm = write_osm(d / "ladder.osm", LADDER)
+    write_osm(d / "ladder.osm", LADDER)
     (d / "bad.yaml").write_text("priority:\n  - if: highway == 'track'\n    multiply_by: [1,\n")
     (d / "bomb.yaml").write_text(YAML_BOMB)
     (d / "fleet.yaml").write_text(
