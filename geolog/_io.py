@@ -60,10 +60,10 @@ def check_writable(path: str | os.PathLike, *, mkdir: bool = False) -> Path:
 
 def _pid_alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):
+    except OSError:  # exists but belongs to someone else
         return True
     return True
 

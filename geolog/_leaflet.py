@@ -29,7 +29,7 @@ from folium.template import Template
 
 from ._html import offline_head, script_json
 
-__all__ = ["Literal", "OfflineMap", "PolylineLayer", "GeoJsonLayer", "HtmlControl"]
+__all__ = ["Literal", "freeze", "OfflineMap", "PolylineLayer", "GeoJsonLayer", "HtmlControl"]
 
 _CSS = """
 .geolog-legend { background: rgba(255,255,255,.92); padding: 6px 9px; border-radius: 4px;
