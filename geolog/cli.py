@@ -41,12 +41,25 @@ console = Console(stderr=True)
 out = Console()
 
 
-def _t(value: object) -> str:
-    """Data text for rich: markup escaped, non-printable characters written as ``\\x1b``-style escapes."""
+def _printable(value: object) -> str:
+    """``str(value)`` with non-printable characters (terminal escape sequences, bidi
+    controls) written as ``\\x1b``-style escapes."""
     s = str(value)
-    if not s.isprintable():
-        s = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in s)
-    return escape(s)
+    if s.isprintable():
+        return s
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in s)
+
+
+def _t(value: object) -> str:
+    """Data text for rich: markup escaped and non-printable characters escaped."""
+    return escape(_printable(value))
+
+
+class _PlainFormatter(logging.Formatter):
+    """Log records as one line, with non-printable characters from data escaped."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return " ".join(_printable(line) for line in super().format(record).splitlines())
 
 
 def _line(message: object) -> str:
@@ -313,7 +326,7 @@ def route_cmd(
 
         atomic_write_text(output, text)
     if as_json:
-        out.print_json(text) if out.is_terminal else print(text)
+        out.print_json(text, ensure_ascii=True) if out.is_terminal else print(text)
         return
     table = Table(title=f"{_t(network_file.name)}: {_t(found[0].profile_name)} route")
     for col in ("#", "km", "time", "ascent m", "descent m", "max grade", "stretch", "overlap"):
@@ -518,7 +531,9 @@ def main(argv: list[str] | None = None) -> int:
     written. ``SIGTERM`` stops the command like Ctrl-C, removing half-written
     temporary files.
     """
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(_PlainFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
     warnings.showwarning = _show_warning
     with contextlib.suppress(ValueError):  # not in the main thread: keep the default
         signal.signal(signal.SIGTERM, _terminate)
