@@ -249,9 +249,10 @@ def _check_file(path: Path) -> None:
         _scan_xml(path, name)
 
 
-# A lat/lon attribute that is not a plain decimal ("1e308", "nan"): libosmium would
-# read some of these as 0 without complaint.
-_BAD_COORD = re.compile(rb"""\s(lat|lon)=["'](?![-+]?[0-9]{1,3}(?:\.[0-9]+)?["'])([^"'<>]{0,24})""")
+# A lat/lon value with anything but digits, "." and a sign ("1e308", "nan"): libosmium
+# reads some of these as 0 without complaint. (No look-behind for the space before
+# "lat": it would cost the regex its fast literal search; matches are checked after.)
+_BAD_COORD = re.compile(rb"""(lat|lon)=["']([-+]?[0-9.]*[^-+0-9."'][^"'<>]{0,20})""")
 #: Longest stretch of OSM XML without a "<" (one element; a tag value is ≤ 255 characters).
 MAX_XML_ELEMENT = 2**20
 
@@ -280,7 +281,15 @@ def _scan_xml(path: Path, name: str, chunk: int = 2**22) -> None:
                     )
                 if len(lt):
                     last_lt = offset + int(lt[-1])
-                m = _BAD_COORD.search(tail + block)
+                text = tail + block
+                m = next(
+                    (
+                        m
+                        for m in _BAD_COORD.finditer(text)
+                        if text[m.start() - 1 : m.start()].isspace()
+                    ),
+                    None,
+                )
                 if m:
                     raise OSMError(
                         f'{path}: {m.group(1).decode()}="{m.group(2).decode(errors="replace")}" '
