@@ -29,6 +29,7 @@ networks first.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -141,6 +142,10 @@ def base_map(
     )
     if bounds is not None:
         w, s, e, n = map(float, bounds)
+        if not all(map(math.isfinite, (w, s, e, n))):
+            raise InputError(
+                f"bounds {tuple(bounds)!r} must be finite degrees (west, south, east, north)"
+            )
         m.location = [(s + n) / 2, (w + e) / 2]
         m.fit_bounds([[s, w], [n, e]], padding=(10, 10))
     else:

@@ -347,6 +347,9 @@ API_CASES = [
     ("dem-clip-infinite-bbox",
      lambda t, o: _dem().clip((-float("inf"), -float("inf"), float("inf"), float("inf"))),
      errors.InputError, "finite"),
+    ("map-infinite-bounds",
+     lambda t, o: geolog.maps.base_map(bounds=(0, 0, float("inf"), 1)),
+     errors.InputError, "finite"),
     # outputs: the old file survives
     ("write-into-missing-folder", lambda t, o: _dem().slope().write(t / "nowhere" / "s.tif"),
      errors.InputError, "does not exist"),
