@@ -599,3 +599,29 @@ def test_web_mercator_dem_gives_ground_slopes(tmp_path):
     # the raw Mercator grid would give flatter slopes by the 1/cos(lat) cell stretch
     m = copies["EPSG:3857"]
     assert m.cell_size_m[0] == pytest.approx(m.res[0] * np.cos(np.radians(42.525)), rel=0.01)
+
+
+def test_a_full_disk_leaves_the_old_file(tmp_path):
+    """A write that hits a file-size limit (as a full disk would) is an InputError; the old
+    file and no temporary file remain. Run in a process with RLIMIT_FSIZE set."""
+    out_html, out_net = tmp_path / "map.html", tmp_path / "net.parquet"
+    for p in (out_html, out_net):
+        p.write_text("the good old file")
+    osm = write_osm(tmp_path / "in.osm", LADDER)
+    code = (
+        "import resource, signal, geolog\nfrom geolog._io import atomic_write_text\n"
+        f"net = geolog.read_osm({str(osm)!r})\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))\n"
+        f"for f in (lambda: atomic_write_text({str(out_html)!r}, 'x' * 100_000),\n"
+        f"          lambda: net.save({str(out_net)!r})):\n"
+        "    try:\n        f()\n    except geolog.errors.InputError as e:\n"
+        "        print('InputError', 'left unchanged' in str(e))\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+        env=os.environ | {"PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert res.stdout.split() == ["InputError", "True"] * 2, res.stderr
+    assert out_html.read_text() == out_net.read_text() == "the good old file"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
