@@ -473,15 +473,11 @@ def brief(
     from .briefing import briefing
     from .routing import route
 
+    o, d = _latlon(origin, "--from"), _latlon(destination, "--to")
+    vias = [_latlon(v, "--via") for v in via or []] or None
+    _writable(output)
     net = _routing_network(network_file, dem)  # adds terrain from --dem, prints warnings
-    r = route(
-        net,
-        _latlon(origin, "--from"),
-        _latlon(destination, "--to"),
-        via=[_latlon(v, "--via") for v in via or []] or None,
-        profile=profile,
-        rules=rules,
-    )
+    r = route(net, o, d, via=vias, profile=profile, rules=rules)
     # the hillshade DEM is re-opened from what with_terrain recorded in net.meta
     path = briefing(net, r, title=title, purpose=purpose, rules=rules, path=output)
     out.print(

@@ -490,6 +490,7 @@ CLI_CASES = [
     ("folder-as-input", ["info", "{d}"]),
     ("output-folder-missing", ["build", "{d}/ladder.osm", "-o", "{d}/nowhere/net.parquet"]),
     ("output-under-a-file", ["build", "{d}/ladder.osm", "-o", "{d}/a-file/net.parquet"]),
+    ("brief-output-folder-missing", ["brief", "{d}/ladder.osm", *FROM_TO, "-o", "{d}/nowhere/b.html"]),
     ("output-is-a-folder", ["isochrone", "{d}/ladder.osm", "--from", "42.505,1.52", "-o", "{d}"]),
     ("rules-yaml-syntax", ["route", "{d}/ladder.osm", *FROM_TO, "--rules", "{d}/bad.yaml"]),
     ("rules-yaml-bomb", ["rules", "check", "{d}/bomb.yaml", "{d}/ladder.osm"]),
