@@ -429,7 +429,6 @@ def load_rules(rules: Any = None) -> RuleSet:
     >>> len(rs)
     1
     """
-
     if rules is None:
         return RuleSet()
     if isinstance(rules, RuleSet):
