@@ -88,6 +88,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import _profile_fit
 from .errors import DEMError, GeologWarning, InputError
 from .terrain import DEM
 
@@ -377,6 +378,7 @@ class _Samples:
     y: np.ndarray
     z_raw: np.ndarray  # bilinear samples
     filled: np.ndarray  # sample touched a void-filled cell
+    sd: np.ndarray  # sample -> vertical error of the DEM there (m, 1 sigma)
 
 
 def _densify(coords: np.ndarray, group: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -444,8 +446,9 @@ def _sample_segments(segs: _Segments, dem: DEM, sel: np.ndarray | None = None) -
     c_lo = s0[c_first]
     c_hi = s1[last]
     z_raw, filled = dem._sample(x, y, grid_xy=True)
+    sd = dem._error_sd(x, y)
     return _Samples(
-        index, chain, lengths, e, s0, s1, s, G, c_lo, c_hi, c_G0, c_len, x, y, z_raw, filled
+        index, chain, lengths, e, s0, s1, s, G, c_lo, c_hi, c_G0, c_len, x, y, z_raw, filled, sd
     )
 
 
@@ -471,15 +474,97 @@ def _running_integral(G, z, chain_of_sample):
 
 
 @dataclass
+class _Model:
+    """How profiles are estimated: the prior, the knots and the grade window."""
+
+    q: float  # grade-change intensity (1/m); 0: no fit, the raw samples
+    step: float  # knot spacing (m)
+    cell: float  # DEM cell (m): samples closer than this share their error
+    ell: float  # smoothing length (m)
+    window: float  # max_grade window W (m)
+    z_hi: float = 1.645  # max_grade_hi = max_grade + z_hi * max_grade_sd (one-sided 95 %)
+
+
+@dataclass
 class _Shape:
     """Per-segment terrain, forward direction, plus the final profile of every sample."""
 
-    z: np.ndarray  # sample -> final profile (way-smoothed, ramped to the node elevations)
+    z: np.ndarray  # sample -> estimated profile (nodes at their elevations)
+    sd: np.ndarray  # sample -> posterior sd of the profile (m)
     ascent: np.ndarray
     descent: np.ndarray
     grade: np.ndarray
     max_grade: np.ndarray
+    max_grade_sd: np.ndarray
     filled: np.ndarray
+
+
+def _local_spacing(G: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """Half the distance between each sample's neighbours on its segment (m)."""
+    d = np.diff(G)
+    d[seg[1:] != seg[:-1]] = 0.0
+    return 0.5 * (np.r_[0.0, d] + np.r_[d, 0.0])
+
+
+def _fit_profile(
+    p: _Samples, z0: np.ndarray, structure: np.ndarray, node_u: np.ndarray, node_v: np.ndarray,
+    model: _Model,
+):  # fmt: skip
+    """Estimated profile at the samples (junctions shared, structures straight) and its fit."""
+    e = p.seg
+    Gs, Ge = p.G[p.starts], p.G[p.ends]
+    nodes, nid = np.unique(np.r_[node_u, node_v], return_inverse=True)
+    prior = np.zeros(len(nodes))
+    prior[nid] = np.r_[z0[p.starts], z0[p.ends]]
+    KG, KC, ids = _profile_fit.knots(
+        p.c_G0,
+        p.c_len,
+        np.r_[Gs, Ge],
+        np.r_[p.chain, p.chain],
+        nid,
+        Gs[structure],
+        Ge[structure],
+        model.step,
+    )
+    obs = ~structure[e] & np.isfinite(p.z_raw)
+    h = _local_spacing(p.G, e)
+    w = h / (model.cell * p.sd**2)
+    f = _profile_fit.fit(
+        KG,
+        KC,
+        ids,
+        prior,
+        p.G[obs],
+        p.chain[e][obs],
+        p.z_raw[obs],
+        w[obs],
+        q=model.q,
+        step=model.step,
+    )
+    return np.interp(p.G, f.G, f.z), f
+
+
+def _window_sd(
+    f, g0: np.ndarray, length: np.ndarray | float, per: np.ndarray | float | None = None
+) -> np.ndarray:
+    """Posterior sd of the grade over [g0, g0 + length] (global axis), from the draws.
+
+    The rise's sd is divided by ``per`` (default ``length``).
+    """
+    g1 = g0 + length
+    n = len(f.G)
+
+    def at(q):
+        j = np.clip(np.searchsorted(f.G, q, side="right") - 1, 0, max(n - 2, 0))
+        span = f.G[j + 1] - f.G[j] if n > 1 else np.ones_like(q)
+        t = np.clip(np.divide(q - f.G[j], span, out=np.zeros_like(q), where=span > 0), 0, 1)
+        t = t.astype(np.float32)[:, None]
+        return f.draws[j] * (1 - t) + f.draws[np.minimum(j + 1, n - 1)] * t
+
+    d = at(g1) - at(g0)
+    L = np.broadcast_to(np.asarray(length if per is None else per, dtype=float), g0.shape)
+    rms = np.sqrt(np.mean(np.square(d, dtype=np.float64), axis=1))
+    return np.divide(rms, L, out=np.zeros_like(rms), where=L > 0)
 
 
 def _shape(
@@ -487,15 +572,19 @@ def _shape(
     z_start: np.ndarray,
     z_end: np.ndarray,
     structure: np.ndarray,
-    *,
-    smooth_window_m: float,
-    max_grade_window_m: float,
+    model: _Model,
+    node_u: np.ndarray | None = None,
+    node_v: np.ndarray | None = None,
+    z_given: np.ndarray | None = None,
 ) -> _Shape:
-    """Way-level smoothing, node ramps, ascent/descent and grades of the sampled segments.
+    """Estimated profile, ascent/descent and grades of the sampled segments.
 
-    ``z_start``/``z_end``: node elevations at each local segment's forward
-    ends; ``structure``: local segments that are bridges/tunnels. See the
-    module docstring for the method.
+    ``z_start``/``z_end``: node elevations (DEM samples) at each local
+    segment's forward ends; ``structure``: local segments that are
+    bridges/tunnels; ``node_u``/``node_v``: node ids of the segments' ends
+    (shared unknowns of the estimate). ``z_given``: an already estimated
+    profile of the samples (then nothing is fitted). See the module
+    docstring for the method.
     """
     m = len(p.length)
     e = p.seg
@@ -506,34 +595,27 @@ def _shape(
     z0 = p.z_raw.copy()
     z0[p.starts], z0[p.ends] = z_start, z_end
     z0 = np.where(structure[e], line, z0)  # bridges and tunnels: the deck, not the ground
-    # 1. way-level smoothing: centred moving average, shrinking at chain ends
     G = p.G
-    Sc = G - p.c_G0[ch]
-    Lc = p.c_len[ch]
-    lo, hi = p.c_lo[ch], p.c_hi[ch]
-    I_cum = _running_integral(G, z0, ch)
-    if smooth_window_m > 0:
-        h = np.maximum(np.minimum(0.5 * smooth_window_m, np.minimum(Sc, Lc - Sc)), 0.0)
-        _, Ip = _interp_at(G, z0, I_cum, G + h, lo, hi)
-        _, Im = _interp_at(G, z0, I_cum, G - h, lo, hi)
-        zs = np.divide(Ip - Im, 2 * h, out=z0.copy(), where=h > 1e-9)
+    W = model.window
+    # 1. the estimated profile (one banded system for every chain)
+    f = None
+    if z_given is not None:
+        z = z_given
+    elif model.q > 0 and node_u is not None:
+        z, f = _fit_profile(p, z0, structure, node_u, node_v, model)
     else:
-        zs = z0
-    # 2. each segment ramped linearly onto its node elevations; structures straight
-    d0 = z_start - zs[p.starts]
-    d1 = z_end - zs[p.ends]
-    z = zs + d0[e] + frac * (d1 - d0)[e]
-    z = np.where(structure[e], line, z)
+        z = z0
     dz = np.diff(z)
     dz = np.where(e[1:] == e[:-1], dz, 0.0)
     ascent = np.bincount(e[1:], weights=np.maximum(dz, 0.0), minlength=m)
     descent = np.bincount(e[1:], weights=np.maximum(-dz, 0.0), minlength=m)
-    mean = np.divide(z_end - z_start, L, out=np.zeros(m), where=L > 0)
+    mean = np.divide(z[p.ends] - z[p.starts], L, out=np.zeros(m), where=L > 0)
 
-    # 3. steepest stretch of W along the way-smoothed profile: windows [t, t + W] nested
+    # 2. steepest stretch of W along the profile: windows [t, t + W] nested
     # with the segment (inside it if it is longer than W, around it if shorter)
-    W = max_grade_window_m
-    I_s = _running_integral(G, zs, ch)
+    Sc = G - p.c_G0[ch]
+    Lc = p.c_len[ch]
+    I_s = _running_integral(G, z, ch)
     seg_ch = p.chain
     a = G[p.starts] - p.c_G0[seg_ch]  # segment start on its chain (m)
     b = a + L
@@ -554,24 +636,26 @@ def _shape(
     cg = p.c_G0[cch] + cand
     order = np.argsort(cg, kind="stable")
     cg, cch = cg[order], cch[order]
-    zq0, _ = _interp_at(G, zs, I_s, cg, p.c_lo[cch], p.c_hi[cch])
-    zq1, _ = _interp_at(G, zs, I_s, cg + W, p.c_lo[cch], p.c_hi[cch])
+    zq0, _ = _interp_at(G, z, I_s, cg, p.c_lo[cch], p.c_hi[cch])
+    zq1, _ = _interp_at(G, z, I_s, cg + W, p.c_lo[cch], p.c_hi[cch])
     gc = (zq1 - zq0) / W
     i0 = np.searchsorted(cg, G0 + t_lo, side="left")
     i1 = np.searchsorted(cg, G0 + t_hi, side="right")
-    gpad = np.r_[gc, np.nan]
     pairs = np.column_stack([i0, np.maximum(i1, i0)]).ravel()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        rmax = np.fmax.reduceat(gpad, pairs)[::2]
-        rmin = np.fmin.reduceat(gpad, pairs)[::2]
     empty = i1 <= i0
-    rmax[empty] = np.nan
-    rmin[empty] = np.nan
+
+    def range_reduce(values: np.ndarray, ufunc) -> np.ndarray:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out = ufunc.reduceat(np.r_[values, np.nan], pairs)[::2]
+        out[empty] = np.nan
+        return out
+
+    rmax, rmin = range_reduce(gc, np.fmax), range_reduce(gc, np.fmin)
     ends_t = np.r_[t_lo, t_hi]
     seg2 = np.r_[np.arange(m), np.arange(m)]
-    ze0, _ = _interp_at(G, zs, I_s, G0[seg2] + ends_t, clo[seg2], chi[seg2])
-    ze1, _ = _interp_at(G, zs, I_s, G0[seg2] + ends_t + W, clo[seg2], chi[seg2])
+    ze0, _ = _interp_at(G, z, I_s, G0[seg2] + ends_t, clo[seg2], chi[seg2])
+    ze1, _ = _interp_at(G, z, I_s, G0[seg2] + ends_t + W, clo[seg2], chi[seg2])
     ge = ((ze1 - ze0) / W).reshape(2, m)
     gmax = np.fmax(rmax, np.fmax(ge[0], ge[1]))
     gmin = np.fmin(rmin, np.fmin(ge[0], ge[1]))
@@ -579,11 +663,11 @@ def _shape(
     steep = np.where(np.abs(gmin) > np.abs(gmax) + 1e-9, gmin, gmax)
     # short segments: grade of the W-stretch centred on them (shifted to fit the way)
     tc = np.clip(0.5 * (a + b) - 0.5 * W, 0.0, np.maximum(clen - W, 0.0))
-    zc0, _ = _interp_at(G, zs, I_s, G0 + tc, clo, chi)
-    zc1, _ = _interp_at(G, zs, I_s, G0 + tc + W, clo, chi)
+    zc0, _ = _interp_at(G, z, I_s, G0 + tc, clo, chi)
+    zc1, _ = _interp_at(G, z, I_s, G0 + tc + W, clo, chi)
     centred = (zc1 - zc0) / W
     # a way shorter than W has one stretch: the whole way
-    whole = np.divide(zs[chi] - zs[clo], clen, out=np.zeros(m), where=clen > 0)
+    whole = np.divide(z[chi] - z[clo], clen, out=np.zeros(m), where=clen > 0)
     grade = np.where(long_seg, mean, np.where(short_chain, whole, centred))
     steep = np.where(short_chain, whole, steep)
     # the whole segment is a stretch too, when it is at least W long
@@ -592,8 +676,22 @@ def _shape(
     steep = np.where(~long_seg & (np.abs(grade) > np.abs(steep)), grade, steep)
     # bridges and tunnels: one straight stretch
     steep = np.where(structure, grade, steep)
+
+    # 3. uncertainty of the steepest stretch: the largest posterior sd among the
+    # stretches nested with the segment (a chain shorter than W: the whole chain)
+    if f is not None:
+        sd_c = _window_sd(f, cg, W)
+        sd_e = _window_sd(f, G0[seg2] + ends_t, W).reshape(2, m)
+        sd_w = _window_sd(f, G0, clen, W)  # a short chain: its rise, over the window
+        sd = np.fmax(range_reduce(sd_c, np.fmax), np.fmax(sd_e[0], sd_e[1]))
+        sd = np.where(short_chain, sd_w, sd)
+        zsd = np.sqrt(np.mean(np.square(f.draws, dtype=np.float64), axis=1))
+        zsd = np.interp(G, f.G, zsd)
+    else:  # raw samples (or a borrowed profile): two independent errors W apart
+        sd = np.full(m, math.sqrt(2.0) * float(np.median(p.sd)) / W)
+        zsd = p.sd.copy()
     filled = np.bincount(e, weights=p.filled, minlength=m) > 0
-    return _Shape(z, ascent, descent, grade, steep, filled)
+    return _Shape(z, zsd, ascent, descent, grade, steep, np.nan_to_num(sd), filled)
 
 
 def _ports(p: _Samples, *, geographic: bool, heading_m: float):
@@ -639,13 +737,12 @@ def _borrow_context(
     z_start: np.ndarray,
     z_end: np.ndarray,
     structure: np.ndarray,
+    model: _Model,
     *,
     geographic: bool,
-    smooth_window_m: float,
-    max_grade_window_m: float,
     heading_m: float = 30.0,
     min_cos: float = 0.5,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Grades of chains shorter than the window, measured on the roads they continue.
 
     A chain shorter than ``max_grade_window_m`` (a one-way sliver where a dual
@@ -665,10 +762,10 @@ def _borrow_context(
     changes. Returns new grade and max_grade arrays per local segment
     (forward direction).
     """
-    W = max_grade_window_m
+    W = model.window
     short = np.flatnonzero(p.c_len < W)  # chains that borrow
     if len(short) == 0:
-        return sh.grade, sh.max_grade
+        return sh.grade, sh.max_grade, sh.max_grade_sd
     m = len(p.length)
     cf, cl, h = _ports(p, geographic=geographic, heading_m=heading_m)
     port_node = np.empty(2 * m, dtype=np.int64)
@@ -699,7 +796,7 @@ def _borrow_context(
     best = np.full(2 * m, -1, dtype=np.int64)
     best[pr[firsts]] = pc[firsts]
     # how many of the neighbour's segments reach (W + smoothing) / 2 away from the node
-    reach = 0.5 * (W + smooth_window_m)
+    reach = 0.5 * (W + model.ell)
     bs = np.maximum(best, 0) // 2  # the neighbour's first segment
     forward = best % 2 == 0
     c2 = p.chain[bs]
@@ -728,27 +825,30 @@ def _borrow_context(
     sa, fa = ext(r1[vc], np.maximum(j - nb_v - no_v, 0))
     vseg = np.where(before, sb, np.where(own, cf[short[vc]] + j - nb_v, sa))
     vflip = np.where(before, ~fb, np.where(own, False, fa))
-    vp = _gather_samples(p, vseg, vflip, vc)
+    vp, src = _gather_samples(p, vseg, vflip, vc)
     vsh = _shape(
         vp,
         np.where(vflip, z_end[vseg], z_start[vseg]),
         np.where(vflip, z_start[vseg], z_end[vseg]),
         structure[vseg],
-        smooth_window_m=smooth_window_m,
-        max_grade_window_m=W,
+        model,
+        z_given=sh.z[src],  # the estimated profiles, laid end to end
     )
     target = vseg[own]
     keep = ~structure[target]  # bridges and tunnels stay straight
     grade, max_grade = sh.grade.copy(), sh.max_grade.copy()
     grade[target[keep]] = vsh.grade[own][keep]
     max_grade[target[keep]] = vsh.max_grade[own][keep]
-    return grade, max_grade
+    return grade, max_grade, sh.max_grade_sd
 
 
 def _gather_samples(
     p: _Samples, vseg: np.ndarray, vflip: np.ndarray, vchain: np.ndarray
-) -> _Samples:
-    """Samples of a path of (possibly flipped) segments of ``p``, as new chains ``vchain``."""
+) -> tuple[_Samples, np.ndarray]:
+    """Samples of a path of (possibly flipped) segments of ``p``, as new chains ``vchain``.
+
+    Also returns, per new sample, its index in ``p``.
+    """
     nv = len(vseg)
     cnt = p.ends[vseg] - p.starts[vseg] + 1
     seg = np.repeat(np.arange(nv), cnt)
@@ -780,7 +880,8 @@ def _gather_samples(
         y=p.y[i],
         z_raw=p.z_raw[i],
         filled=p.filled[i],
-    )
+        sd=p.sd[i],
+    ), i
 
 
 def _structure_mask(edges: pd.DataFrame) -> np.ndarray:
@@ -876,8 +977,65 @@ def _coerce_dem(dem: Any) -> DEM:
     raise InputError(f"dem must be a geolog.DEM or path(s) to elevation tiles, got {type(dem)!r}")
 
 
+def _with_error(dem: DEM, vertical_error_m: float | None) -> DEM:
+    """The DEM with another vertical error (same arrays), or itself."""
+    if vertical_error_m is None:
+        return dem
+    return DEM(
+        dem.array,
+        dem.transform,
+        dem.crs,
+        filled_mask=dem.filled_mask,
+        source=dem.source,
+        paths=dem.paths,
+        vertical_error_m=vertical_error_m,
+    )
+
+
 def _cell_m(dem: DEM) -> float:
     return float(max(dem.cell_size_m))
+
+
+#: Prior on how fast a road's grade changes (1/m): the grade is a random walk
+#: that wanders by about ``sqrt(GRADE_WANDER * d)`` over ``d`` metres — 1 pp
+#: over 100 m, 3 pp over a kilometre. Road design keeps grades steady between
+#: vertical curves (a 40 t truck cannot take 12 % then 4 % then 12 %); hairpins
+#: and junction ramps change faster, which the DEM's samples then show.
+GRADE_WANDER = 1e-6
+
+
+def _model(
+    dem: DEM,
+    *,
+    smooth_window_m: float | None,
+    max_grade_window_m: float | None,
+) -> _Model:
+    """Prior, knots and window of the profile estimate, from the DEM's error model."""
+    sigma = dem.error.vertical_error_m
+    cx, cy = dem.cell_size_m
+    cell = math.sqrt(cx * cy)
+    if smooth_window_m is None:
+        q = GRADE_WANDER
+        ell = (sigma**2 * cell / q) ** 0.25
+    else:
+        ell = float(smooth_window_m)
+        if not (ell >= 0 and math.isfinite(ell)):
+            raise InputError(
+                f"smooth_window_m must be a finite number >= 0, got {smooth_window_m!r}"
+            )
+        q = sigma**2 * cell / ell**4 if ell > 0 else 0.0
+    step = 0.5 * min(cx, cy)
+    if ell > 0:
+        step = min(step, ell / 3)
+    W = max(2 * _cell_m(dem), ell) if max_grade_window_m is None else float(max_grade_window_m)
+    if not (W > 0 and math.isfinite(W)):
+        raise InputError(f"max_grade_window_m must be > 0, got {max_grade_window_m!r}")
+    if W < min(dem.cell_size_m) - 1e-9:
+        raise InputError(
+            f"max_grade_window_m={W:g} m is shorter than one DEM cell "
+            f"({min(dem.cell_size_m):.1f} m): grades over it are below the DEM's resolution"
+        )
+    return _Model(q=q, step=step, cell=cell, ell=ell, window=W)
 
 
 def add_terrain(
@@ -886,11 +1044,13 @@ def add_terrain(
     *,
     smooth_window_m: float | None = None,
     max_grade_window_m: float | None = None,
+    vertical_error_m: float | None = None,
 ) -> Network:
     """Drape a network on a DEM: per-direction ascent, descent and grades.
 
-    Profiles are built per OSM way and smoothed along the whole way; see the
-    module docstring for the method.
+    Each road's profile is *estimated* from the DEM samples along it, all roads
+    in one sparse system, with the DEM's error model; see the module docstring
+    for the method.
 
     Parameters
     ----------
@@ -899,28 +1059,33 @@ def add_terrain(
     dem
         A :class:`~geolog.terrain.DEM` or path(s) to open with :meth:`DEM.open`.
     smooth_window_m
-        Width (metres) of the centred moving average applied along each way's
-        sampled profile; default two DEM cells (twice the larger cell side in
-        metres, ≈ 185 m for SRTM3). ``0`` disables smoothing.
+        Smoothing length ``ell`` (metres) of the profile estimate; default from
+        the DEM's error model, ``(sigma² × cell / GRADE_WANDER) ** 0.25``
+        (≈ 280 m on SRTM3, ≈ 20 m on a 1 m LiDAR DEM). ``0`` keeps the raw
+        samples (no estimate).
     max_grade_window_m
         Length (metres) of the stretch over which ``max_grade`` is measured
         (and over which edges shorter than it get their ``grade``); default
-        two DEM cells (≈ 185 m on SRTM3). It must be at least one cell:
-        shorter stretches are below the DEM's resolution. Two cells halve the
-        noise: SRTM's relative height error (≈ 6 m) over one 93 m cell alone is
-        a ±6 % grade.
+        the larger of two DEM cells and ``ell``: what the DEM resolves. It
+        must be at least one cell.
+    vertical_error_m
+        The DEM's random vertical error (1 sigma, metres), instead of the
+        product's published figure (``dem.error``).
 
     Returns
     -------
     Network
-        A new Network. Nodes gain ``elevation`` (m, bilinear at the node,
-        interpolated along bridges/tunnels for nodes only they touch); edges
-        gain ``ascent_m``, ``descent_m`` (m, ≥ 0), ``grade`` (signed mean,
-        fraction), ``max_grade`` (steepest stretch, signed in the direction of
-        travel, fraction), ``grade_class`` (ordered categorical, see
+        A new Network. Nodes gain ``elevation`` (m, the bilinear DEM sample at
+        the node, interpolated along bridges/tunnels for nodes only they
+        touch); edges gain ``ascent_m``, ``descent_m`` (m, ≥ 0), ``grade``
+        (signed mean, fraction), ``max_grade`` (steepest stretch, signed in the
+        direction of travel, fraction), ``max_grade_sd`` (its posterior
+        standard deviation, fraction, ≥ 0), ``max_grade_hi`` (cautious value:
+        ``max_grade`` plus 1.645 sd in its own direction, a one-sided 95 %
+        bound), ``grade_class`` (ordered categorical, see
         :func:`grade_classes`) and ``terrain_filled`` (bool: the edge's samples
-        touched void-filled cells). ``meta["terrain"]`` records the DEM source
-        and these parameters.
+        touched void-filled cells). ``meta["terrain"]`` records the DEM source,
+        its error model and these parameters.
 
     Raises
     ------
@@ -929,7 +1094,7 @@ def add_terrain(
         many fall outside).
     InputError
         A window is not a finite number (``max_grade_window_m`` shorter than
-        one DEM cell), or the network has no edges.
+        one DEM cell), a bad ``vertical_error_m``, or the network has no edges.
 
     Examples
     --------
@@ -940,20 +1105,11 @@ def add_terrain(
     ...     hilly = net.with_terrain(geolog.DEM.open(geolog.data.dem_path("andorra")))
     >>> bool((hilly.edges["ascent_m"] >= 0).all())
     True
+    >>> bool((hilly.edges["max_grade_hi"].abs() >= hilly.edges["max_grade"].abs()).all())
+    True
     """
-    dem = _coerce_dem(dem)
-    cell = _cell_m(dem)
-    window = 2 * cell if smooth_window_m is None else float(smooth_window_m)
-    steep_window = 2 * cell if max_grade_window_m is None else float(max_grade_window_m)
-    if not (window >= 0 and math.isfinite(window)):
-        raise InputError(f"smooth_window_m must be a finite number >= 0, got {smooth_window_m!r}")
-    if not (steep_window > 0 and math.isfinite(steep_window)):
-        raise InputError(f"max_grade_window_m must be > 0, got {max_grade_window_m!r}")
-    if steep_window < min(dem.cell_size_m) - 1e-9:
-        raise InputError(
-            f"max_grade_window_m={steep_window:g} m is shorter than one DEM cell "
-            f"({min(dem.cell_size_m):.1f} m): grades over it are below the DEM's resolution"
-        )
+    dem = _with_error(_coerce_dem(dem), vertical_error_m)
+    model = _model(dem, smooth_window_m=smooth_window_m, max_grade_window_m=max_grade_window_m)
     nodes, edges = net.nodes, net.edges
     if len(edges) == 0:
         raise InputError("the network has no edges to add terrain to")
@@ -977,18 +1133,14 @@ def add_terrain(
     _check_coverage(dem, z_nodes, seg_out[rs] & ~structure, nodes, edges)
 
     z_nodes, interp = _interpolate_structure_nodes(z_nodes, u, v, lengths, structure)
-    za, zb = z_nodes[u], z_nodes[v]
     fu = nodes.index.get_indexer(segs.fu)
     fv = nodes.index.get_indexer(segs.fv)
-    sh = _shape(
-        p,
-        z_nodes[fu],
-        z_nodes[fv],
-        structure[segs.rep],
-        smooth_window_m=window,
-        max_grade_window_m=steep_window,
-    )
-    seg_grade, seg_max_grade = _borrow_context(
+    sh = _shape(p, z_nodes[fu], z_nodes[fv], structure[segs.rep], model, fu, fv)
+    z_dem = z_nodes
+    z_nodes = z_nodes.copy()
+    z_nodes[fu], z_nodes[fv] = sh.z[p.starts], sh.z[p.ends]  # the estimate, shared by roads
+    za, zb = z_nodes[u], z_nodes[v]
+    seg_grade, seg_max_grade, seg_sd = _borrow_context(
         p,
         sh,
         segs.fu,
@@ -997,9 +1149,8 @@ def add_terrain(
         z_nodes[fu],
         z_nodes[fv],
         structure[segs.rep],
+        model,
         geographic=dem.crs.is_geographic,
-        smooth_window_m=window,
-        max_grade_window_m=steep_window,
     )
 
     # back to each row's direction of travel
@@ -1007,6 +1158,8 @@ def add_terrain(
     descent = np.where(fwd, sh.descent[rs], sh.ascent[rs])
     grade = np.where(fwd, seg_grade[rs], -seg_grade[rs])
     max_grade = np.where(fwd, seg_max_grade[rs], -seg_max_grade[rs])
+    max_grade_sd = seg_sd[rs]
+    max_grade_hi = max_grade + np.where(max_grade < 0, -1.0, 1.0) * model.z_hi * max_grade_sd
     # bridges and tunnels: the straight line between their end elevations
     dz = zb - za
     ascent = np.where(structure, np.maximum(dz, 0.0), ascent)
@@ -1018,10 +1171,12 @@ def add_terrain(
         descent_m=descent,
         grade=grade,
         max_grade=max_grade,
+        max_grade_sd=max_grade_sd,
+        max_grade_hi=max_grade_hi,
         grade_class=grade_classes(max_grade),
         terrain_filled=filled.astype(bool),
     )
-    new_nodes = nodes.assign(elevation=z_nodes)
+    new_nodes = nodes.assign(elevation=z_nodes, elevation_dem=z_dem)
     meta = dict(net.meta)
     n_chains = int(segs.chain[-1]) + 1
     meta["terrain"] = {
@@ -1030,21 +1185,28 @@ def add_terrain(
         "dem_crs": dem.crs.to_string(),
         "dem_cell_m": [round(c, 3) for c in dem.cell_size_m],
         "sample_spacing": f"<= half a DEM cell ({0.5 * min(dem.res):.6g} grid units)",
-        "method": "way-level profiles: segments of each OSM way chained in drawing order",
-        "smooth": (
-            "centred moving average along each way on the piecewise-linear profile, "
-            "shrinking at the way's ends; each edge ramped linearly onto its node elevations"
+        "dem_error": dem.error.as_dict(),
+        "method": (
+            "road profiles estimated by penalised least squares (cubic smoothing spline / "
+            "Whittaker-Henderson, Eilers 2003) along road chains, all roads in one banded "
+            "sparse system; nodes fixed at their elevations, bridges/tunnels straight"
         ),
-        "smooth_window_m": window,
-        "max_grade_window_m": steep_window,
-        "max_grade": "steepest stretch of max_grade_window_m of the way-smoothed profile "
+        "grade_wander_per_m": model.q,
+        "smooth_window_m": model.ell,
+        "knot_spacing_m": round(model.step, 3),
+        "max_grade_window_m": model.window,
+        "max_grade": "steepest stretch of max_grade_window_m of the estimated profile "
         "nested with the edge (inside it, or containing it if shorter)",
+        "max_grade_sd": f"posterior sd of a max_grade_window_m stretch's grade on the edge "
+        f"(largest among its stretches; {_profile_fit.N_DRAWS} posterior draws)",
+        "max_grade_hi": f"max_grade + {model.z_hi} max_grade_sd (one-sided 95 %)",
         "grade": "(elev(v) - elev(u)) / length; edges shorter than max_grade_window_m: "
-        "way-smoothed mean over the max_grade_window_m stretch centred on the edge",
+        "mean of the estimated profile over the max_grade_window_m stretch centred on the edge",
         "short_chains": "chains shorter than max_grade_window_m take grade and max_grade "
         "from a virtual chain extended along the best-continuing road at each end "
         "(turn <= 60 deg, same ref/name preferred)",
-        "node_elevation": "raw bilinear sample (bridge/tunnel-only nodes interpolated)",
+        "node_elevation": "raw bilinear sample (bridge/tunnel-only nodes interpolated); "
+        "the estimated profile passes through it",
         "way_chains": n_chains,
         "segments": len(segs.rep),
         "structures": "bridge/tunnel edges: straight line between end elevations",
@@ -1112,13 +1274,14 @@ def elevation_profile(
     *,
     dem: DEM | None = None,
     smooth_window_m: float | None = None,
+    vertical_error_m: float | None = None,
 ) -> pd.DataFrame:
     """Distance–elevation profile along a sequence of edges (e.g. a route).
 
     The profile is computed exactly as :func:`add_terrain` computes ascent and
-    descent (same densification, way-level smoothing over the whole ways the
-    edges belong to, node ramps, straight bridges/tunnels), so its rises sum to
-    the edges' ``ascent_m``.
+    descent (same densification, the same estimate over the whole roads the
+    edges belong to, nodes fixed, straight bridges/tunnels), so its rises sum
+    to the edges' ``ascent_m``.
 
     Parameters
     ----------
@@ -1131,13 +1294,18 @@ def elevation_profile(
     dem
         The DEM; default: re-open the files recorded in ``net.meta["terrain"]``.
     smooth_window_m
-        Smoothing window; default the one recorded in ``net.meta["terrain"]``.
+        Smoothing length; default the one recorded in ``net.meta["terrain"]``.
+    vertical_error_m
+        The DEM's vertical error; default the one recorded in ``net.meta["terrain"]``.
 
     Returns
     -------
     pandas.DataFrame
         ``distance_m`` (from the start of the first edge), ``elevation_m``,
-        ``edge`` (row label), ``lon``, ``lat``; joints between edges appear once.
+        ``elevation_sd_m`` (posterior sd of the estimated road elevation, m:
+        the DEM's error left after the estimate; a band of ± 2 sd holds the
+        road with about 95 % probability), ``edge`` (row label), ``lon``,
+        ``lat``; joints between edges appear once.
 
     Raises
     ------
@@ -1150,7 +1318,7 @@ def elevation_profile(
     edges = getattr(net_or_edges, "edges", net_or_edges)
     terrain = meta.get("terrain", {})
     ids = list(edge_ids)
-    cols = ["distance_m", "elevation_m", "edge", "lon", "lat"]
+    cols = ["distance_m", "elevation_m", "elevation_sd_m", "edge", "lon", "lat"]
     if not ids:
         return pd.DataFrame({c: [] for c in cols})
     missing = [i for i in ids if i not in edges.index]
@@ -1164,15 +1332,21 @@ def elevation_profile(
                 "or build the network with net.with_terrain(dem)"
             )
         dem = _open_quiet(paths)
-    cell = _cell_m(dem)
+    if vertical_error_m is None and "dem_error" in terrain:
+        vertical_error_m = terrain["dem_error"]["vertical_error_m"]
+    dem = _with_error(dem, vertical_error_m)
     if smooth_window_m is None:
-        smooth_window_m = terrain.get("smooth_window_m", 2 * cell)
-    steep_window = float(terrain.get("max_grade_window_m", 2 * cell))
+        smooth_window_m = terrain.get("smooth_window_m")
+    model = _model(
+        dem,
+        smooth_window_m=smooth_window_m,
+        max_grade_window_m=terrain.get("max_grade_window_m"),
+    )
     pos = edges.index.get_indexer(ids)
     segs = _segments(edges)
     want = segs.row_seg[pos]
-    sel = np.isin(segs.chain, segs.chain[want])  # whole ways: the smoothing's context
-    p = _sample_segments(segs, dem, sel)
+    # the whole network: roads share their junctions, so every road is context
+    p = _sample_segments(segs, dem)
     local = np.full(len(segs.rep), -1, dtype=np.int64)
     local[p.segs] = np.arange(len(p.segs))
     structure = _structure_mask(edges)[segs.rep[p.segs]]
@@ -1181,18 +1355,12 @@ def elevation_profile(
         raise DEMError(f"DEM {dem.source} does not cover all of edges {ids[:5]}…")
     z_start, z_end = p.z_raw[p.starts], p.z_raw[p.ends]
     nodes = getattr(net_or_edges, "nodes", None)
-    if nodes is not None and "elevation" in nodes.columns:
-        zn = nodes["elevation"]
+    col = "elevation_dem" if model.q > 0 else "elevation"
+    if nodes is not None and col in nodes.columns:
+        zn = nodes[col]
         z_start = zn.reindex(segs.fu[p.segs]).to_numpy(dtype=float)
         z_end = zn.reindex(segs.fv[p.segs]).to_numpy(dtype=float)
-    sh = _shape(
-        p,
-        z_start,
-        z_end,
-        structure,
-        smooth_window_m=float(smooth_window_m),
-        max_grade_window_m=steep_window,
-    )
+    sh = _shape(p, z_start, z_end, structure, model, segs.fu[p.segs], segs.fv[p.segs])
     if (~np.isfinite(sh.z[np.isin(p.seg, local[want])])).any():
         raise DEMError(f"DEM {dem.source} does not cover all of edges {ids[:5]}…")
     # the requested rows, each in its direction of travel
@@ -1219,6 +1387,7 @@ def elevation_profile(
         {
             "distance_m": (s + offset[r])[keep],
             "elevation_m": z[keep],
+            "elevation_sd_m": sh.sd[i][keep],
             "edge": label[keep],
             "lon": np.asarray(x)[keep],
             "lat": np.asarray(y)[keep],
