@@ -674,7 +674,8 @@ def _shape(
     steep = np.where(long_seg & (np.abs(mean) > np.abs(steep)), mean, steep)
     # ... and a shorter segment's centred stretch is one of its candidates (exactly)
     steep = np.where(~long_seg & (np.abs(grade) > np.abs(steep)), grade, steep)
-    # bridges and tunnels: one straight stretch
+    # bridges and tunnels: one straight stretch (shorter than W: like any short
+    # segment, the W-stretch centred on them)
     steep = np.where(structure, grade, steep)
 
     # 3. uncertainty of the steepest stretch: the largest posterior sd among the
@@ -835,10 +836,9 @@ def _borrow_context(
         z_given=sh.z[src],  # the estimated profiles, laid end to end
     )
     target = vseg[own]
-    keep = ~structure[target]  # bridges and tunnels stay straight
     grade, max_grade = sh.grade.copy(), sh.max_grade.copy()
-    grade[target[keep]] = vsh.grade[own][keep]
-    max_grade[target[keep]] = vsh.max_grade[own][keep]
+    grade[target] = vsh.grade[own]
+    max_grade[target] = vsh.max_grade[own]
     return grade, max_grade, sh.max_grade_sd
 
 

@@ -75,9 +75,11 @@ def test_ridge_gives_true_ascent_and_descent():
     flank = 50 / GEOD.line_length([crest - 0.02, crest], [45.0, 45.0])
     assert abs(fwd["max_grade"]) == pytest.approx(flank, rel=0.01)
     assert back["max_grade"] == pytest.approx(-fwd["max_grade"], abs=1e-12)
-    # default light smoothing trims the sharp crest a little, no more
+    # the default estimate (smoothing length ~ 200 m on a 90 m grid) rounds the
+    # knife-edge crest a little, no more
     smooth = add_terrain(net, dem).edges.iloc[0]
-    assert 48.5 < smooth["ascent_m"] <= 50 and smooth["ascent_m"] == smooth["descent_m"]
+    assert 45 < smooth["ascent_m"] <= 50.5
+    assert smooth["ascent_m"] == pytest.approx(smooth["descent_m"], abs=0.5)
     assert out.meta["terrain"]["smooth_window_m"] == 0
 
 
@@ -109,7 +111,8 @@ def test_tunnel_and_bridge_are_straight():
     # nodes 4 (inside the tunnel) and 2 (tunnel meets bridge, no road) are interpolated
     # along the chain 1 - 4 - 2 - 3; the chain's ends stay on the terrain
     assert out.meta["terrain"]["structure_nodes_interpolated"] == 2
-    assert z[1] == pytest.approx(dem.sample([a[0]], [a[1]])[0])
+    assert out.nodes["elevation_dem"][1] == pytest.approx(dem.sample([a[0]], [a[1]])[0])
+    assert z[1] == pytest.approx(dem.sample([a[0]], [a[1]])[0], abs=0.01)
     prof = elevation_profile(out, [0, 2], dem=dem)
     assert prof["elevation_m"].max() < 110  # the profile goes through the mountain
 
@@ -171,7 +174,11 @@ def test_node_elevations_match_raw_tile(andorra_terrain, andorra_dem_path):
     road = ~(e["tunnel"].notna() | e["bridge"].notna())
     ok &= n.index.isin(e.loc[road, "u"]) | n.index.isin(e.loc[road, "v"])
     assert ok.sum() > 0.9 * len(n)
-    np.testing.assert_allclose(n["elevation"].to_numpy()[ok], oracle[ok], atol=0.01)
+    np.testing.assert_allclose(n["elevation_dem"].to_numpy()[ok], oracle[ok], atol=0.01)
+    # the estimated road elevation stays within the DEM's error of the sample
+    sigma = andorra_terrain.meta["terrain"]["dem_error"]["vertical_error_m"]
+    resid = n["elevation"].to_numpy()[ok] - oracle[ok]
+    assert np.median(np.abs(resid)) < sigma and np.abs(resid).max() < 10 * sigma
 
 
 def test_unsmoothed_ascent_matches_independent_sampling(andorra, andorra_dem_path):
@@ -207,7 +214,10 @@ def test_elevation_profile_matches_edges(andorra_terrain):
             break
         chain.append(int(nxt[0]))
     prof = elevation_profile(andorra_terrain, chain)
-    assert list(prof.columns) == ["distance_m", "elevation_m", "edge", "lon", "lat"]
+    assert list(prof.columns) == [
+        "distance_m", "elevation_m", "elevation_sd_m", "edge", "lon", "lat"
+    ]  # fmt: skip
+    assert (prof["elevation_sd_m"] > 0).all()
     d = prof["distance_m"].to_numpy()
     assert d[0] == pytest.approx(0, abs=1e-6) and (np.diff(d) >= -1e-9).all()
     assert d[-1] == pytest.approx(e.loc[chain, "length_m"].sum())
@@ -333,9 +343,10 @@ def test_short_edges_on_a_steady_ramp_read_the_road_not_the_hillside():
     dz = zn.reindex(e["v"]).to_numpy() - zn.reindex(e["u"]).to_numpy()
     endpoint = (dz / e["length_m"].to_numpy())[main]
     assert np.mean(np.abs(endpoint - expect) > 0.05) > 0.5
-    # invariants still exact at the nodes: raw samples, ascent - descent = rise
-    np.testing.assert_allclose(z.to_numpy(), zs, atol=1e-9)
-    np.testing.assert_allclose(e["ascent_m"] - e["descent_m"], dz, atol=1e-9)
+    # invariants still exact at the nodes: raw samples kept, ascent - descent = rise
+    np.testing.assert_allclose(out.nodes["elevation_dem"].to_numpy(), zs, atol=1e-9)
+    rise = z.reindex(e["v"]).to_numpy() - z.reindex(e["u"]).to_numpy()
+    np.testing.assert_allclose(e["ascent_m"] - e["descent_m"], rise, atol=1e-9)
     # the side road is steep and says so
     side = e["ref"] == "S7"
     np.testing.assert_allclose(e.loc[side, "max_grade"].abs(), 0.40, atol=0.02)
@@ -385,7 +396,9 @@ def test_andorra_main_roads_lose_their_short_edge_spikes(andorra_terrain, andorr
     assert np.percentile(after, 90) < np.percentile(before.abs(), 90) - 0.01
     spikes_before = int((before.abs() > 0.30).sum())
     spikes_after = int((after > 0.30).sum())
-    assert spikes_before >= 10 and spikes_after == 0
+    # one 36 m one-way piece of CG-1 (way 124672852, two edges) with no continuation
+    # within 60 degrees keeps its own end-to-end grade
+    assert spikes_before >= 10 and spikes_after <= 2
     # no main road reads over 25 % but a handful of edges on long roads (their ends are
     # raw samples); one-way pieces at splits and junctions borrow the road that
     # continues them, so none of them does
@@ -451,15 +464,17 @@ def test_one_way_slivers_at_a_split_borrow_the_road_around_them():
     expect = np.where(e.loc[piece, "osmid"] == 2, 0.06, -0.06)
     # the old per-chain method: the raw samples at the piece's two ends, which on a 40 %
     # hillside put the carriageways' 3 m offsets into the grade (about 11 % and 0 %)
-    dz = z.reindex(e["v"]).to_numpy() - z.reindex(e["u"]).to_numpy()
+    zd = out.nodes["elevation_dem"]
+    dz = zd.reindex(e["v"]).to_numpy() - zd.reindex(e["u"]).to_numpy()
     endpoint = (dz / e["length_m"].to_numpy())[piece]
     assert (np.abs(endpoint - expect) > 0.03).all()
     np.testing.assert_allclose(e.loc[piece, "grade"], expect, atol=0.015)
     np.testing.assert_allclose(e.loc[piece, "max_grade"], expect, atol=0.015)
-    # the invariants are untouched: raw node samples, ascent - descent = rise
+    # the invariants are untouched: raw node samples kept, ascent - descent = rise
     zs = dem.sample(net.nodes["x"], net.nodes["y"])
-    np.testing.assert_allclose(z.to_numpy(), zs, atol=1e-9)
-    np.testing.assert_allclose(e["ascent_m"] - e["descent_m"], dz, atol=1e-9)
+    np.testing.assert_allclose(zd.to_numpy(), zs, atol=1e-9)
+    rise = z.reindex(e["v"]).to_numpy() - z.reindex(e["u"]).to_numpy()
+    np.testing.assert_allclose(e["ascent_m"] - e["descent_m"], rise, atol=1e-9)
     # the cross street is not a continuation (a 90 degree turn): it reads the hillside
     side = (e["ref"] == "S7").to_numpy()
     np.testing.assert_allclose(e.loc[side, "max_grade"].abs(), 0.40, atol=0.02)
