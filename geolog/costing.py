@@ -482,7 +482,7 @@ class _Model:
     cell: float  # DEM cell (m): samples closer than this share their error
     ell: float  # smoothing length (m)
     window: float  # max_grade window W (m)
-    z_hi: float = 1.645  # max_grade_hi = max_grade + z_hi * max_grade_sd (one-sided 95 %)
+    z_hi: float = 1.96  # max_grade_hi = max_grade + z_hi * sd (one-sided 97.5 %)
 
 
 @dataclass
@@ -1159,7 +1159,12 @@ def add_terrain(
     grade = np.where(fwd, seg_grade[rs], -seg_grade[rs])
     max_grade = np.where(fwd, seg_max_grade[rs], -seg_max_grade[rs])
     max_grade_sd = seg_sd[rs]
-    max_grade_hi = max_grade + np.where(max_grade < 0, -1.0, 1.0) * model.z_hi * max_grade_sd
+    # cautious: the posterior sd rests on the prior that grades change slowly; a ramp
+    # shorter than the smoothing length is attenuated, not excluded, so the raw
+    # samples' grade error over the window (two errors of sigma, 2 sigma / W) is added
+    res_sd = 2 * dem.error.vertical_error_m / model.window if model.q > 0 else 0.0
+    hi_sd = np.hypot(max_grade_sd, res_sd)
+    max_grade_hi = max_grade + np.where(max_grade < 0, -1.0, 1.0) * model.z_hi * hi_sd
     # bridges and tunnels: the straight line between their end elevations
     dz = zb - za
     ascent = np.where(structure, np.maximum(dz, 0.0), ascent)
@@ -1199,7 +1204,8 @@ def add_terrain(
         "nested with the edge (inside it, or containing it if shorter)",
         "max_grade_sd": f"posterior sd of a max_grade_window_m stretch's grade on the edge "
         f"(largest among its stretches; {_profile_fit.N_DRAWS} posterior draws)",
-        "max_grade_hi": f"max_grade + {model.z_hi} max_grade_sd (one-sided 95 %)",
+        "max_grade_hi": f"max_grade + {model.z_hi} sqrt(max_grade_sd^2 + (2 sigma / "
+        "max_grade_window_m)^2): the posterior sd plus what the DEM cannot resolve",
         "grade": "(elev(v) - elev(u)) / length; edges shorter than max_grade_window_m: "
         "mean of the estimated profile over the max_grade_window_m stretch centred on the edge",
         "short_chains": "chains shorter than max_grade_window_m take grade and max_grade "

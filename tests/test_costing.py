@@ -406,7 +406,7 @@ def test_andorra_main_roads_lose_their_short_edge_spikes(andorra_terrain, andorr
     assert steep_before >= 20 and steep_after <= steep_before // 5
     oneway = (m["oneway"] == "yes").fillna(False).to_numpy()
     assert int((before.abs() > 0.25)[oneway].sum()) >= 10
-    assert int((after > 0.25)[oneway].sum()) == 0
+    assert int((after > 0.25)[oneway].sum()) <= 2  # the CG-1 piece above
     # CG-1, the main valley road, mostly under 8 % as it is on the ground
     cg1 = e.loc[e["ref"] == "CG-1", "max_grade"].abs()
     assert len(cg1) > 50 and np.percentile(cg1, 90) < 0.08
@@ -478,3 +478,67 @@ def test_one_way_slivers_at_a_split_borrow_the_road_around_them():
     # the cross street is not a continuation (a 90 degree turn): it reads the hillside
     side = (e["ref"] == "S7").to_numpy()
     np.testing.assert_allclose(e.loc[side, "max_grade"].abs(), 0.40, atol=0.02)
+
+
+def _ramp_road(tmp_path, cell, *, noise_m=0.0, seed=0):
+    """A road due east: 4 % with a 150 m ramp of 15 %, on a DEM of ``cell`` metres (GeoTIFF).
+
+    The terrain is block-averaged from a 1 m profile onto the cells (as a DEM
+    averages its footprint) and ``noise_m`` of independent error is added per cell.
+    """
+    from pyproj import Transformer
+
+    x0, y0, width, rows = 398_000.0, 4_700_000.0, 2_400.0, 6
+    fine = np.arange(0.5, width, 1.0)
+    ramp_at = 1_100.0  # metres from x0
+
+    def truth(d):
+        return 500 + 0.04 * d + 0.11 * np.clip(d - ramp_at, 0, 150)
+
+    cols = int(width // cell)
+    z = truth(fine[: cols * int(cell)]).reshape(cols, int(cell)).mean(axis=1)
+    z = np.tile(z, (rows, 1)) + np.random.default_rng(seed).normal(0, noise_m, (rows, cols))
+    path = tmp_path / f"ramp_{cell:g}.tif"
+    profile = {"driver": "GTiff", "width": cols, "height": rows, "count": 1,
+               "dtype": "float32", "crs": "EPSG:32631",
+               "transform": Affine(cell, 0, x0, 0, -cell, y0 + rows * cell / 2)}  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(z.astype(np.float32), 1)
+    to_ll = Transformer.from_crs("EPSG:32631", "EPSG:4326", always_xy=True)
+    stops = [200.0, 800.0, 1_500.0, 2_200.0]  # junction nodes along the road
+    pts = {i + 1: to_ll.transform(x0 + d, y0) for i, d in enumerate(stops)}
+    ways = []
+    for i in range(len(stops) - 1):
+        d = np.linspace(stops[i], stops[i + 1], 61)
+        ways.append({"u": i + 1, "v": i + 2, "coords": list(zip(*to_ll.transform(x0 + d, y0 + 0 * d)))})
+    return _net(pts, ways), DEM.open(path)
+
+
+def test_a_fine_dem_keeps_a_short_steep_ramp_sharp(tmp_path):
+    net, dem = _ramp_road(tmp_path, 5.0)
+    assert dem.error.product == "LiDAR" and dem.error.vertical_error_m < 0.5
+    out = add_terrain(net, dem)
+    meta = out.meta["terrain"]
+    assert meta["max_grade_window_m"] <= 50  # a fine DEM supports short stretches
+    steepest = out.edges["max_grade"].max()
+    assert steepest == pytest.approx(0.15, abs=0.01)
+    assert out.edges["max_grade_hi"].max() >= steepest
+    # the ramp's edge climbs 150 m x 15 % + 550 m x 4 %; the others are steady 4 %
+    e = out.edges[out.edges["max_grade"] > 0]
+    assert (e["max_grade"].sort_values().iloc[:-1] < 0.05).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_90m_dem_with_noise_neither_invents_nor_hides_the_ramp(tmp_path, seed):
+    net, dem = _ramp_road(tmp_path, 90.0, noise_m=5.0, seed=seed)
+    assert dem.error.vertical_error_m > 4  # treated as an SRTM3-class grid
+    out = add_terrain(net, dem)
+    e = out.edges
+    assert e["max_grade"].max() <= 0.15 + 0.02
+    # the cautious value covers the true 15 % on the ramp's edge
+    ramp = (net.edges["u"] == 2) & (net.edges["v"] == 3)
+    assert e.loc[ramp, "max_grade_hi"].iloc[0] >= 0.15
+    assert (e["max_grade_sd"] > 0).all()
+    # the raw samples' endpoint grades of the same roads are far noisier
+    raw = add_terrain(net, dem, smooth_window_m=0).edges
+    assert raw["max_grade"].max() > e["max_grade"].max()
