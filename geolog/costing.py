@@ -681,11 +681,12 @@ def _shape(
     # 3. uncertainty of the steepest stretch: the largest posterior sd among the
     # stretches nested with the segment (a chain shorter than W: the whole chain)
     if f is not None:
-        sd_c = _window_sd(f, cg, W)
-        sd_e = _window_sd(f, G0[seg2] + ends_t, W).reshape(2, m)
+        # the sd changes slowly along a road: the first, middle and last of the
+        # segment's stretches stand for all of them
+        t3 = np.r_[t_lo, 0.5 * (t_lo + t_hi), t_hi]
+        sd3 = _window_sd(f, np.r_[G0, G0, G0] + t3, W).reshape(3, m)
         sd_w = _window_sd(f, G0, clen, W)  # a short chain: its rise, over the window
-        sd = np.fmax(range_reduce(sd_c, np.fmax), np.fmax(sd_e[0], sd_e[1]))
-        sd = np.where(short_chain, sd_w, sd)
+        sd = np.where(short_chain, sd_w, sd3.max(axis=0))
         zsd = np.sqrt(np.mean(np.square(f.draws, dtype=np.float64), axis=1))
         zsd = np.interp(G, f.G, zsd)
     else:  # raw samples (or a borrowed profile): two independent errors W apart
@@ -1024,9 +1025,7 @@ def _model(
                 f"smooth_window_m must be a finite number >= 0, got {smooth_window_m!r}"
             )
         q = sigma**2 * cell / ell**4 if ell > 0 else 0.0
-    step = 0.5 * min(cx, cy)
-    if ell > 0:
-        step = min(step, ell / 3)
+    step = 0.5 * min(cx, cy)  # knots half a cell apart, as the samples
     W = max(2 * _cell_m(dem), ell) if max_grade_window_m is None else float(max_grade_window_m)
     if not (W > 0 and math.isfinite(W)):
         raise InputError(f"max_grade_window_m must be > 0, got {max_grade_window_m!r}")
