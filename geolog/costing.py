@@ -685,10 +685,12 @@ def _shape(
         # segment's stretches stand for all of them
         t3 = np.r_[t_lo, 0.5 * (t_lo + t_hi), t_hi]
         sd3 = _window_sd(f, np.r_[G0, G0, G0] + t3, W).reshape(3, m)
-        sd_w = _window_sd(f, G0, clen, W)  # a short chain: its rise, over the window
-        sd = np.where(short_chain, sd_w, sd3.max(axis=0))
         zsd = np.sqrt(np.mean(np.square(f.draws, dtype=np.float64), axis=1))
         zsd = np.interp(G, f.G, zsd)
+        # a chain shorter than W (its grades come from the roads around it): two
+        # independent errors of its least certain point, W apart
+        top = np.maximum.reduceat(zsd, p.c_lo)[seg_ch]
+        sd = np.where(short_chain, math.sqrt(2.0) * top / W, sd3.max(axis=0))
     else:  # raw samples (or a borrowed profile): two independent errors W apart
         sd = np.full(m, math.sqrt(2.0) * float(np.median(p.sd)) / W)
         zsd = p.sd.copy()
