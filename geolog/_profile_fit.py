@@ -16,17 +16,17 @@ the same mean):
 
 Minimising ``sum w_i (y_i - z(s_i))² + (1/q) ∫ z''² ds`` over piecewise-linear
 profiles on *knots* (every node of the road, and regular knots between them)
-is one sparse, block-diagonal, banded (bandwidth 2) symmetric system for all
-roads at once, solved by a banded Cholesky factorisation (LAPACK ``pbtrf``
-through :func:`scipy.linalg.cholesky_banded`). The smoothing length is
-``ell = (sigma² cell / q) ** 0.25``.
+is one sparse symmetric system for all roads at once. The smoothing length
+is ``ell = (sigma² cell / q) ** 0.25``.
 
-Nodes are **fixed** at their given elevations (the DEM samples, so that
-every road through a junction agrees and a route's ``ascent − descent`` is its
-end-to-end rise); bridges and tunnels have no knots inside, so they run
-straight between their end nodes. The uncertainty uses the same model with
-nodes as ordinary observations (their samples are as uncertain as any):
-``draws`` posterior draws of the profile error, ``U⁻¹ ξ`` with ``A = UᵀU``.
+Every node is one unknown shared by all roads that meet there (a junction
+has one elevation); bridges and tunnels have no knots inside, so they run
+straight between their end nodes. The matrix is block-banded (one band per
+road) with couplings at junctions: it is factorised once by SuperLU with a
+symmetric minimum-degree ordering. The uncertainty: ``draws`` posterior
+draws of the profile error, ``A⁻¹ Mᵀ s`` where ``M`` is the whitened design
+(``A = MᵀM``) and ``s`` random signs (perturbation sampling, Papandreou &
+Yuille 2011: the draws have covariance ``A⁻¹``, the posterior covariance).
 """
 
 from __future__ import annotations
@@ -130,8 +130,9 @@ def _penalty(KG, KC, ids, n, min_gap):
     lft, rgt = np.clip(lft, 0, ns - 1), np.clip(rgt, 0, ns - 1)
     ok &= (KC[lft] == KC) & (KC[rgt] == KC)
     prev = np.where((k > 0) & (KC[np.maximum(k - 1, 0)] == KC), KG[np.maximum(k - 1, 0)], KG)
-    nxt = np.where((k < ns - 1) & (KC[np.minimum(k + 1, ns - 1)] == KC),
-                   KG[np.minimum(k + 1, ns - 1)], KG)  # fmt: skip
+    nxt = np.where(
+        (k < ns - 1) & (KC[np.minimum(k + 1, ns - 1)] == KC), KG[np.minimum(k + 1, ns - 1)], KG
+    )
     mid, lft, rgt = k[ok], lft[ok], rgt[ok]
     h0 = KG[mid] - KG[lft]
     h1 = KG[rgt] - KG[mid]
@@ -195,8 +196,7 @@ def fit(
     Mt = M.T.tocsr()
     A = (Mt @ M).tocsc()
     rhs = Mt @ np.r_[sw * y, np.zeros(m_pen), sr * prior]
-    lu = splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
-              options={"SymmetricMode": True})  # fmt: skip
+    lu = splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
     x = lu.solve(rhs)
     # r = Mᵀ s with random signs s has covariance MᵀM = A (the same second moments as
     # Gaussian noise, which is all the draws are used for, and cheaper to generate)

@@ -18,25 +18,39 @@
 2. every segment is densified with :func:`shapely.segmentize` to at most half
    a DEM cell (in the DEM's grid units) and **all** points are sampled
    bilinearly in one call;
-3. **node elevations** are the raw bilinear samples at the nodes (nodes that
-   only bridges/tunnels touch are interpolated along the structure); bridge
-   and tunnel samples are replaced by the straight line between their end
-   nodes (the deck, not the valley or the mountain), so that smoothing does not
-   pull a tunnel's approaches up the mountain;
-4. each road chain's profile is smoothed by a centred moving average of width
-   ``smooth_window_m`` (default **two DEM cells**, ≈ 185 m on SRTM3), evaluated
-   exactly on the piecewise-linear profile; the window shrinks symmetrically
-   at the chain's ends, so a way's end values stay the raw samples;
-5. each segment's part of the smoothed profile is corrected by the linear ramp
-   that makes its ends equal the node elevations (bridges/tunnels: the
-   straight line). Hence, per direction of travel, exactly
+3. **the error model**: each sample's vertical error is
+   ``sqrt(sigma_v² + (sigma_h · tan slope)²)`` from the DEM's product
+   (:attr:`geolog.terrain.DEM.error`: SRTM3/SRTM1 after Rodriguez et al.
+   2006, Copernicus GLO-30 from its product handbook, LiDAR after the USGS
+   lidar base specification; or ``vertical_error_m``) and the terrain slope
+   under the sample; samples closer than a cell share their error, so each
+   counts for ``spacing / cell`` of an independent observation;
+4. **the estimate** (:mod:`geolog._profile_fit`): along every road chain the
+   profile is the penalised least-squares fit (a cubic smoothing spline,
+   Whittaker–Henderson graduation on an uneven grid; Eilers 2003, "A
+   perfect smoother") of the samples, with the prior that a road's grade
+   changes slowly (a random walk of intensity :data:`GRADE_WANDER`); its
+   smoothing length ``ell = (sigma² · cell / GRADE_WANDER) ** 0.25`` follows
+   the DEM (≈ 220 m on SRTM3, ≈ 20 m on a 5 m LiDAR grid). Every **node is
+   one unknown shared by all the roads that meet there**, bridges and
+   tunnels have no knots inside (they run straight between their end
+   nodes) and no samples count on them; all roads are solved at once as one
+   sparse system (scipy SuperLU), no loop over roads. The node elevations
+   are the estimate at the node (column ``elevation``); the raw bilinear
+   DEM sample is kept as ``elevation_dem``. Each edge's profile runs between
+   its nodes' elevations, so per direction of travel exactly
    ``elev(v) − elev(u) = ascent_m − descent_m``, and the reverse row mirrors
    the forward one (ascents and descents swapped, grades negated);
+5. **the uncertainty**: posterior draws of the same model (nodes observed
+   like any sample) give the sd of every stretch's grade
+   (``max_grade_sd``) and of the profile (``elevation_sd_m`` in
+   :func:`elevation_profile`);
 6. per direction of travel:
 
    * ``ascent_m`` / ``descent_m``: sums of the rises / falls of that profile;
    * ``max_grade``: the steepest stretch of ``max_grade_window_m`` (default
-     two DEM cells, at least one cell) of the **way-smoothed** profile among
+     the larger of two DEM cells and ``ell``: the shortest stretch the DEM
+     supports; at least one cell) of the **estimated** profile among
      the stretches *nested* with the edge — inside it when the edge is longer
      than the window, containing it when shorter (the whole edge counts as a
      stretch too when it is long enough). Signed in the direction of travel.
@@ -44,12 +58,21 @@
      40 % of two raw samples a few metres apart on a steep hillside;
    * ``grade``: the signed mean. For edges at least ``max_grade_window_m``
      long it is ``(elev(v) − elev(u)) / length_m``. For **shorter edges** it is
-     the mean grade of the way-smoothed profile over the ``max_grade_window_m``
+     the mean grade of the estimated profile over the ``max_grade_window_m``
      stretch centred on the edge (shifted to fit inside the way; the whole way
      if the way is shorter): a DEM cannot measure the grade of a few metres,
      and ``(elev(v) − elev(u)) / length_m`` of a 5 m edge is the hillside's
      slope, not the road's. Their ``ascent_m``/``descent_m`` still honour the
      node elevations exactly. Bridges and tunnels: ``max_grade == grade``;
+   * ``max_grade_sd``: the posterior sd of a ``max_grade_window_m``
+     stretch's grade on the edge (the largest of its first, middle and last
+     stretch; for a chain shorter than the window, two independent errors of
+     its least certain point over the window);
+   * ``max_grade_hi``: the cautious value, ``max_grade`` plus 1.96 times
+     ``sqrt(max_grade_sd² + (2 sigma_v / window)²)`` in its own direction.
+     The second term is what the DEM cannot resolve: the prior attenuates a
+     ramp shorter than ``ell`` rather than ruling it out, and two samples'
+     errors over the window bound what it may hide;
    * **chains shorter than the window** (a one-way piece where a dual
      carriageway splits or at a junction: three chain ends share its ``ref``,
      or its far end lies inside another road) have no stretch of their own.
@@ -57,8 +80,9 @@
      ending there or passing through, either way — whose heading continues
      best (a turn of at most 60°, measured over 30 m; same ``ref``/``name``
      preferred) lends its segments for about ``(max_grade_window_m +
-     smooth_window_m) / 2``; the short chain's ``grade`` and ``max_grade`` are
-     measured on that longer virtual chain exactly as above. We follow the
+     ell) / 2``; the short chain's ``grade`` and ``max_grade`` are
+     measured on that longer virtual chain (the estimated profiles laid end to
+     end) exactly as above. We follow the
      roads rather than a straight line along the piece's bearing: a piece
      that diverges 10° from its road on a 40 % hillside would read
      ``0.06·cos 10° + 0.40·sin 10° ≈ 13 %`` along a straight line; the roads
@@ -68,9 +92,12 @@
    * ``grade_class`` (route reconnaissance classes of ``|max_grade|``) and
      ``terrain_filled`` (samples touched void-filled cells).
 
-Node elevations are raw bilinear samples (not smoothed) on purpose: they must
-agree with an independent sample of the tile, and a single value per node
-keeps every route's ``ascent − descent`` equal to its end-to-end rise.
+Nodes carry the estimate, not the raw sample, on purpose: two raw samples 30 m
+apart on a hillside differ by the hillside's slope times the distance, and a
+profile pinned to both reads a 27 % "ramp" the road does not have. One value
+per node, shared by every road through it, keeps each route's
+``ascent − descent`` equal to its end-to-end rise; ``elevation_dem`` keeps
+the bilinear DEM sample for anyone who needs the raw reading.
 """
 
 from __future__ import annotations
@@ -99,6 +126,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_terrain",
+    "GRADE_WANDER",
     "elevation_profile",
     "grade_classes",
     "GRADE_CLASSES",
@@ -507,9 +535,13 @@ def _local_spacing(G: np.ndarray, seg: np.ndarray) -> np.ndarray:
 
 
 def _fit_profile(
-    p: _Samples, z0: np.ndarray, structure: np.ndarray, node_u: np.ndarray, node_v: np.ndarray,
+    p: _Samples,
+    z0: np.ndarray,
+    structure: np.ndarray,
+    node_u: np.ndarray,
+    node_v: np.ndarray,
     model: _Model,
-):  # fmt: skip
+):
     """Estimated profile at the samples (junctions shared, structures straight) and its fit."""
     e = p.seg
     Gs, Ge = p.G[p.starts], p.G[p.ends]
@@ -756,7 +788,7 @@ def _borrow_context(
     passes through, in either direction: the straightest continuation (a turn
     of at most 60°, headings over ``heading_m``), one with the same
     ``ref``/``name`` preferred. The virtual chain — the neighbour's segments
-    back to about ``(max_grade_window_m + smooth_window_m) / 2`` before the
+    back to about ``(max_grade_window_m + ell) / 2`` before the
     sliver, the sliver, and the other neighbour's segments as far after it —
     is smoothed and measured exactly like a road chain, and the sliver's
     segments take its ``grade`` (the centred stretch) and ``max_grade``
@@ -1062,7 +1094,7 @@ def add_terrain(
     smooth_window_m
         Smoothing length ``ell`` (metres) of the profile estimate; default from
         the DEM's error model, ``(sigma² × cell / GRADE_WANDER) ** 0.25``
-        (≈ 280 m on SRTM3, ≈ 20 m on a 1 m LiDAR DEM). ``0`` keeps the raw
+        (≈ 220 m on SRTM3, ≈ 20 m on a 5 m LiDAR DEM). ``0`` keeps the raw
         samples (no estimate).
     max_grade_window_m
         Length (metres) of the stretch over which ``max_grade`` is measured
@@ -1076,15 +1108,17 @@ def add_terrain(
     Returns
     -------
     Network
-        A new Network. Nodes gain ``elevation`` (m, the bilinear DEM sample at
-        the node, interpolated along bridges/tunnels for nodes only they
-        touch); edges gain ``ascent_m``, ``descent_m`` (m, ≥ 0), ``grade``
+        A new Network. Nodes gain ``elevation`` (m, the estimated road
+        elevation at the node, shared by every road through it) and
+        ``elevation_dem`` (m, the bilinear DEM sample at the node,
+        interpolated along bridges/tunnels for nodes only they touch); edges
+        gain ``ascent_m``, ``descent_m`` (m, ≥ 0), ``grade``
         (signed mean, fraction), ``max_grade`` (steepest stretch, signed in the
         direction of travel, fraction), ``max_grade_sd`` (its posterior
         standard deviation, fraction, ≥ 0), ``max_grade_hi`` (cautious value:
-        ``max_grade`` plus 1.645 sd in its own direction, a one-sided 95 %
-        bound), ``grade_class`` (ordered categorical, see
-        :func:`grade_classes`) and ``terrain_filled`` (bool: the edge's samples
+        ``max_grade`` plus 1.96 sd in its own direction, the sd including
+        what the DEM cannot resolve; see the module docstring),
+        ``grade_class`` (ordered categorical, see :func:`grade_classes`) and ``terrain_filled`` (bool: the edge's samples
         touched void-filled cells). ``meta["terrain"]`` records the DEM source,
         its error model and these parameters.
 

@@ -802,6 +802,20 @@ _PRODUCTS: dict[str, tuple[float, float, str]] = {
 }
 
 
+_COPERNICUS_NAMES = (
+    "copernicus",
+    "dsm_cog",
+    "glo30",
+    "glo-30",
+    "glo_30",
+    "cop30",
+    "glo90",
+    "glo-90",
+    "glo_90",
+    "cop90",
+)
+
+
 def elevation_error(dem: DEM) -> ElevationError:
     """Recognise a DEM's product and its published error figures.
 
@@ -822,8 +836,7 @@ def elevation_error(dem: DEM) -> ElevationError:
     """
     res_m = float(max(dem.cell_size_m))
     names = " ".join([dem.source, *(os.path.basename(p) for p in dem.paths)]).lower()
-    copernicus = any(k in names for k in ("copernicus", "glo30", "glo-30", "glo_30", "cop30",
-                                          "glo90", "glo-90", "glo_90", "cop90", "dsm_cog"))  # fmt: skip
+    copernicus = any(k in names for k in _COPERNICUS_NAMES)
     arcsec = 3600 * max(dem.res) if dem.crs.is_geographic else None
     if arcsec is not None and abs(arcsec - 3) < 0.2:
         product = "Copernicus GLO-90" if copernicus else "SRTM3"

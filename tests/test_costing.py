@@ -510,7 +510,8 @@ def _ramp_road(tmp_path, cell, *, noise_m=0.0, seed=0):
     ways = []
     for i in range(len(stops) - 1):
         d = np.linspace(stops[i], stops[i + 1], 61)
-        ways.append({"u": i + 1, "v": i + 2, "coords": list(zip(*to_ll.transform(x0 + d, y0 + 0 * d)))})
+        lon, lat = to_ll.transform(x0 + d, np.full_like(d, y0))
+        ways.append({"u": i + 1, "v": i + 2, "coords": list(zip(lon, lat, strict=True))})
     return _net(pts, ways), DEM.open(path)
 
 
