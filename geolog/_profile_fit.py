@@ -197,9 +197,12 @@ def fit(
     A = (Mt @ M).tocsc()
     rhs = Mt @ np.r_[sw * y, np.zeros(m_pen), sr * prior]
     lu = splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True})
-    x = lu.solve(rhs)
-    # r = Mᵀ s with random signs s has covariance MᵀM = A (the same second moments as
-    # Gaussian noise, which is all the draws are used for, and cheaper to generate)
-    s = np.random.default_rng(_SEED).integers(0, 2, (M.shape[0], draws), dtype=np.int8)
-    X = lu.solve(Mt @ (s.astype(np.float64) * 2 - 1))
+    # draws: r = Mᵀ s with random signs s has covariance MᵀM = A (the same second
+    # moments as Gaussian noise, which is all the draws are used for, and cheaper to
+    # generate); one solve for the mean and all draws
+    rows = M.shape[0]
+    bits = np.frombuffer(np.random.default_rng(_SEED).bytes(-(-rows * draws // 8)), np.uint8)
+    signs = np.unpackbits(bits)[: rows * draws].reshape(rows, draws).astype(np.float64) * 2 - 1
+    sol = lu.solve(np.column_stack([rhs, Mt @ signs]))
+    x, X = sol[:, 0], sol[:, 1:]
     return Fit(KG, x[ids], X[ids].astype(np.float32), x[:n_nodes])
