@@ -127,6 +127,7 @@ if TYPE_CHECKING:
 __all__ = [
     "add_terrain",
     "GRADE_WANDER",
+    "steepest_stretch",
     "elevation_profile",
     "grade_classes",
     "GRADE_CLASSES",
@@ -1246,8 +1247,9 @@ def add_terrain(
         "short_chains": "chains shorter than max_grade_window_m take grade and max_grade "
         "from a virtual chain extended along the best-continuing road at each end "
         "(turn <= 60 deg, same ref/name preferred)",
-        "node_elevation": "raw bilinear sample (bridge/tunnel-only nodes interpolated); "
-        "the estimated profile passes through it",
+        "node_elevation": "elevation: the estimate, one value per node shared by every road "
+        "through it; elevation_dem: the raw bilinear sample (bridge/tunnel-only nodes "
+        "interpolated along the structure)",
         "way_chains": n_chains,
         "segments": len(segs.rep),
         "structures": "bridge/tunnel edges: straight line between end elevations",
@@ -1434,3 +1436,45 @@ def elevation_profile(
             "lat": np.asarray(y)[keep],
         }
     )
+
+
+def steepest_stretch(
+    profile: pd.DataFrame, stretch_m: float, *, step_m: float = 5.0
+) -> tuple[float, float]:
+    """Steepest climb over ``stretch_m`` metres of a distance–elevation profile.
+
+    Parameters
+    ----------
+    profile
+        A frame with ``distance_m`` (non-decreasing) and ``elevation_m``, e.g.
+        from :func:`elevation_profile` or :meth:`geolog.routing.Route.profile`.
+    stretch_m
+        Length of the stretch (metres, > 0).
+    step_m
+        Spacing of the stretch starts tried (metres).
+
+    Returns
+    -------
+    tuple of float
+        The grade (fraction, rise over ``stretch_m``; negative if the profile
+        only descends) and the distance (m) where that stretch starts. A
+        profile shorter than ``stretch_m`` gives its end-to-end grade.
+
+    Raises
+    ------
+    InputError
+        ``stretch_m`` or ``step_m`` not > 0, or an empty profile.
+    """
+    if not (stretch_m > 0 and step_m > 0):
+        raise InputError(f"stretch_m and step_m must be > 0, got {stretch_m!r}, {step_m!r}")
+    d = profile["distance_m"].to_numpy(dtype=float)
+    z = profile["elevation_m"].to_numpy(dtype=float)
+    if len(d) == 0:
+        raise InputError("the profile is empty")
+    span = d[-1] - d[0]
+    if span <= stretch_m:
+        return (float((z[-1] - z[0]) / span) if span > 0 else 0.0), float(d[0])
+    t = np.r_[np.arange(d[0], d[-1] - stretch_m, step_m), d[-1] - stretch_m]
+    g = (np.interp(t + stretch_m, d, z) - np.interp(t, d, z)) / stretch_m
+    i = int(np.argmax(g))
+    return float(g[i]), float(t[i])

@@ -596,3 +596,16 @@ def test_rules_read_the_uncertainty_columns(andorra_terrain):
     n_cautious, n_plain = int(cautious.to_numpy().sum()), int(plain.to_numpy().sum())
     assert n_cautious == int((e["max_grade_hi"] > 0.12).sum())
     assert n_plain == int((e["max_grade"] > 0.12).sum()) < n_cautious
+
+
+def test_steepest_stretch_of_a_profile():
+    d = np.array([0.0, 100.0, 250.0, 400.0, 1000.0])
+    z = np.array([0.0, 5.0, 35.0, 41.0, 60.0])  # 5 %, 20 %, 4 %, ~3 %
+    prof = pd.DataFrame({"distance_m": d, "elevation_m": z})
+    g, at = geolog.costing.steepest_stretch(prof, 150, step_m=1.0)
+    assert g == pytest.approx(0.20) and at == pytest.approx(100.0)
+    g, _ = geolog.costing.steepest_stretch(prof, 300, step_m=1.0)
+    assert g == pytest.approx(_steepest(prof, 300), abs=1e-3)
+    assert geolog.costing.steepest_stretch(prof, 5000)[0] == pytest.approx(0.06)
+    with pytest.raises(geolog.errors.InputError):
+        geolog.costing.steepest_stretch(prof, 0)

@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import geolog
-from geolog.costing import elevation_profile
+from geolog.costing import elevation_profile, steepest_stretch
 
 tile = geolog.data.dem_path("andorra")
 with warnings.catch_warnings(record=True) as caught:
@@ -167,11 +167,6 @@ d, z, sd = prof["distance_m"].to_numpy(), prof["elevation_m"].to_numpy(), prof["
 samples = dem.sample(prof["lon"].to_numpy(), prof["lat"].to_numpy())
 
 
-def steepest(d, z, stretch):
-    s = np.arange(0.0, d[-1] - stretch, 5.0)
-    return np.max((np.interp(s + stretch, d, z) - np.interp(s, d, z)) / stretch)
-
-
 fig, ax = plt.subplots(figsize=(11, 4))
 ax.scatter(d / 1000, samples, s=2, c="gray", label="raw DEM samples")
 ax.fill_between(d / 1000, z - 2 * sd, z + 2 * sd, color="tab:blue", alpha=0.3, label="± 2 sd")
@@ -182,10 +177,12 @@ ax.legend()
 plt.show()
 re = hilly.edges.loc[r.edges["edge"]]
 print(f"{d[-1] / 1000:.1f} km, net gain {z[-1] - z[0]:.0f} m, ascent {r.ascent_m:.0f} m")
-print(f"steepest km {100 * steepest(d, z, 1000):.1f} %, steepest 200 m {100 * steepest(d, z, 200):.1f} %")
+km, _ = steepest_stretch(prof, 1000)
+short, at = steepest_stretch(prof, 200)
+print(f"steepest km {100 * km:.1f} %, steepest 200 m {100 * short:.1f} % (at km {at / 1000:.1f})")
 print(f"max_grade {100 * re['max_grade'].max():.1f} % (sd {100 * re.loc[re['max_grade'].idxmax(), 'max_grade_sd']:.1f} points)")
-rd = np.r_[0.0, np.cumsum(np.diff(d))]
-print(f"raw samples: steepest 200 m {100 * steepest(rd, samples, 200):.1f} %")""",
+raw_prof = prof.assign(elevation_m=samples)
+print(f"raw samples: steepest 200 m {100 * steepest_stretch(raw_prof, 200)[0]:.1f} %")""",
     ),
     (
         "md",
