@@ -209,14 +209,18 @@ def _reversed_flags(edges: pd.DataFrame, coords, starts, ends) -> np.ndarray:
 
 def _road_identity(edges: pd.DataFrame) -> np.ndarray:
     """Integer road identity per row: its ``ref``, else its ``name``; -1 if neither."""
-    n = len(edges)
-    key = pd.Series(np.full(n, None, dtype=object), index=edges.index)
+    ident = np.full(len(edges), -1, dtype=np.int64)
+    offset = 0
     for col in ("name", "ref"):  # ref wins
         if col in edges.columns:
             val = edges[col]
-            key = key.where(val.isna(), col + ":" + val.astype(str))
-    codes, _ = pd.factorize(key, use_na_sentinel=True)
-    return np.asarray(codes, dtype=np.int64)
+            try:
+                codes, uniques = pd.factorize(val, use_na_sentinel=True)
+            except TypeError:  # unhashable values (lists): compare their text
+                codes, uniques = pd.factorize(val.astype(str).where(val.notna()))
+            ident = np.where(codes >= 0, codes + offset, ident)
+            offset += len(uniques)
+    return ident
 
 
 def _pair_ends(key: np.ndarray, eligible: np.ndarray, partner: np.ndarray) -> None:
@@ -926,7 +930,9 @@ def _structure_mask(edges: pd.DataFrame) -> np.ndarray:
     for col in ("bridge", "tunnel"):
         if col in edges.columns:
             v = edges[col]
-            mask |= (v.notna() & (v.astype(str).str.lower() != "no")).to_numpy(dtype=bool)
+            tagged = v.notna().to_numpy(dtype=bool)
+            text = v[tagged].astype(str).str.lower()
+            mask[np.flatnonzero(tagged)[(text != "no").to_numpy(dtype=bool)]] = True
     return mask
 
 
