@@ -26,7 +26,9 @@ road) with couplings at junctions: it is factorised once by SuperLU with a
 symmetric minimum-degree ordering. The uncertainty: ``draws`` posterior
 draws of the profile error, ``A⁻¹ Mᵀ s`` where ``M`` is the whitened design
 (``A = MᵀM``) and ``s`` random signs (perturbation sampling, Papandreou &
-Yuille 2011: the draws have covariance ``A⁻¹``, the posterior covariance).
+Yuille 2010, "Gaussian sampling by local perturbations": the draws have
+covariance ``A⁻¹``, the posterior covariance; signs instead of Gaussian noise
+keep the covariance, which is all the draws are used for).
 """
 
 from __future__ import annotations
@@ -164,8 +166,8 @@ def fit(
     ``w`` are observation weights (1/m²), ``q`` the grade-change intensity
     (1/m). ``prior_z`` (per node unknown) is a weak prior (``prior_sd``
     metres) that only matters where nothing else is known (a lone bridge).
-    Posterior draws use the perturbation trick (Papandreou & Yuille 2011):
-    ``x = A⁻¹ r`` with ``r ~ N(0, A)`` has covariance ``A⁻¹``; ``A`` is
+    Posterior draws use the perturbation trick (Papandreou & Yuille 2010):
+    ``x = A⁻¹ r`` with ``Cov(r) = A`` has covariance ``A⁻¹``; ``A`` is
     factorised once (SuperLU, symmetric mode) for the mean and all draws.
     """
     n_nodes = len(prior_z)
