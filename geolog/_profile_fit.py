@@ -42,7 +42,7 @@ from scipy.sparse.linalg import splu
 __all__: list[str] = []
 
 #: posterior draws used for the uncertainty of grades (fixed seed: reproducible)
-N_DRAWS = 24
+N_DRAWS = 16
 _SEED = 20030901
 
 
@@ -157,14 +157,14 @@ def fit(
     w: np.ndarray,
     *,
     q: float,
-    step: float,
+    gap: float,
     draws: int = N_DRAWS,
     prior_sd: float = 100.0,
 ) -> Fit:
     """Penalised least-squares profile of all chains at once, and posterior error draws.
 
     ``w`` are observation weights (1/m²), ``q`` the grade-change intensity
-    (1/m). ``prior_z`` (per node unknown) is a weak prior (``prior_sd``
+    (1/m), ``gap`` the smallest knot spacing a second difference spans (m). ``prior_z`` (per node unknown) is a weak prior (``prior_sd``
     metres) that only matters where nothing else is known (a lone bridge).
     Posterior draws use the perturbation trick (Papandreou & Yuille 2010):
     ``x = A⁻¹ r`` with ``Cov(r) = A`` has covariance ``A⁻¹``; ``A`` is
@@ -183,7 +183,7 @@ def fit(
     hi_k[KC[lastf]] = np.flatnonzero(lastf)
     # the whitened design M (observations, penalty rows, weak prior): A = MᵀM
     br, bc, bv = _observation_matrix(KG, ids, n, G_obs, ch_obs, lo_k, hi_k)
-    (pr, pc, pv), c = _penalty(KG, KC, ids, n, 0.5 * step)
+    (pr, pc, pv), c = _penalty(KG, KC, ids, n, gap)
     ridge = np.r_[np.full(n_nodes, prior_sd**-2), np.full(n - n_nodes, 1e-9)]
     prior = np.r_[np.nan_to_num(prior_z), np.zeros(n - n_nodes)]
     sw, sc, sr = np.sqrt(w), np.sqrt(c / q), np.sqrt(ridge)

@@ -512,6 +512,7 @@ class _Model:
 
     q: float  # grade-change intensity (1/m); 0: no fit, the raw samples
     step: float  # knot spacing (m)
+    gap: float  # smallest knot spacing a second difference spans (m)
     cell: float  # DEM cell (m): samples closer than this share their error
     ell: float  # smoothing length (m)
     window: float  # max_grade window W (m)
@@ -576,7 +577,7 @@ def _fit_profile(
         p.z_raw[obs],
         w[obs],
         q=model.q,
-        step=model.step,
+        gap=model.gap,
     )
     return np.interp(p.G, f.G, f.z), f
 
@@ -1066,7 +1067,11 @@ def _model(
                 f"smooth_window_m must be a finite number >= 0, got {smooth_window_m!r}"
             )
         q = sigma**2 * cell / ell**4 if ell > 0 else 0.0
-    step = 0.5 * min(cx, cy)  # knots half a cell apart, as the samples
+    # knots half a cell apart, or a quarter of the smoothing length where that is
+    # longer (the estimate holds no detail finer); the smoothness prior spans
+    # knots at least half a sample step apart (closer ones: a junction cluster)
+    step = max(0.5 * min(cx, cy), ell / 4)
+    gap = 0.25 * min(cx, cy)
     W = max(2 * _cell_m(dem), ell) if max_grade_window_m is None else float(max_grade_window_m)
     if not (W > 0 and math.isfinite(W)):
         raise InputError(f"max_grade_window_m must be > 0, got {max_grade_window_m!r}")
@@ -1075,7 +1080,7 @@ def _model(
             f"max_grade_window_m={W:g} m is shorter than one DEM cell "
             f"({min(dem.cell_size_m):.1f} m): grades over it are below the DEM's resolution"
         )
-    return _Model(q=q, step=step, cell=cell, ell=ell, window=W)
+    return _Model(q=q, step=step, gap=gap, cell=cell, ell=ell, window=W)
 
 
 def add_terrain(
