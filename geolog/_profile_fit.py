@@ -113,28 +113,28 @@ def _observation_matrix(KG, ids, n, G_obs, ch_obs, lo_k, hi_k):
     return np.r_[np.arange(m), np.arange(m)], np.r_[ids[k], ids[k1]], np.r_[1 - t, t]
 
 
-def _penalty(KG, KC, ids, n, min_gap):
+def _penalty(KG, KC, ids, lo_k, hi_k, min_gap, *, floor_m: float = 1.0):
     """Second divided differences at every slot, over neighbours at least ``min_gap`` away.
 
     Each slot's stencil reaches past slots closer than ``min_gap`` (a cluster
     of junction nodes, a short bridge) to the nearest slots on its chain at
     least that far on each side, so close knots neither blow up the divided
-    differences nor escape the smoothness prior. A row weighs the length the
-    slot stands for (half the distance between its adjacent slots), so the
-    rows add up to ``∫ z''² ds``. Slots without such a neighbour on both
-    sides (the chain's ends) get no row: natural ends.
+    differences nor escape the smoothness prior; where the chain ends sooner
+    (a roundabout, a short link) the stencil takes the chain's end if it is
+    at least ``floor_m`` away. A row weighs the length the slot stands for
+    (half the distance between its adjacent slots), so the rows add up to
+    ``∫ z''² ds``. The chain's end slots get no row: natural ends.
     """
     ns = len(KG)
     k = np.arange(ns)
+    first, last = lo_k[KC], hi_k[KC]
     lft = np.searchsorted(KG, KG - min_gap, side="right") - 1
     rgt = np.searchsorted(KG, KG + min_gap, side="left")
-    ok = (lft >= 0) & (rgt < ns)
-    lft, rgt = np.clip(lft, 0, ns - 1), np.clip(rgt, 0, ns - 1)
-    ok &= (KC[lft] == KC) & (KC[rgt] == KC)
-    prev = np.where((k > 0) & (KC[np.maximum(k - 1, 0)] == KC), KG[np.maximum(k - 1, 0)], KG)
-    nxt = np.where(
-        (k < ns - 1) & (KC[np.minimum(k + 1, ns - 1)] == KC), KG[np.minimum(k + 1, ns - 1)], KG
-    )
+    lft = np.where(lft >= first, lft, first)  # past the chain's start: its start
+    rgt = np.where(rgt <= last, rgt, last)
+    ok = (KG - KG[lft] >= floor_m) & (KG[rgt] - KG >= floor_m)
+    prev = np.where(k > first, KG[np.maximum(k - 1, 0)], KG)
+    nxt = np.where(k < last, KG[np.minimum(k + 1, ns - 1)], KG)
     mid, lft, rgt = k[ok], lft[ok], rgt[ok]
     h0 = KG[mid] - KG[lft]
     h1 = KG[rgt] - KG[mid]
@@ -183,7 +183,7 @@ def fit(
     hi_k[KC[lastf]] = np.flatnonzero(lastf)
     # the whitened design M (observations, penalty rows, weak prior): A = MᵀM
     br, bc, bv = _observation_matrix(KG, ids, n, G_obs, ch_obs, lo_k, hi_k)
-    (pr, pc, pv), c = _penalty(KG, KC, ids, n, gap)
+    (pr, pc, pv), c = _penalty(KG, KC, ids, lo_k, hi_k, gap)
     ridge = np.r_[np.full(n_nodes, prior_sd**-2), np.full(n - n_nodes, 1e-9)]
     prior = np.r_[np.nan_to_num(prior_z), np.zeros(n - n_nodes)]
     sw, sc, sr = np.sqrt(w), np.sqrt(c / q), np.sqrt(ridge)
