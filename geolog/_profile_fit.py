@@ -146,6 +146,33 @@ def _penalty(KG, KC, ids, lo_k, hi_k, min_gap, *, floor_m: float = 1.0):
     return (np.r_[r, r, r], cols, np.r_[a, b, c]), 0.5 * (nxt - prev)[ok]
 
 
+def _joint_penalty(KG, ids, lo_k, hi_k, KC, gap, ga, fa, gb, fb, *, floor_m: float = 1.0):
+    """Second differences across junctions where one road's chain continues another's.
+
+    For each pair, the node (one unknown) and the knots at least ``gap``
+    into each chain; rows as in :func:`_penalty`, weighing the length between.
+    """
+
+    def inward(g, fwd):
+        k = np.clip(np.searchsorted(KG, g), 0, len(KG) - 1)  # the node's slot (exact)
+        first, last = lo_k[KC[k]], hi_k[KC[k]]
+        nb_f = np.minimum(np.searchsorted(KG, g + gap, side="left"), last)
+        nb_b = np.maximum(np.searchsorted(KG, g - gap, side="right") - 1, first)
+        nb = np.where(fwd, nb_f, nb_b)
+        return k, nb, np.abs(KG[nb] - KG[k])
+
+    ka, na, h0 = inward(ga, fa)
+    kb, nb, h1 = inward(gb, fb)
+    ok = (h0 >= floor_m) & (h1 >= floor_m) & (ids[ka] == ids[kb])
+    ka, na, nb, h0, h1 = ka[ok], na[ok], nb[ok], h0[ok], h1[ok]
+    a = 2 / (h0 * (h0 + h1))
+    b = -2 / (h0 * h1)
+    c = 2 / (h1 * (h0 + h1))
+    r = np.arange(len(ka))
+    cols = np.r_[ids[na], ids[ka], ids[nb]]
+    return (np.r_[r, r, r], cols, np.r_[a, b, c]), 0.5 * (h0 + h1)
+
+
 def fit(
     KG: np.ndarray,
     KC: np.ndarray,
@@ -158,6 +185,7 @@ def fit(
     *,
     q: float,
     gap: float,
+    joints: tuple[np.ndarray, ...] | None = None,
     draws: int = N_DRAWS,
     prior_sd: float = 100.0,
 ) -> Fit:
@@ -184,6 +212,9 @@ def fit(
     # the whitened design M (observations, penalty rows, weak prior): A = MᵀM
     br, bc, bv = _observation_matrix(KG, ids, n, G_obs, ch_obs, lo_k, hi_k)
     (pr, pc, pv), c = _penalty(KG, KC, ids, lo_k, hi_k, gap)
+    if joints is not None and len(joints[0]):
+        (jr, jc, jv), jw = _joint_penalty(KG, ids, lo_k, hi_k, KC, gap, *joints)
+        pr, pc, pv, c = np.r_[pr, jr + len(c)], np.r_[pc, jc], np.r_[pv, jv], np.r_[c, jw]
     ridge = np.r_[np.full(n_nodes, prior_sd**-2), np.full(n - n_nodes, 1e-9)]
     prior = np.r_[np.nan_to_num(prior_z), np.zeros(n - n_nodes)]
     sw, sc, sr = np.sqrt(w), np.sqrt(c / q), np.sqrt(ridge)

@@ -516,6 +516,7 @@ class _Model:
     cell: float  # DEM cell (m): samples closer than this share their error
     ell: float  # smoothing length (m)
     window: float  # max_grade window W (m)
+    geographic: bool = True  # the DEM grid is in degrees (for headings)
     z_hi: float = 1.96  # max_grade_hi = max_grade + z_hi * sd (one-sided 97.5 %)
 
 
@@ -538,6 +539,49 @@ def _local_spacing(G: np.ndarray, seg: np.ndarray) -> np.ndarray:
     d = np.diff(G)
     d[seg[1:] != seg[:-1]] = 0.0
     return 0.5 * (np.r_[0.0, d] + np.r_[d, 0.0])
+
+
+def _continuations(
+    p: _Samples, node_u: np.ndarray, node_v: np.ndarray, model: _Model, *, min_cos: float = 0.866
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Chain ends that continue each other at a node (a turn of at most 30°), mutual best.
+
+    Where a road splits into carriageways or a way ends at a junction, the
+    road chains stop; the road does not. Returns, for each pair, the node's
+    position on both chains (global axis) and whether each chain leaves the
+    node forward (``True``: the node is the chain's start).
+    """
+    cf, cl, h = _ports(p, geographic=model.geographic, heading_m=30.0)
+    port = np.r_[2 * cf, 2 * cl + 1]
+    node = np.r_[node_u[cf], node_v[cl]]
+    o = np.argsort(node, kind="stable")
+    port, node = port[o], node[o]
+    gfirst = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
+    gsize = np.diff(np.r_[gfirst, len(node)])
+    gsz = np.repeat(gsize, gsize)
+    a = np.repeat(np.arange(len(port)), gsz)
+    start = np.repeat(np.repeat(gfirst, gsize), gsz)
+    b = start + np.arange(len(a)) - np.repeat(np.cumsum(gsz) - gsz, gsz)
+    pa, pb = port[a], port[b]
+    ok = p.chain[pa // 2] != p.chain[pb // 2]
+    cos = -(h[pa] * h[pb]).sum(axis=1)
+    ok &= cos >= min_cos
+    pa, pb, cos = pa[ok], pb[ok], cos[ok]
+    best = np.full(2 * len(p.length), -1, dtype=np.int64)
+    order = np.lexsort((-cos, pa))
+    lead = order[np.r_[True, pa[order][1:] != pa[order][:-1]]] if len(pa) else order
+    best[pa[lead]] = pb[lead]
+    ends = np.flatnonzero(best >= 0)
+    mutual = ends[(best[best[ends]] == ends) & (ends < best[ends])]
+    other = best[mutual]
+
+    def where(q):
+        fwd = q % 2 == 0
+        return np.where(fwd, p.G[p.starts[q // 2]], p.G[p.ends[q // 2]]), fwd
+
+    ga, fa = where(mutual)
+    gb, fb = where(other)
+    return ga, fa, gb, fb
 
 
 def _fit_profile(
@@ -578,6 +622,7 @@ def _fit_profile(
         w[obs],
         q=model.q,
         gap=model.gap,
+        joints=_continuations(p, node_u, node_v, model),
     )
     return np.interp(p.G, f.G, f.z), f
 
@@ -1080,7 +1125,9 @@ def _model(
             f"max_grade_window_m={W:g} m is shorter than one DEM cell "
             f"({min(dem.cell_size_m):.1f} m): grades over it are below the DEM's resolution"
         )
-    return _Model(q=q, step=step, gap=gap, cell=cell, ell=ell, window=W)
+    return _Model(
+        q=q, step=step, gap=gap, cell=cell, ell=ell, window=W, geographic=dem.crs.is_geographic
+    )
 
 
 def add_terrain(
