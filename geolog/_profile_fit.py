@@ -20,7 +20,8 @@ is one sparse symmetric system for all roads at once. The smoothing length
 is ``ell = (sigma² cell / q) ** 0.25``.
 
 Every node is one unknown shared by all roads that meet there (a junction
-has one elevation); bridges and tunnels have no knots inside, so they run
+has one elevation), and second differences also span the junctions where one
+chain continues another (``joints``); bridges and tunnels have no knots inside, so they run
 straight between their end nodes. The matrix is block-banded (one band per
 road) with couplings at junctions: it is factorised once by SuperLU with a
 symmetric minimum-degree ordering. The uncertainty: ``draws`` posterior

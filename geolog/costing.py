@@ -32,7 +32,10 @@
    changes slowly (a random walk of intensity :data:`GRADE_WANDER`); its
    smoothing length ``ell = (sigma² · cell / GRADE_WANDER) ** 0.25`` follows
    the DEM (≈ 220 m on SRTM3, ≈ 20 m on a 5 m LiDAR grid). Every **node is
-   one unknown shared by all the roads that meet there**, bridges and
+   one unknown shared by all the roads that meet there**; where one road
+   chain continues another at a node (turn ≤ 30°, each the other's best
+   continuation: a carriageway split, a way ending at a junction) the
+   smoothness prior spans the junction too; bridges and
    tunnels have no knots inside (they run straight between their end
    nodes) and no samples count on them; all roads are solved at once as one
    sparse system (scipy SuperLU), no loop over roads. The node elevations
