@@ -18,25 +18,42 @@
 2. every segment is densified with :func:`shapely.segmentize` to at most half
    a DEM cell (in the DEM's grid units) and **all** points are sampled
    bilinearly in one call;
-3. **node elevations** are the raw bilinear samples at the nodes (nodes that
-   only bridges/tunnels touch are interpolated along the structure); bridge
-   and tunnel samples are replaced by the straight line between their end
-   nodes (the deck, not the valley or the mountain), so that smoothing does not
-   pull a tunnel's approaches up the mountain;
-4. each road chain's profile is smoothed by a centred moving average of width
-   ``smooth_window_m`` (default **two DEM cells**, ≈ 185 m on SRTM3), evaluated
-   exactly on the piecewise-linear profile; the window shrinks symmetrically
-   at the chain's ends, so a way's end values stay the raw samples;
-5. each segment's part of the smoothed profile is corrected by the linear ramp
-   that makes its ends equal the node elevations (bridges/tunnels: the
-   straight line). Hence, per direction of travel, exactly
+3. **the error model**: each sample's vertical error is
+   ``sqrt(sigma_v² + (sigma_h · tan slope)²)`` from the DEM's product
+   (:attr:`geolog.terrain.DEM.error`: SRTM3/SRTM1 after Rodriguez et al.
+   2006, Copernicus GLO-30 from its product handbook, LiDAR after the USGS
+   lidar base specification; or ``vertical_error_m``) and the terrain slope
+   under the sample; samples closer than a cell share their error, so each
+   counts for ``spacing / cell`` of an independent observation;
+4. **the estimate** (:mod:`geolog._profile_fit`): along every road chain the
+   profile is the penalised least-squares fit (a cubic smoothing spline,
+   Whittaker–Henderson graduation on an uneven grid; Eilers 2003, "A
+   perfect smoother") of the samples, with the prior that a road's grade
+   changes slowly (a random walk of intensity :data:`GRADE_WANDER`); its
+   smoothing length ``ell = (sigma² · cell / GRADE_WANDER) ** 0.25`` follows
+   the DEM (≈ 220 m on SRTM3, ≈ 20 m on a 5 m LiDAR grid). Every **node is
+   one unknown shared by all the roads that meet there**; where one road
+   chain continues another at a node (turn ≤ 30°, each the other's best
+   continuation: a carriageway split, a way ending at a junction) the
+   smoothness prior spans the junction too; bridges and
+   tunnels have no knots inside (they run straight between their end
+   nodes) and no samples count on them; all roads are solved at once as one
+   sparse system (scipy SuperLU), no loop over roads. The node elevations
+   are the estimate at the node (column ``elevation``); the raw bilinear
+   DEM sample is kept as ``elevation_dem``. Each edge's profile runs between
+   its nodes' elevations, so per direction of travel exactly
    ``elev(v) − elev(u) = ascent_m − descent_m``, and the reverse row mirrors
    the forward one (ascents and descents swapped, grades negated);
+5. **the uncertainty**: posterior draws of the same model (nodes observed
+   like any sample) give the sd of every stretch's grade
+   (``max_grade_sd``) and of the profile (``elevation_sd_m`` in
+   :func:`elevation_profile`);
 6. per direction of travel:
 
    * ``ascent_m`` / ``descent_m``: sums of the rises / falls of that profile;
    * ``max_grade``: the steepest stretch of ``max_grade_window_m`` (default
-     two DEM cells, at least one cell) of the **way-smoothed** profile among
+     the larger of two DEM cells and ``ell``: the shortest stretch the DEM
+     supports; at least one cell) of the **estimated** profile among
      the stretches *nested* with the edge — inside it when the edge is longer
      than the window, containing it when shorter (the whole edge counts as a
      stretch too when it is long enough). Signed in the direction of travel.
@@ -44,12 +61,21 @@
      40 % of two raw samples a few metres apart on a steep hillside;
    * ``grade``: the signed mean. For edges at least ``max_grade_window_m``
      long it is ``(elev(v) − elev(u)) / length_m``. For **shorter edges** it is
-     the mean grade of the way-smoothed profile over the ``max_grade_window_m``
+     the mean grade of the estimated profile over the ``max_grade_window_m``
      stretch centred on the edge (shifted to fit inside the way; the whole way
      if the way is shorter): a DEM cannot measure the grade of a few metres,
      and ``(elev(v) − elev(u)) / length_m`` of a 5 m edge is the hillside's
      slope, not the road's. Their ``ascent_m``/``descent_m`` still honour the
      node elevations exactly. Bridges and tunnels: ``max_grade == grade``;
+   * ``max_grade_sd``: the posterior sd of a ``max_grade_window_m``
+     stretch's grade on the edge (the largest of its first, middle and last
+     stretch; for a chain shorter than the window, two independent errors of
+     its least certain point over the window);
+   * ``max_grade_hi``: the cautious value, ``max_grade`` plus 1.96 times
+     ``sqrt(max_grade_sd² + (2 sigma_v / window)²)`` in its own direction.
+     The second term is what the DEM cannot resolve: the prior attenuates a
+     ramp shorter than ``ell`` rather than ruling it out, and two samples'
+     errors over the window bound what it may hide;
    * **chains shorter than the window** (a one-way piece where a dual
      carriageway splits or at a junction: three chain ends share its ``ref``,
      or its far end lies inside another road) have no stretch of their own.
@@ -57,8 +83,9 @@
      ending there or passing through, either way — whose heading continues
      best (a turn of at most 60°, measured over 30 m; same ``ref``/``name``
      preferred) lends its segments for about ``(max_grade_window_m +
-     smooth_window_m) / 2``; the short chain's ``grade`` and ``max_grade`` are
-     measured on that longer virtual chain exactly as above. We follow the
+     ell) / 2``; the short chain's ``grade`` and ``max_grade`` are
+     measured on that longer virtual chain (the estimated profiles laid end to
+     end) exactly as above. We follow the
      roads rather than a straight line along the piece's bearing: a piece
      that diverges 10° from its road on a 40 % hillside would read
      ``0.06·cos 10° + 0.40·sin 10° ≈ 13 %`` along a straight line; the roads
@@ -68,9 +95,12 @@
    * ``grade_class`` (route reconnaissance classes of ``|max_grade|``) and
      ``terrain_filled`` (samples touched void-filled cells).
 
-Node elevations are raw bilinear samples (not smoothed) on purpose: they must
-agree with an independent sample of the tile, and a single value per node
-keeps every route's ``ascent − descent`` equal to its end-to-end rise.
+Nodes carry the estimate, not the raw sample, on purpose: two raw samples 30 m
+apart on a hillside differ by the hillside's slope times the distance, and a
+profile pinned to both reads a 27 % "ramp" the road does not have. One value
+per node, shared by every road through it, keeps each route's
+``ascent − descent`` equal to its end-to-end rise; ``elevation_dem`` keeps
+the bilinear DEM sample for anyone who needs the raw reading.
 """
 
 from __future__ import annotations
@@ -88,6 +118,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import _profile_fit
 from .errors import DEMError, GeologWarning, InputError
 from .terrain import DEM
 
@@ -98,6 +129,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_terrain",
+    "GRADE_WANDER",
+    "steepest_stretch",
     "elevation_profile",
     "grade_classes",
     "GRADE_CLASSES",
@@ -179,14 +212,18 @@ def _reversed_flags(edges: pd.DataFrame, coords, starts, ends) -> np.ndarray:
 
 def _road_identity(edges: pd.DataFrame) -> np.ndarray:
     """Integer road identity per row: its ``ref``, else its ``name``; -1 if neither."""
-    n = len(edges)
-    key = pd.Series(np.full(n, None, dtype=object), index=edges.index)
+    ident = np.full(len(edges), -1, dtype=np.int64)
+    offset = 0
     for col in ("name", "ref"):  # ref wins
         if col in edges.columns:
             val = edges[col]
-            key = key.where(val.isna(), col + ":" + val.astype(str))
-    codes, _ = pd.factorize(key, use_na_sentinel=True)
-    return np.asarray(codes, dtype=np.int64)
+            try:
+                codes, uniques = pd.factorize(val, use_na_sentinel=True)
+            except TypeError:  # unhashable values (lists): compare their text
+                codes, uniques = pd.factorize(val.astype(str).where(val.notna()))
+            ident = np.where(codes >= 0, codes + offset, ident)
+            offset += len(uniques)
+    return ident
 
 
 def _pair_ends(key: np.ndarray, eligible: np.ndarray, partner: np.ndarray) -> None:
@@ -377,6 +414,7 @@ class _Samples:
     y: np.ndarray
     z_raw: np.ndarray  # bilinear samples
     filled: np.ndarray  # sample touched a void-filled cell
+    sd: np.ndarray  # sample -> vertical error of the DEM there (m, 1 sigma)
 
 
 def _densify(coords: np.ndarray, group: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
@@ -444,8 +482,9 @@ def _sample_segments(segs: _Segments, dem: DEM, sel: np.ndarray | None = None) -
     c_lo = s0[c_first]
     c_hi = s1[last]
     z_raw, filled = dem._sample(x, y, grid_xy=True)
+    sd = dem._error_sd(x, y)
     return _Samples(
-        index, chain, lengths, e, s0, s1, s, G, c_lo, c_hi, c_G0, c_len, x, y, z_raw, filled
+        index, chain, lengths, e, s0, s1, s, G, c_lo, c_hi, c_G0, c_len, x, y, z_raw, filled, sd
     )
 
 
@@ -471,15 +510,147 @@ def _running_integral(G, z, chain_of_sample):
 
 
 @dataclass
+class _Model:
+    """How profiles are estimated: the prior, the knots and the grade window."""
+
+    q: float  # grade-change intensity (1/m); 0: no fit, the raw samples
+    step: float  # knot spacing (m)
+    gap: float  # smallest knot spacing a second difference spans (m)
+    cell: float  # DEM cell (m): samples closer than this share their error
+    ell: float  # smoothing length (m)
+    window: float  # max_grade window W (m)
+    geographic: bool = True  # the DEM grid is in degrees (for headings)
+    z_hi: float = 1.96  # max_grade_hi = max_grade + z_hi * sd (one-sided 97.5 %)
+
+
+@dataclass
 class _Shape:
     """Per-segment terrain, forward direction, plus the final profile of every sample."""
 
-    z: np.ndarray  # sample -> final profile (way-smoothed, ramped to the node elevations)
+    z: np.ndarray  # sample -> estimated profile (nodes at their elevations)
+    sd: np.ndarray  # sample -> posterior sd of the profile (m)
     ascent: np.ndarray
     descent: np.ndarray
     grade: np.ndarray
     max_grade: np.ndarray
+    max_grade_sd: np.ndarray
     filled: np.ndarray
+
+
+def _local_spacing(G: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """Half the distance between each sample's neighbours on its segment (m)."""
+    d = np.diff(G)
+    d[seg[1:] != seg[:-1]] = 0.0
+    return 0.5 * (np.r_[0.0, d] + np.r_[d, 0.0])
+
+
+def _continuations(
+    p: _Samples, node_u: np.ndarray, node_v: np.ndarray, model: _Model, *, min_cos: float = 0.866
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Chain ends that continue each other at a node (a turn of at most 30°), mutual best.
+
+    Where a road splits into carriageways or a way ends at a junction, the
+    road chains stop; the road does not. Returns, for each pair, the node's
+    position on both chains (global axis) and whether each chain leaves the
+    node forward (``True``: the node is the chain's start).
+    """
+    cf, cl, h = _ports(p, geographic=model.geographic, heading_m=30.0)
+    port = np.r_[2 * cf, 2 * cl + 1]
+    node = np.r_[node_u[cf], node_v[cl]]
+    o = np.argsort(node, kind="stable")
+    port, node = port[o], node[o]
+    gfirst = np.flatnonzero(np.r_[True, node[1:] != node[:-1]])
+    gsize = np.diff(np.r_[gfirst, len(node)])
+    gsz = np.repeat(gsize, gsize)
+    a = np.repeat(np.arange(len(port)), gsz)
+    start = np.repeat(np.repeat(gfirst, gsize), gsz)
+    b = start + np.arange(len(a)) - np.repeat(np.cumsum(gsz) - gsz, gsz)
+    pa, pb = port[a], port[b]
+    ok = p.chain[pa // 2] != p.chain[pb // 2]
+    cos = -(h[pa] * h[pb]).sum(axis=1)
+    ok &= cos >= min_cos
+    pa, pb, cos = pa[ok], pb[ok], cos[ok]
+    best = np.full(2 * len(p.length), -1, dtype=np.int64)
+    order = np.lexsort((-cos, pa))
+    lead = order[np.r_[True, pa[order][1:] != pa[order][:-1]]] if len(pa) else order
+    best[pa[lead]] = pb[lead]
+    ends = np.flatnonzero(best >= 0)
+    mutual = ends[(best[best[ends]] == ends) & (ends < best[ends])]
+    other = best[mutual]
+
+    def where(q):
+        fwd = q % 2 == 0
+        return np.where(fwd, p.G[p.starts[q // 2]], p.G[p.ends[q // 2]]), fwd
+
+    ga, fa = where(mutual)
+    gb, fb = where(other)
+    return ga, fa, gb, fb
+
+
+def _fit_profile(
+    p: _Samples,
+    z0: np.ndarray,
+    structure: np.ndarray,
+    node_u: np.ndarray,
+    node_v: np.ndarray,
+    model: _Model,
+):
+    """Estimated profile at the samples (junctions shared, structures straight) and its fit."""
+    e = p.seg
+    Gs, Ge = p.G[p.starts], p.G[p.ends]
+    nodes, nid = np.unique(np.r_[node_u, node_v], return_inverse=True)
+    prior = np.zeros(len(nodes))
+    prior[nid] = np.r_[z0[p.starts], z0[p.ends]]
+    KG, KC, ids = _profile_fit.knots(
+        p.c_G0,
+        p.c_len,
+        np.r_[Gs, Ge],
+        np.r_[p.chain, p.chain],
+        nid,
+        Gs[structure],
+        Ge[structure],
+        model.step,
+    )
+    obs = ~structure[e] & np.isfinite(p.z_raw)
+    h = _local_spacing(p.G, e)
+    w = h / (model.cell * p.sd**2)
+    f = _profile_fit.fit(
+        KG,
+        KC,
+        ids,
+        prior,
+        p.G[obs],
+        p.chain[e][obs],
+        p.z_raw[obs],
+        w[obs],
+        q=model.q,
+        gap=model.gap,
+        joints=_continuations(p, node_u, node_v, model),
+    )
+    return np.interp(p.G, f.G, f.z), f
+
+
+def _window_sd(
+    f, g0: np.ndarray, length: np.ndarray | float, per: np.ndarray | float | None = None
+) -> np.ndarray:
+    """Posterior sd of the grade over [g0, g0 + length] (global axis), from the draws.
+
+    The rise's sd is divided by ``per`` (default ``length``).
+    """
+    g1 = g0 + length
+    n = len(f.G)
+
+    def at(q):
+        j = np.clip(np.searchsorted(f.G, q, side="right") - 1, 0, max(n - 2, 0))
+        span = f.G[j + 1] - f.G[j] if n > 1 else np.ones_like(q)
+        t = np.clip(np.divide(q - f.G[j], span, out=np.zeros_like(q), where=span > 0), 0, 1)
+        t = t.astype(np.float32)[:, None]
+        return f.draws[j] * (1 - t) + f.draws[np.minimum(j + 1, n - 1)] * t
+
+    d = at(g1) - at(g0)
+    L = np.broadcast_to(np.asarray(length if per is None else per, dtype=float), g0.shape)
+    rms = np.sqrt(np.mean(np.square(d, dtype=np.float64), axis=1))
+    return np.divide(rms, L, out=np.zeros_like(rms), where=L > 0)
 
 
 def _shape(
@@ -487,15 +658,19 @@ def _shape(
     z_start: np.ndarray,
     z_end: np.ndarray,
     structure: np.ndarray,
-    *,
-    smooth_window_m: float,
-    max_grade_window_m: float,
+    model: _Model,
+    node_u: np.ndarray | None = None,
+    node_v: np.ndarray | None = None,
+    z_given: np.ndarray | None = None,
 ) -> _Shape:
-    """Way-level smoothing, node ramps, ascent/descent and grades of the sampled segments.
+    """Estimated profile, ascent/descent and grades of the sampled segments.
 
-    ``z_start``/``z_end``: node elevations at each local segment's forward
-    ends; ``structure``: local segments that are bridges/tunnels. See the
-    module docstring for the method.
+    ``z_start``/``z_end``: node elevations (DEM samples) at each local
+    segment's forward ends; ``structure``: local segments that are
+    bridges/tunnels; ``node_u``/``node_v``: node ids of the segments' ends
+    (shared unknowns of the estimate). ``z_given``: an already estimated
+    profile of the samples (then nothing is fitted). See the module
+    docstring for the method.
     """
     m = len(p.length)
     e = p.seg
@@ -506,34 +681,27 @@ def _shape(
     z0 = p.z_raw.copy()
     z0[p.starts], z0[p.ends] = z_start, z_end
     z0 = np.where(structure[e], line, z0)  # bridges and tunnels: the deck, not the ground
-    # 1. way-level smoothing: centred moving average, shrinking at chain ends
     G = p.G
-    Sc = G - p.c_G0[ch]
-    Lc = p.c_len[ch]
-    lo, hi = p.c_lo[ch], p.c_hi[ch]
-    I_cum = _running_integral(G, z0, ch)
-    if smooth_window_m > 0:
-        h = np.maximum(np.minimum(0.5 * smooth_window_m, np.minimum(Sc, Lc - Sc)), 0.0)
-        _, Ip = _interp_at(G, z0, I_cum, G + h, lo, hi)
-        _, Im = _interp_at(G, z0, I_cum, G - h, lo, hi)
-        zs = np.divide(Ip - Im, 2 * h, out=z0.copy(), where=h > 1e-9)
+    W = model.window
+    # 1. the estimated profile (one banded system for every chain)
+    f = None
+    if z_given is not None:
+        z = z_given
+    elif model.q > 0 and node_u is not None:
+        z, f = _fit_profile(p, z0, structure, node_u, node_v, model)
     else:
-        zs = z0
-    # 2. each segment ramped linearly onto its node elevations; structures straight
-    d0 = z_start - zs[p.starts]
-    d1 = z_end - zs[p.ends]
-    z = zs + d0[e] + frac * (d1 - d0)[e]
-    z = np.where(structure[e], line, z)
+        z = z0
     dz = np.diff(z)
     dz = np.where(e[1:] == e[:-1], dz, 0.0)
     ascent = np.bincount(e[1:], weights=np.maximum(dz, 0.0), minlength=m)
     descent = np.bincount(e[1:], weights=np.maximum(-dz, 0.0), minlength=m)
-    mean = np.divide(z_end - z_start, L, out=np.zeros(m), where=L > 0)
+    mean = np.divide(z[p.ends] - z[p.starts], L, out=np.zeros(m), where=L > 0)
 
-    # 3. steepest stretch of W along the way-smoothed profile: windows [t, t + W] nested
+    # 2. steepest stretch of W along the profile: windows [t, t + W] nested
     # with the segment (inside it if it is longer than W, around it if shorter)
-    W = max_grade_window_m
-    I_s = _running_integral(G, zs, ch)
+    Sc = G - p.c_G0[ch]
+    Lc = p.c_len[ch]
+    I_s = _running_integral(G, z, ch)
     seg_ch = p.chain
     a = G[p.starts] - p.c_G0[seg_ch]  # segment start on its chain (m)
     b = a + L
@@ -554,24 +722,26 @@ def _shape(
     cg = p.c_G0[cch] + cand
     order = np.argsort(cg, kind="stable")
     cg, cch = cg[order], cch[order]
-    zq0, _ = _interp_at(G, zs, I_s, cg, p.c_lo[cch], p.c_hi[cch])
-    zq1, _ = _interp_at(G, zs, I_s, cg + W, p.c_lo[cch], p.c_hi[cch])
+    zq0, _ = _interp_at(G, z, I_s, cg, p.c_lo[cch], p.c_hi[cch])
+    zq1, _ = _interp_at(G, z, I_s, cg + W, p.c_lo[cch], p.c_hi[cch])
     gc = (zq1 - zq0) / W
     i0 = np.searchsorted(cg, G0 + t_lo, side="left")
     i1 = np.searchsorted(cg, G0 + t_hi, side="right")
-    gpad = np.r_[gc, np.nan]
     pairs = np.column_stack([i0, np.maximum(i1, i0)]).ravel()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        rmax = np.fmax.reduceat(gpad, pairs)[::2]
-        rmin = np.fmin.reduceat(gpad, pairs)[::2]
     empty = i1 <= i0
-    rmax[empty] = np.nan
-    rmin[empty] = np.nan
+
+    def range_reduce(values: np.ndarray, ufunc) -> np.ndarray:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            out = ufunc.reduceat(np.r_[values, np.nan], pairs)[::2]
+        out[empty] = np.nan
+        return out
+
+    rmax, rmin = range_reduce(gc, np.fmax), range_reduce(gc, np.fmin)
     ends_t = np.r_[t_lo, t_hi]
     seg2 = np.r_[np.arange(m), np.arange(m)]
-    ze0, _ = _interp_at(G, zs, I_s, G0[seg2] + ends_t, clo[seg2], chi[seg2])
-    ze1, _ = _interp_at(G, zs, I_s, G0[seg2] + ends_t + W, clo[seg2], chi[seg2])
+    ze0, _ = _interp_at(G, z, I_s, G0[seg2] + ends_t, clo[seg2], chi[seg2])
+    ze1, _ = _interp_at(G, z, I_s, G0[seg2] + ends_t + W, clo[seg2], chi[seg2])
     ge = ((ze1 - ze0) / W).reshape(2, m)
     gmax = np.fmax(rmax, np.fmax(ge[0], ge[1]))
     gmin = np.fmin(rmin, np.fmin(ge[0], ge[1]))
@@ -579,21 +749,39 @@ def _shape(
     steep = np.where(np.abs(gmin) > np.abs(gmax) + 1e-9, gmin, gmax)
     # short segments: grade of the W-stretch centred on them (shifted to fit the way)
     tc = np.clip(0.5 * (a + b) - 0.5 * W, 0.0, np.maximum(clen - W, 0.0))
-    zc0, _ = _interp_at(G, zs, I_s, G0 + tc, clo, chi)
-    zc1, _ = _interp_at(G, zs, I_s, G0 + tc + W, clo, chi)
+    zc0, _ = _interp_at(G, z, I_s, G0 + tc, clo, chi)
+    zc1, _ = _interp_at(G, z, I_s, G0 + tc + W, clo, chi)
     centred = (zc1 - zc0) / W
     # a way shorter than W has one stretch: the whole way
-    whole = np.divide(zs[chi] - zs[clo], clen, out=np.zeros(m), where=clen > 0)
+    whole = np.divide(z[chi] - z[clo], clen, out=np.zeros(m), where=clen > 0)
     grade = np.where(long_seg, mean, np.where(short_chain, whole, centred))
     steep = np.where(short_chain, whole, steep)
     # the whole segment is a stretch too, when it is at least W long
     steep = np.where(long_seg & (np.abs(mean) > np.abs(steep)), mean, steep)
     # ... and a shorter segment's centred stretch is one of its candidates (exactly)
     steep = np.where(~long_seg & (np.abs(grade) > np.abs(steep)), grade, steep)
-    # bridges and tunnels: one straight stretch
+    # bridges and tunnels: one straight stretch (shorter than W: like any short
+    # segment, the W-stretch centred on them)
     steep = np.where(structure, grade, steep)
+
+    # 3. uncertainty of the steepest stretch: the largest posterior sd among the
+    # stretches nested with the segment (a chain shorter than W: the whole chain)
+    if f is not None:
+        # the sd changes slowly along a road: the first, middle and last of the
+        # segment's stretches stand for all of them
+        t3 = np.r_[t_lo, 0.5 * (t_lo + t_hi), t_hi]
+        sd3 = _window_sd(f, np.r_[G0, G0, G0] + t3, W).reshape(3, m)
+        zsd = np.sqrt(np.mean(np.square(f.draws, dtype=np.float64), axis=1))
+        zsd = np.interp(G, f.G, zsd)
+        # a chain shorter than W (its grades come from the roads around it): two
+        # independent errors of its least certain point, W apart
+        top = np.maximum.reduceat(zsd, p.c_lo)[seg_ch]
+        sd = np.where(short_chain, math.sqrt(2.0) * top / W, sd3.max(axis=0))
+    else:  # raw samples (or a borrowed profile): two independent errors W apart
+        sd = np.full(m, math.sqrt(2.0) * float(np.median(p.sd)) / W)
+        zsd = p.sd.copy()
     filled = np.bincount(e, weights=p.filled, minlength=m) > 0
-    return _Shape(z, ascent, descent, grade, steep, filled)
+    return _Shape(z, zsd, ascent, descent, grade, steep, np.nan_to_num(sd), filled)
 
 
 def _ports(p: _Samples, *, geographic: bool, heading_m: float):
@@ -639,13 +827,12 @@ def _borrow_context(
     z_start: np.ndarray,
     z_end: np.ndarray,
     structure: np.ndarray,
+    model: _Model,
     *,
     geographic: bool,
-    smooth_window_m: float,
-    max_grade_window_m: float,
     heading_m: float = 30.0,
     min_cos: float = 0.5,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Grades of chains shorter than the window, measured on the roads they continue.
 
     A chain shorter than ``max_grade_window_m`` (a one-way sliver where a dual
@@ -655,7 +842,7 @@ def _borrow_context(
     passes through, in either direction: the straightest continuation (a turn
     of at most 60°, headings over ``heading_m``), one with the same
     ``ref``/``name`` preferred. The virtual chain — the neighbour's segments
-    back to about ``(max_grade_window_m + smooth_window_m) / 2`` before the
+    back to about ``(max_grade_window_m + ell) / 2`` before the
     sliver, the sliver, and the other neighbour's segments as far after it —
     is smoothed and measured exactly like a road chain, and the sliver's
     segments take its ``grade`` (the centred stretch) and ``max_grade``
@@ -665,10 +852,10 @@ def _borrow_context(
     changes. Returns new grade and max_grade arrays per local segment
     (forward direction).
     """
-    W = max_grade_window_m
+    W = model.window
     short = np.flatnonzero(p.c_len < W)  # chains that borrow
     if len(short) == 0:
-        return sh.grade, sh.max_grade
+        return sh.grade, sh.max_grade, sh.max_grade_sd
     m = len(p.length)
     cf, cl, h = _ports(p, geographic=geographic, heading_m=heading_m)
     port_node = np.empty(2 * m, dtype=np.int64)
@@ -699,7 +886,7 @@ def _borrow_context(
     best = np.full(2 * m, -1, dtype=np.int64)
     best[pr[firsts]] = pc[firsts]
     # how many of the neighbour's segments reach (W + smoothing) / 2 away from the node
-    reach = 0.5 * (W + smooth_window_m)
+    reach = 0.5 * (W + model.ell)
     bs = np.maximum(best, 0) // 2  # the neighbour's first segment
     forward = best % 2 == 0
     c2 = p.chain[bs]
@@ -728,27 +915,29 @@ def _borrow_context(
     sa, fa = ext(r1[vc], np.maximum(j - nb_v - no_v, 0))
     vseg = np.where(before, sb, np.where(own, cf[short[vc]] + j - nb_v, sa))
     vflip = np.where(before, ~fb, np.where(own, False, fa))
-    vp = _gather_samples(p, vseg, vflip, vc)
+    vp, src = _gather_samples(p, vseg, vflip, vc)
     vsh = _shape(
         vp,
         np.where(vflip, z_end[vseg], z_start[vseg]),
         np.where(vflip, z_start[vseg], z_end[vseg]),
         structure[vseg],
-        smooth_window_m=smooth_window_m,
-        max_grade_window_m=W,
+        model,
+        z_given=sh.z[src],  # the estimated profiles, laid end to end
     )
     target = vseg[own]
-    keep = ~structure[target]  # bridges and tunnels stay straight
     grade, max_grade = sh.grade.copy(), sh.max_grade.copy()
-    grade[target[keep]] = vsh.grade[own][keep]
-    max_grade[target[keep]] = vsh.max_grade[own][keep]
-    return grade, max_grade
+    grade[target] = vsh.grade[own]
+    max_grade[target] = vsh.max_grade[own]
+    return grade, max_grade, sh.max_grade_sd
 
 
 def _gather_samples(
     p: _Samples, vseg: np.ndarray, vflip: np.ndarray, vchain: np.ndarray
-) -> _Samples:
-    """Samples of a path of (possibly flipped) segments of ``p``, as new chains ``vchain``."""
+) -> tuple[_Samples, np.ndarray]:
+    """Samples of a path of (possibly flipped) segments of ``p``, as new chains ``vchain``.
+
+    Also returns, per new sample, its index in ``p``.
+    """
     nv = len(vseg)
     cnt = p.ends[vseg] - p.starts[vseg] + 1
     seg = np.repeat(np.arange(nv), cnt)
@@ -780,7 +969,8 @@ def _gather_samples(
         y=p.y[i],
         z_raw=p.z_raw[i],
         filled=p.filled[i],
-    )
+        sd=p.sd[i],
+    ), i
 
 
 def _structure_mask(edges: pd.DataFrame) -> np.ndarray:
@@ -789,7 +979,9 @@ def _structure_mask(edges: pd.DataFrame) -> np.ndarray:
     for col in ("bridge", "tunnel"):
         if col in edges.columns:
             v = edges[col]
-            mask |= (v.notna() & (v.astype(str).str.lower() != "no")).to_numpy(dtype=bool)
+            tagged = v.notna().to_numpy(dtype=bool)
+            text = v[tagged].astype(str).str.lower()
+            mask[np.flatnonzero(tagged)[(text != "no").to_numpy(dtype=bool)]] = True
     return mask
 
 
@@ -876,8 +1068,69 @@ def _coerce_dem(dem: Any) -> DEM:
     raise InputError(f"dem must be a geolog.DEM or path(s) to elevation tiles, got {type(dem)!r}")
 
 
+def _with_error(dem: DEM, vertical_error_m: float | None) -> DEM:
+    """The DEM with another vertical error (same arrays), or itself."""
+    if vertical_error_m is None:
+        return dem
+    return DEM(
+        dem.array,
+        dem.transform,
+        dem.crs,
+        filled_mask=dem.filled_mask,
+        source=dem.source,
+        paths=dem.paths,
+        vertical_error_m=vertical_error_m,
+    )
+
+
 def _cell_m(dem: DEM) -> float:
     return float(max(dem.cell_size_m))
+
+
+#: Prior on how fast a road's grade changes (1/m): the grade is a random walk
+#: that wanders by about ``sqrt(GRADE_WANDER * d)`` over ``d`` metres — 1 pp
+#: over 100 m, 3 pp over a kilometre. Road design keeps grades steady between
+#: vertical curves (a 40 t truck cannot take 12 % then 4 % then 12 %); hairpins
+#: and junction ramps change faster, which the DEM's samples then show.
+GRADE_WANDER = 1e-6
+
+
+def _model(
+    dem: DEM,
+    *,
+    smooth_window_m: float | None,
+    max_grade_window_m: float | None,
+) -> _Model:
+    """Prior, knots and window of the profile estimate, from the DEM's error model."""
+    sigma = dem.error.vertical_error_m
+    cx, cy = dem.cell_size_m
+    cell = math.sqrt(cx * cy)
+    if smooth_window_m is None:
+        q = GRADE_WANDER
+        ell = (sigma**2 * cell / q) ** 0.25
+    else:
+        ell = float(smooth_window_m)
+        if not (ell >= 0 and math.isfinite(ell)):
+            raise InputError(
+                f"smooth_window_m must be a finite number >= 0, got {smooth_window_m!r}"
+            )
+        q = sigma**2 * cell / ell**4 if ell > 0 else 0.0
+    # knots half a cell apart, or a quarter of the smoothing length where that is
+    # longer (the estimate holds no detail finer); the smoothness prior spans
+    # knots at least half a sample step apart (closer ones: a junction cluster)
+    step = max(0.5 * min(cx, cy), ell / 4)
+    gap = 0.25 * min(cx, cy)
+    W = max(2 * _cell_m(dem), ell) if max_grade_window_m is None else float(max_grade_window_m)
+    if not (W > 0 and math.isfinite(W)):
+        raise InputError(f"max_grade_window_m must be > 0, got {max_grade_window_m!r}")
+    if W < min(dem.cell_size_m) - 1e-9:
+        raise InputError(
+            f"max_grade_window_m={W:g} m is shorter than one DEM cell "
+            f"({min(dem.cell_size_m):.1f} m): grades over it are below the DEM's resolution"
+        )
+    return _Model(
+        q=q, step=step, gap=gap, cell=cell, ell=ell, window=W, geographic=dem.crs.is_geographic
+    )
 
 
 def add_terrain(
@@ -886,11 +1139,13 @@ def add_terrain(
     *,
     smooth_window_m: float | None = None,
     max_grade_window_m: float | None = None,
+    vertical_error_m: float | None = None,
 ) -> Network:
     """Drape a network on a DEM: per-direction ascent, descent and grades.
 
-    Profiles are built per OSM way and smoothed along the whole way; see the
-    module docstring for the method.
+    Each road's profile is *estimated* from the DEM samples along it, all roads
+    in one sparse system, with the DEM's error model; see the module docstring
+    for the method.
 
     Parameters
     ----------
@@ -899,28 +1154,35 @@ def add_terrain(
     dem
         A :class:`~geolog.terrain.DEM` or path(s) to open with :meth:`DEM.open`.
     smooth_window_m
-        Width (metres) of the centred moving average applied along each way's
-        sampled profile; default two DEM cells (twice the larger cell side in
-        metres, ≈ 185 m for SRTM3). ``0`` disables smoothing.
+        Smoothing length ``ell`` (metres) of the profile estimate; default from
+        the DEM's error model, ``(sigma² × cell / GRADE_WANDER) ** 0.25``
+        (≈ 220 m on SRTM3, ≈ 20 m on a 5 m LiDAR DEM). ``0`` keeps the raw
+        samples (no estimate).
     max_grade_window_m
         Length (metres) of the stretch over which ``max_grade`` is measured
         (and over which edges shorter than it get their ``grade``); default
-        two DEM cells (≈ 185 m on SRTM3). It must be at least one cell:
-        shorter stretches are below the DEM's resolution. Two cells halve the
-        noise: SRTM's relative height error (≈ 6 m) over one 93 m cell alone is
-        a ±6 % grade.
+        the larger of two DEM cells and ``ell``: what the DEM resolves. It
+        must be at least one cell.
+    vertical_error_m
+        The DEM's random vertical error (1 sigma, metres), instead of the
+        product's published figure (``dem.error``).
 
     Returns
     -------
     Network
-        A new Network. Nodes gain ``elevation`` (m, bilinear at the node,
+        A new Network. Nodes gain ``elevation`` (m, the estimated road
+        elevation at the node, shared by every road through it) and
+        ``elevation_dem`` (m, the bilinear DEM sample at the node,
         interpolated along bridges/tunnels for nodes only they touch); edges
-        gain ``ascent_m``, ``descent_m`` (m, ≥ 0), ``grade`` (signed mean,
-        fraction), ``max_grade`` (steepest stretch, signed in the direction of
-        travel, fraction), ``grade_class`` (ordered categorical, see
-        :func:`grade_classes`) and ``terrain_filled`` (bool: the edge's samples
-        touched void-filled cells). ``meta["terrain"]`` records the DEM source
-        and these parameters.
+        gain ``ascent_m``, ``descent_m`` (m, ≥ 0), ``grade``
+        (signed mean, fraction), ``max_grade`` (steepest stretch, signed in the
+        direction of travel, fraction), ``max_grade_sd`` (its posterior
+        standard deviation, fraction, ≥ 0), ``max_grade_hi`` (cautious value:
+        ``max_grade`` plus 1.96 sd in its own direction, the sd including
+        what the DEM cannot resolve; see the module docstring),
+        ``grade_class`` (ordered categorical, see :func:`grade_classes`) and ``terrain_filled`` (bool: the edge's samples
+        touched void-filled cells). ``meta["terrain"]`` records the DEM source,
+        its error model and these parameters.
 
     Raises
     ------
@@ -929,7 +1191,7 @@ def add_terrain(
         many fall outside).
     InputError
         A window is not a finite number (``max_grade_window_m`` shorter than
-        one DEM cell), or the network has no edges.
+        one DEM cell), a bad ``vertical_error_m``, or the network has no edges.
 
     Examples
     --------
@@ -940,20 +1202,11 @@ def add_terrain(
     ...     hilly = net.with_terrain(geolog.DEM.open(geolog.data.dem_path("andorra")))
     >>> bool((hilly.edges["ascent_m"] >= 0).all())
     True
+    >>> bool((hilly.edges["max_grade_hi"].abs() >= hilly.edges["max_grade"].abs()).all())
+    True
     """
-    dem = _coerce_dem(dem)
-    cell = _cell_m(dem)
-    window = 2 * cell if smooth_window_m is None else float(smooth_window_m)
-    steep_window = 2 * cell if max_grade_window_m is None else float(max_grade_window_m)
-    if not (window >= 0 and math.isfinite(window)):
-        raise InputError(f"smooth_window_m must be a finite number >= 0, got {smooth_window_m!r}")
-    if not (steep_window > 0 and math.isfinite(steep_window)):
-        raise InputError(f"max_grade_window_m must be > 0, got {max_grade_window_m!r}")
-    if steep_window < min(dem.cell_size_m) - 1e-9:
-        raise InputError(
-            f"max_grade_window_m={steep_window:g} m is shorter than one DEM cell "
-            f"({min(dem.cell_size_m):.1f} m): grades over it are below the DEM's resolution"
-        )
+    dem = _with_error(_coerce_dem(dem), vertical_error_m)
+    model = _model(dem, smooth_window_m=smooth_window_m, max_grade_window_m=max_grade_window_m)
     nodes, edges = net.nodes, net.edges
     if len(edges) == 0:
         raise InputError("the network has no edges to add terrain to")
@@ -977,18 +1230,14 @@ def add_terrain(
     _check_coverage(dem, z_nodes, seg_out[rs] & ~structure, nodes, edges)
 
     z_nodes, interp = _interpolate_structure_nodes(z_nodes, u, v, lengths, structure)
-    za, zb = z_nodes[u], z_nodes[v]
     fu = nodes.index.get_indexer(segs.fu)
     fv = nodes.index.get_indexer(segs.fv)
-    sh = _shape(
-        p,
-        z_nodes[fu],
-        z_nodes[fv],
-        structure[segs.rep],
-        smooth_window_m=window,
-        max_grade_window_m=steep_window,
-    )
-    seg_grade, seg_max_grade = _borrow_context(
+    sh = _shape(p, z_nodes[fu], z_nodes[fv], structure[segs.rep], model, fu, fv)
+    z_dem = z_nodes
+    z_nodes = z_nodes.copy()
+    z_nodes[fu], z_nodes[fv] = sh.z[p.starts], sh.z[p.ends]  # the estimate, shared by roads
+    za, zb = z_nodes[u], z_nodes[v]
+    seg_grade, seg_max_grade, seg_sd = _borrow_context(
         p,
         sh,
         segs.fu,
@@ -997,9 +1246,8 @@ def add_terrain(
         z_nodes[fu],
         z_nodes[fv],
         structure[segs.rep],
+        model,
         geographic=dem.crs.is_geographic,
-        smooth_window_m=window,
-        max_grade_window_m=steep_window,
     )
 
     # back to each row's direction of travel
@@ -1007,6 +1255,13 @@ def add_terrain(
     descent = np.where(fwd, sh.descent[rs], sh.ascent[rs])
     grade = np.where(fwd, seg_grade[rs], -seg_grade[rs])
     max_grade = np.where(fwd, seg_max_grade[rs], -seg_max_grade[rs])
+    max_grade_sd = seg_sd[rs]
+    # cautious: the posterior sd rests on the prior that grades change slowly; a ramp
+    # shorter than the smoothing length is attenuated, not excluded, so the raw
+    # samples' grade error over the window (two errors of sigma, 2 sigma / W) is added
+    res_sd = 2 * dem.error.vertical_error_m / model.window if model.q > 0 else 0.0
+    hi_sd = np.hypot(max_grade_sd, res_sd)
+    max_grade_hi = max_grade + np.where(max_grade < 0, -1.0, 1.0) * model.z_hi * hi_sd
     # bridges and tunnels: the straight line between their end elevations
     dz = zb - za
     ascent = np.where(structure, np.maximum(dz, 0.0), ascent)
@@ -1018,10 +1273,12 @@ def add_terrain(
         descent_m=descent,
         grade=grade,
         max_grade=max_grade,
+        max_grade_sd=max_grade_sd,
+        max_grade_hi=max_grade_hi,
         grade_class=grade_classes(max_grade),
         terrain_filled=filled.astype(bool),
     )
-    new_nodes = nodes.assign(elevation=z_nodes)
+    new_nodes = nodes.assign(elevation=z_nodes, elevation_dem=z_dem)
     meta = dict(net.meta)
     n_chains = int(segs.chain[-1]) + 1
     meta["terrain"] = {
@@ -1030,21 +1287,30 @@ def add_terrain(
         "dem_crs": dem.crs.to_string(),
         "dem_cell_m": [round(c, 3) for c in dem.cell_size_m],
         "sample_spacing": f"<= half a DEM cell ({0.5 * min(dem.res):.6g} grid units)",
-        "method": "way-level profiles: segments of each OSM way chained in drawing order",
-        "smooth": (
-            "centred moving average along each way on the piecewise-linear profile, "
-            "shrinking at the way's ends; each edge ramped linearly onto its node elevations"
+        "dem_error": dem.error.as_dict(),
+        "method": (
+            "road profiles estimated by penalised least squares (cubic smoothing spline / "
+            "Whittaker-Henderson, Eilers 2003) along road chains, all roads in one banded "
+            "sparse system; nodes fixed at their elevations, bridges/tunnels straight"
         ),
-        "smooth_window_m": window,
-        "max_grade_window_m": steep_window,
-        "max_grade": "steepest stretch of max_grade_window_m of the way-smoothed profile "
+        "grade_wander_per_m": model.q,
+        "smooth_window_m": model.ell,
+        "knot_spacing_m": round(model.step, 3),
+        "max_grade_window_m": model.window,
+        "max_grade": "steepest stretch of max_grade_window_m of the estimated profile "
         "nested with the edge (inside it, or containing it if shorter)",
+        "max_grade_sd": f"posterior sd of a max_grade_window_m stretch's grade on the edge "
+        f"(largest among its stretches; {_profile_fit.N_DRAWS} posterior draws)",
+        "max_grade_hi": f"max_grade + {model.z_hi} sqrt(max_grade_sd^2 + (2 sigma / "
+        "max_grade_window_m)^2): the posterior sd plus what the DEM cannot resolve",
         "grade": "(elev(v) - elev(u)) / length; edges shorter than max_grade_window_m: "
-        "way-smoothed mean over the max_grade_window_m stretch centred on the edge",
+        "mean of the estimated profile over the max_grade_window_m stretch centred on the edge",
         "short_chains": "chains shorter than max_grade_window_m take grade and max_grade "
         "from a virtual chain extended along the best-continuing road at each end "
         "(turn <= 60 deg, same ref/name preferred)",
-        "node_elevation": "raw bilinear sample (bridge/tunnel-only nodes interpolated)",
+        "node_elevation": "elevation: the estimate, one value per node shared by every road "
+        "through it; elevation_dem: the raw bilinear sample (bridge/tunnel-only nodes "
+        "interpolated along the structure)",
         "way_chains": n_chains,
         "segments": len(segs.rep),
         "structures": "bridge/tunnel edges: straight line between end elevations",
@@ -1112,13 +1378,14 @@ def elevation_profile(
     *,
     dem: DEM | None = None,
     smooth_window_m: float | None = None,
+    vertical_error_m: float | None = None,
 ) -> pd.DataFrame:
     """Distance–elevation profile along a sequence of edges (e.g. a route).
 
     The profile is computed exactly as :func:`add_terrain` computes ascent and
-    descent (same densification, way-level smoothing over the whole ways the
-    edges belong to, node ramps, straight bridges/tunnels), so its rises sum to
-    the edges' ``ascent_m``.
+    descent (same densification, the same estimate over the whole roads the
+    edges belong to, nodes fixed, straight bridges/tunnels), so its rises sum
+    to the edges' ``ascent_m``.
 
     Parameters
     ----------
@@ -1131,13 +1398,18 @@ def elevation_profile(
     dem
         The DEM; default: re-open the files recorded in ``net.meta["terrain"]``.
     smooth_window_m
-        Smoothing window; default the one recorded in ``net.meta["terrain"]``.
+        Smoothing length; default the one recorded in ``net.meta["terrain"]``.
+    vertical_error_m
+        The DEM's vertical error; default the one recorded in ``net.meta["terrain"]``.
 
     Returns
     -------
     pandas.DataFrame
         ``distance_m`` (from the start of the first edge), ``elevation_m``,
-        ``edge`` (row label), ``lon``, ``lat``; joints between edges appear once.
+        ``elevation_sd_m`` (posterior sd of the estimated road elevation, m:
+        the DEM's error left after the estimate; a band of ± 2 sd holds the
+        road with about 95 % probability), ``edge`` (row label), ``lon``,
+        ``lat``; joints between edges appear once.
 
     Raises
     ------
@@ -1150,7 +1422,7 @@ def elevation_profile(
     edges = getattr(net_or_edges, "edges", net_or_edges)
     terrain = meta.get("terrain", {})
     ids = list(edge_ids)
-    cols = ["distance_m", "elevation_m", "edge", "lon", "lat"]
+    cols = ["distance_m", "elevation_m", "elevation_sd_m", "edge", "lon", "lat"]
     if not ids:
         return pd.DataFrame({c: [] for c in cols})
     missing = [i for i in ids if i not in edges.index]
@@ -1164,15 +1436,21 @@ def elevation_profile(
                 "or build the network with net.with_terrain(dem)"
             )
         dem = _open_quiet(paths)
-    cell = _cell_m(dem)
+    if vertical_error_m is None and "dem_error" in terrain:
+        vertical_error_m = terrain["dem_error"]["vertical_error_m"]
+    dem = _with_error(dem, vertical_error_m)
     if smooth_window_m is None:
-        smooth_window_m = terrain.get("smooth_window_m", 2 * cell)
-    steep_window = float(terrain.get("max_grade_window_m", 2 * cell))
+        smooth_window_m = terrain.get("smooth_window_m")
+    model = _model(
+        dem,
+        smooth_window_m=smooth_window_m,
+        max_grade_window_m=terrain.get("max_grade_window_m"),
+    )
     pos = edges.index.get_indexer(ids)
     segs = _segments(edges)
     want = segs.row_seg[pos]
-    sel = np.isin(segs.chain, segs.chain[want])  # whole ways: the smoothing's context
-    p = _sample_segments(segs, dem, sel)
+    # the whole network: roads share their junctions, so every road is context
+    p = _sample_segments(segs, dem)
     local = np.full(len(segs.rep), -1, dtype=np.int64)
     local[p.segs] = np.arange(len(p.segs))
     structure = _structure_mask(edges)[segs.rep[p.segs]]
@@ -1181,18 +1459,12 @@ def elevation_profile(
         raise DEMError(f"DEM {dem.source} does not cover all of edges {ids[:5]}…")
     z_start, z_end = p.z_raw[p.starts], p.z_raw[p.ends]
     nodes = getattr(net_or_edges, "nodes", None)
-    if nodes is not None and "elevation" in nodes.columns:
-        zn = nodes["elevation"]
+    col = "elevation_dem" if model.q > 0 else "elevation"
+    if nodes is not None and col in nodes.columns:
+        zn = nodes[col]
         z_start = zn.reindex(segs.fu[p.segs]).to_numpy(dtype=float)
         z_end = zn.reindex(segs.fv[p.segs]).to_numpy(dtype=float)
-    sh = _shape(
-        p,
-        z_start,
-        z_end,
-        structure,
-        smooth_window_m=float(smooth_window_m),
-        max_grade_window_m=steep_window,
-    )
+    sh = _shape(p, z_start, z_end, structure, model, segs.fu[p.segs], segs.fv[p.segs])
     if (~np.isfinite(sh.z[np.isin(p.seg, local[want])])).any():
         raise DEMError(f"DEM {dem.source} does not cover all of edges {ids[:5]}…")
     # the requested rows, each in its direction of travel
@@ -1219,8 +1491,51 @@ def elevation_profile(
         {
             "distance_m": (s + offset[r])[keep],
             "elevation_m": z[keep],
+            "elevation_sd_m": sh.sd[i][keep],
             "edge": label[keep],
             "lon": np.asarray(x)[keep],
             "lat": np.asarray(y)[keep],
         }
     )
+
+
+def steepest_stretch(
+    profile: pd.DataFrame, stretch_m: float, *, step_m: float = 5.0
+) -> tuple[float, float]:
+    """Steepest climb over ``stretch_m`` metres of a distance–elevation profile.
+
+    Parameters
+    ----------
+    profile
+        A frame with ``distance_m`` (non-decreasing) and ``elevation_m``, e.g.
+        from :func:`elevation_profile` or :meth:`geolog.routing.Route.profile`.
+    stretch_m
+        Length of the stretch (metres, > 0).
+    step_m
+        Spacing of the stretch starts tried (metres).
+
+    Returns
+    -------
+    tuple of float
+        The grade (fraction, rise over ``stretch_m``; negative if the profile
+        only descends) and the distance (m) where that stretch starts. A
+        profile shorter than ``stretch_m`` gives its end-to-end grade.
+
+    Raises
+    ------
+    InputError
+        ``stretch_m`` or ``step_m`` not > 0, or an empty profile.
+    """
+    if not (stretch_m > 0 and step_m > 0):
+        raise InputError(f"stretch_m and step_m must be > 0, got {stretch_m!r}, {step_m!r}")
+    d = profile["distance_m"].to_numpy(dtype=float)
+    z = profile["elevation_m"].to_numpy(dtype=float)
+    if len(d) == 0:
+        raise InputError("the profile is empty")
+    span = d[-1] - d[0]
+    if span <= stretch_m:
+        return (float((z[-1] - z[0]) / span) if span > 0 else 0.0), float(d[0])
+    t = np.r_[np.arange(d[0], d[-1] - stretch_m, step_m), d[-1] - stretch_m]
+    g = (np.interp(t + stretch_m, d, z) - np.interp(t, d, z)) / stretch_m
+    i = int(np.argmax(g))
+    return float(g[i]), float(t[i])

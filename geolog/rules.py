@@ -28,7 +28,7 @@ one after the other, in order. Values in the speed section are capped by the
 profile's ``max_speed_kph`` at the end.
 
 **Conditions** read edge columns (``highway``, ``surface``, ``maxspeed``,
-``grade``, ``max_grade``, ``length_m`` … plus ``maxspeed_kph``, the parsed
+``grade``, ``max_grade``, ``max_grade_hi``, ``length_m`` … plus ``maxspeed_kph``, the parsed
 posted limit) with literals, comparisons (``== != < <= > >= in``, ``not in``),
 ``and`` / ``or`` / ``not`` and ``in_area(name)``; see :mod:`geolog._ruleparse`
 for the exact whitelist. Text columns compared with a number are read as
@@ -79,7 +79,16 @@ logger = logging.getLogger(__name__)
 _TOP_KEYS = ("profile", "areas", "priority", "speed", "distance_influence", "description")
 _COND_KEYS = ("if", "else_if", "else")
 _ACTION_KEYS = ("multiply_by", "limit_to")
-_TERRAIN_COLUMNS = {"grade", "max_grade", "ascent_m", "descent_m", "terrain_filled", "grade_class"}
+_TERRAIN_COLUMNS = {
+    "grade",
+    "max_grade",
+    "max_grade_sd",
+    "max_grade_hi",
+    "ascent_m",
+    "descent_m",
+    "terrain_filled",
+    "grade_class",
+}
 #: Columns rules may not read (geometry has its own test: in_area).
 _HIDDEN_COLUMNS = {"geometry"}
 

@@ -31,6 +31,7 @@ import warnings
 import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,8 @@ __all__ = [
     "MOBILITY_CLASSES",
     "mobility_thresholds",
     "utm_crs",
+    "ElevationError",
+    "elevation_error",
 ]
 
 logger = logging.getLogger(__name__)
@@ -203,6 +206,10 @@ class DEM(Raster):
     paths
         Files the DEM was read from (recorded by :func:`geolog.costing.add_terrain`
         so that elevation profiles can be recomputed later).
+    vertical_error_m
+        Random vertical error (1 sigma, metres) of the elevations; default: the
+        product's published figure, recognised from the file names and the cell
+        size (see :func:`elevation_error` and :attr:`error`).
 
     Attributes
     ----------
@@ -221,6 +228,7 @@ class DEM(Raster):
         filled_mask: np.ndarray | None = None,
         source: str = "array",
         paths: Sequence[str] = (),
+        vertical_error_m: float | None = None,
     ) -> None:
         super().__init__(
             np.asarray(array, dtype=np.float32), transform, crs, name="elevation", units="m"
@@ -236,6 +244,7 @@ class DEM(Raster):
         self.filled_mask = filled_mask
         self.source = source
         self.paths = tuple(str(p) for p in paths)
+        self._vertical_error_m = _check_error(vertical_error_m)
         self._metric: DEM | None = None
         self._horn_cache: tuple[np.ndarray, np.ndarray] | None = None
         if not np.isfinite(self.array).any():
@@ -248,6 +257,7 @@ class DEM(Raster):
         paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
         *,
         max_search_distance: float = 100.0,
+        vertical_error_m: float | None = None,
     ) -> DEM:
         """Open one or several elevation tiles as one DEM.
 
@@ -260,6 +270,9 @@ class DEM(Raster):
         max_search_distance
             How far (in cells) void filling looks for valid data. Voids farther
             than this from any data stay without data (and count as not covered).
+        vertical_error_m
+            Random vertical error (1 sigma, metres) to use instead of the
+            product's published figure (see :attr:`DEM.error`).
 
         Returns
         -------
@@ -375,7 +388,13 @@ class DEM(Raster):
         source = f"{names} ({'/'.join(drivers)})"
         logger.info("opened DEM %s: %dx%d, %d voids", source, z.shape[1], z.shape[0], n_void)
         return cls(
-            z, transform, crs, filled_mask=filled, source=source, paths=[str(f) for f in files]
+            z,
+            transform,
+            crs,
+            filled_mask=filled,
+            source=source,
+            paths=[str(f) for f in files],
+            vertical_error_m=vertical_error_m,
         )
 
     # -- geometry helpers ----------------------------------------------------------
@@ -407,6 +426,41 @@ class DEM(Raster):
             return False
         kx, ky = _ground_scale(self.crs, *self._centre_lonlat())
         return abs(kx - 1) < 0.01 and abs(ky - 1) < 0.01
+
+    @property
+    def error(self) -> ElevationError:
+        """The DEM's error model (product, vertical and horizontal error, resolution).
+
+        Recognised from the file names and the cell size (see
+        :func:`elevation_error`); a ``vertical_error_m`` given to the
+        constructor or :meth:`open` replaces the product's vertical figure.
+        """
+        return elevation_error(self)
+
+    def _error_sd(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Vertical error (1 sigma, m) at points of the grid CRS, terrain slope included.
+
+        ``sqrt(vertical² + (horizontal × tan slope)²)``: a DEM value that sits a
+        few metres off the road on a hillside is off by that distance times the
+        slope. The slope is the gradient of the bilinear surface of the cell
+        the point falls in (NaN outside the DEM).
+        """
+        err = self.error
+        t = self.transform
+        rows, cols = self.shape
+        col = np.clip((np.asarray(x, dtype=float) - t.c) / t.a - 0.5, 0.0, cols - 1.0)
+        row = np.clip((np.asarray(y, dtype=float) - t.f) / t.e - 0.5, 0.0, rows - 1.0)
+        c0 = np.minimum(np.floor(col).astype(np.intp), cols - 2)
+        r0 = np.minimum(np.floor(row).astype(np.intp), rows - 2)
+        tx, ty = col - c0, row - r0
+        a = self.array
+        z00, z01 = a[r0, c0].astype(float), a[r0, c0 + 1].astype(float)
+        z10, z11 = a[r0 + 1, c0].astype(float), a[r0 + 1, c0 + 1].astype(float)
+        cx, cy = self.cell_size_m
+        gx = ((z01 - z00) * (1 - ty) + (z11 - z10) * ty) / cx
+        gy = ((z10 - z00) * (1 - tx) + (z11 - z01) * tx) / cy
+        tan = np.hypot(gx, gy)
+        return np.hypot(err.vertical_error_m, err.horizontal_error_m * tan)
 
     def _to_grid_xy(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Longitude/latitude (WGS 84) to this DEM's CRS."""
@@ -474,6 +528,7 @@ class DEM(Raster):
             filled_mask=self.filled_mask[r0:r1, c0:c1],
             source=self.source,
             paths=self.paths,
+            vertical_error_m=self._vertical_error_m,
         )
 
     # -- sampling -------------------------------------------------------------------
@@ -604,6 +659,7 @@ class DEM(Raster):
             filled_mask=f.astype(bool) & np.isfinite(z),
             source=self.source,
             paths=self.paths,
+            vertical_error_m=self.error.vertical_error_m,
         )
         if default:
             self._metric = out
@@ -701,6 +757,150 @@ class DEM(Raster):
         return self._derived(
             cls, nodata=_MOBILITY_NODATA, name=f"mobility:{name}", units="0 GO,1 SLOW-GO,2 NO-GO"
         )
+
+
+# -- error model ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ElevationError:
+    """What is known of a DEM's errors, as used to estimate road profiles.
+
+    Attributes
+    ----------
+    product
+        The recognised product (``"SRTM3"``, ``"SRTM1"``, ``"Copernicus GLO-30"``,
+        ``"Copernicus GLO-90"``, ``"LiDAR"``, ``"10 m national DEM"``) or
+        ``"unknown (by resolution)"`` wording.
+    vertical_error_m
+        Random vertical error, 1 sigma, metres (point to point: what grades see).
+    horizontal_error_m
+        Horizontal position error, 1 sigma, metres; on a slope it adds
+        ``horizontal × tan(slope)`` of vertical error.
+    resolution_m
+        Horizontal resolution, metres (the larger cell side).
+    reference
+        Where the figures come from.
+    """
+
+    product: str
+    vertical_error_m: float
+    horizontal_error_m: float
+    resolution_m: float
+    reference: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as a plain dict (for ``net.meta``)."""
+        return {
+            "product": self.product,
+            "vertical_error_m": self.vertical_error_m,
+            "horizontal_error_m": self.horizontal_error_m,
+            "resolution_m": round(self.resolution_m, 3),
+            "reference": self.reference,
+        }
+
+
+# 90 % linear errors (LE90) are divided by 1.645 and 90 % circular errors
+# (CE90) by 2.146 to give 1 sigma.
+_SRTM_REF = (
+    "Rodriguez et al. 2006, PE&RS 72(3) 249-260: SRTM relative height error 8.7 m, "
+    "geolocation 8.8 m (Eurasia, 90 %)"
+)
+_PRODUCTS: dict[str, tuple[float, float, str]] = {
+    # product: (vertical sigma m, horizontal sigma m, reference)
+    "SRTM3": (8.7 / 1.645, 8.8 / 1.645, _SRTM_REF),
+    "SRTM1": (8.7 / 1.645, 8.8 / 1.645, _SRTM_REF),
+    "Copernicus GLO-30": (
+        4.0 / 1.645,
+        6.0 / 2.146,
+        "Copernicus DEM product handbook: relative vertical accuracy < 2 m (slope <= 20 %), "
+        "< 4 m (steeper), LE90; horizontal < 6 m CE90 (steep-terrain figure used)",
+    ),
+    "Copernicus GLO-90": (
+        4.0 / 1.645,
+        6.0 / 2.146,
+        "Copernicus DEM product handbook (as GLO-30)",
+    ),
+    "10 m national DEM": (
+        1.0,
+        1.0,
+        "typical photogrammetric 1:25,000 national DEMs (RMSE about 1 m)",
+    ),
+    "LiDAR": (
+        0.2,
+        0.5,
+        "USGS Lidar Base Specification / ASPRS 2014: QL2 bare earth RMSEz <= 10 cm; "
+        "doubled for gridding and road edges",
+    ),
+}
+
+
+_COPERNICUS_NAMES = (
+    "copernicus",
+    "dsm_cog",
+    "glo30",
+    "glo-30",
+    "glo_30",
+    "cop30",
+    "glo90",
+    "glo-90",
+    "glo_90",
+    "cop90",
+)
+
+
+def elevation_error(dem: DEM) -> ElevationError:
+    """Recognise a DEM's product and its published error figures.
+
+    From the file names (``Copernicus_DSM``/``GLO``/``COP`` → Copernicus) and
+    the cell size: 3 arc-seconds → SRTM3 (or GLO-90), 1 arc-second → SRTM1
+    (or GLO-30); a projected grid of ≤ 5 m → LiDAR, ≤ 15 m → a 10 m national
+    DEM; anything else is treated like the SRTM product of its resolution
+    (the cautious choice). A ``vertical_error_m`` given to the DEM wins.
+
+    Parameters
+    ----------
+    dem
+        The DEM.
+
+    Returns
+    -------
+    ElevationError
+    """
+    res_m = float(max(dem.cell_size_m))
+    names = " ".join([dem.source, *(os.path.basename(p) for p in dem.paths)]).lower()
+    copernicus = any(k in names for k in _COPERNICUS_NAMES)
+    arcsec = 3600 * max(dem.res) if dem.crs.is_geographic else None
+    if arcsec is not None and abs(arcsec - 3) < 0.2:
+        product = "Copernicus GLO-90" if copernicus else "SRTM3"
+    elif arcsec is not None and abs(arcsec - 1) < 0.1:
+        product = "Copernicus GLO-30" if copernicus else "SRTM1"
+    elif copernicus:
+        product = "Copernicus GLO-30"
+    elif res_m <= 5.0 * 1.01:  # nominal sizes; ground cells differ by the scale factor (< 1 %)
+        product = "LiDAR"
+    elif res_m <= 15.0 * 1.01:
+        product = "10 m national DEM"
+    else:
+        product = "SRTM1" if res_m < 60 else "SRTM3"
+        product = f"unknown {res_m:.0f} m grid (treated as {product})"
+    key = product.split("(treated as ")[-1].rstrip(")")
+    sv, sh, ref = _PRODUCTS[key]
+    if dem._vertical_error_m is not None:
+        sv, ref = dem._vertical_error_m, "given (vertical_error_m)"
+    return ElevationError(product, float(sv), float(sh), res_m, ref)
+
+
+def _check_error(value: float | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        v = float("nan")
+    if not (math.isfinite(v) and v > 0):
+        raise InputError(f"vertical_error_m must be a number of metres > 0, got {value!r}")
+    return v
 
 
 # -- helpers --------------------------------------------------------------------------

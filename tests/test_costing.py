@@ -75,9 +75,11 @@ def test_ridge_gives_true_ascent_and_descent():
     flank = 50 / GEOD.line_length([crest - 0.02, crest], [45.0, 45.0])
     assert abs(fwd["max_grade"]) == pytest.approx(flank, rel=0.01)
     assert back["max_grade"] == pytest.approx(-fwd["max_grade"], abs=1e-12)
-    # default light smoothing trims the sharp crest a little, no more
+    # the default estimate (smoothing length ~ 200 m on a 90 m grid) rounds the
+    # knife-edge crest a little, no more
     smooth = add_terrain(net, dem).edges.iloc[0]
-    assert 48.5 < smooth["ascent_m"] <= 50 and smooth["ascent_m"] == smooth["descent_m"]
+    assert 45 < smooth["ascent_m"] <= 50.5
+    assert smooth["ascent_m"] == pytest.approx(smooth["descent_m"], abs=0.5)
     assert out.meta["terrain"]["smooth_window_m"] == 0
 
 
@@ -109,7 +111,8 @@ def test_tunnel_and_bridge_are_straight():
     # nodes 4 (inside the tunnel) and 2 (tunnel meets bridge, no road) are interpolated
     # along the chain 1 - 4 - 2 - 3; the chain's ends stay on the terrain
     assert out.meta["terrain"]["structure_nodes_interpolated"] == 2
-    assert z[1] == pytest.approx(dem.sample([a[0]], [a[1]])[0])
+    assert out.nodes["elevation_dem"][1] == pytest.approx(dem.sample([a[0]], [a[1]])[0])
+    assert z[1] == pytest.approx(dem.sample([a[0]], [a[1]])[0], abs=0.01)
     prof = elevation_profile(out, [0, 2], dem=dem)
     assert prof["elevation_m"].max() < 110  # the profile goes through the mountain
 
@@ -171,7 +174,11 @@ def test_node_elevations_match_raw_tile(andorra_terrain, andorra_dem_path):
     road = ~(e["tunnel"].notna() | e["bridge"].notna())
     ok &= n.index.isin(e.loc[road, "u"]) | n.index.isin(e.loc[road, "v"])
     assert ok.sum() > 0.9 * len(n)
-    np.testing.assert_allclose(n["elevation"].to_numpy()[ok], oracle[ok], atol=0.01)
+    np.testing.assert_allclose(n["elevation_dem"].to_numpy()[ok], oracle[ok], atol=0.01)
+    # the estimated road elevation stays within the DEM's error of the sample
+    sigma = andorra_terrain.meta["terrain"]["dem_error"]["vertical_error_m"]
+    resid = n["elevation"].to_numpy()[ok] - oracle[ok]
+    assert np.median(np.abs(resid)) < sigma and np.abs(resid).max() < 10 * sigma
 
 
 def test_unsmoothed_ascent_matches_independent_sampling(andorra, andorra_dem_path):
@@ -207,7 +214,10 @@ def test_elevation_profile_matches_edges(andorra_terrain):
             break
         chain.append(int(nxt[0]))
     prof = elevation_profile(andorra_terrain, chain)
-    assert list(prof.columns) == ["distance_m", "elevation_m", "edge", "lon", "lat"]
+    assert list(prof.columns) == [
+        "distance_m", "elevation_m", "elevation_sd_m", "edge", "lon", "lat"
+    ]  # fmt: skip
+    assert (prof["elevation_sd_m"] > 0).all()
     d = prof["distance_m"].to_numpy()
     assert d[0] == pytest.approx(0, abs=1e-6) and (np.diff(d) >= -1e-9).all()
     assert d[-1] == pytest.approx(e.loc[chain, "length_m"].sum())
@@ -333,9 +343,10 @@ def test_short_edges_on_a_steady_ramp_read_the_road_not_the_hillside():
     dz = zn.reindex(e["v"]).to_numpy() - zn.reindex(e["u"]).to_numpy()
     endpoint = (dz / e["length_m"].to_numpy())[main]
     assert np.mean(np.abs(endpoint - expect) > 0.05) > 0.5
-    # invariants still exact at the nodes: raw samples, ascent - descent = rise
-    np.testing.assert_allclose(z.to_numpy(), zs, atol=1e-9)
-    np.testing.assert_allclose(e["ascent_m"] - e["descent_m"], dz, atol=1e-9)
+    # invariants still exact at the nodes: raw samples kept, ascent - descent = rise
+    np.testing.assert_allclose(out.nodes["elevation_dem"].to_numpy(), zs, atol=1e-9)
+    rise = z.reindex(e["v"]).to_numpy() - z.reindex(e["u"]).to_numpy()
+    np.testing.assert_allclose(e["ascent_m"] - e["descent_m"], rise, atol=1e-9)
     # the side road is steep and says so
     side = e["ref"] == "S7"
     np.testing.assert_allclose(e.loc[side, "max_grade"].abs(), 0.40, atol=0.02)
@@ -385,7 +396,9 @@ def test_andorra_main_roads_lose_their_short_edge_spikes(andorra_terrain, andorr
     assert np.percentile(after, 90) < np.percentile(before.abs(), 90) - 0.01
     spikes_before = int((before.abs() > 0.30).sum())
     spikes_after = int((after > 0.30).sum())
-    assert spikes_before >= 10 and spikes_after == 0
+    # one 10 m one-way link of CS-335 into a roundabout (way 31726507) that no road
+    # continues within 30 degrees joins two roads estimated 19 m apart: 37 %
+    assert spikes_before >= 10 and spikes_after <= 1
     # no main road reads over 25 % but a handful of edges on long roads (their ends are
     # raw samples); one-way pieces at splits and junctions borrow the road that
     # continues them, so none of them does
@@ -393,7 +406,7 @@ def test_andorra_main_roads_lose_their_short_edge_spikes(andorra_terrain, andorr
     assert steep_before >= 20 and steep_after <= steep_before // 5
     oneway = (m["oneway"] == "yes").fillna(False).to_numpy()
     assert int((before.abs() > 0.25)[oneway].sum()) >= 10
-    assert int((after > 0.25)[oneway].sum()) == 0
+    assert int((after > 0.25)[oneway].sum()) <= 1  # the CS-335 link above
     # CG-1, the main valley road, mostly under 8 % as it is on the ground
     cg1 = e.loc[e["ref"] == "CG-1", "max_grade"].abs()
     assert len(cg1) > 50 and np.percentile(cg1, 90) < 0.08
@@ -451,15 +464,148 @@ def test_one_way_slivers_at_a_split_borrow_the_road_around_them():
     expect = np.where(e.loc[piece, "osmid"] == 2, 0.06, -0.06)
     # the old per-chain method: the raw samples at the piece's two ends, which on a 40 %
     # hillside put the carriageways' 3 m offsets into the grade (about 11 % and 0 %)
-    dz = z.reindex(e["v"]).to_numpy() - z.reindex(e["u"]).to_numpy()
+    zd = out.nodes["elevation_dem"]
+    dz = zd.reindex(e["v"]).to_numpy() - zd.reindex(e["u"]).to_numpy()
     endpoint = (dz / e["length_m"].to_numpy())[piece]
     assert (np.abs(endpoint - expect) > 0.03).all()
     np.testing.assert_allclose(e.loc[piece, "grade"], expect, atol=0.015)
     np.testing.assert_allclose(e.loc[piece, "max_grade"], expect, atol=0.015)
-    # the invariants are untouched: raw node samples, ascent - descent = rise
+    # the invariants are untouched: raw node samples kept, ascent - descent = rise
     zs = dem.sample(net.nodes["x"], net.nodes["y"])
-    np.testing.assert_allclose(z.to_numpy(), zs, atol=1e-9)
-    np.testing.assert_allclose(e["ascent_m"] - e["descent_m"], dz, atol=1e-9)
+    np.testing.assert_allclose(zd.to_numpy(), zs, atol=1e-9)
+    rise = z.reindex(e["v"]).to_numpy() - z.reindex(e["u"]).to_numpy()
+    np.testing.assert_allclose(e["ascent_m"] - e["descent_m"], rise, atol=1e-9)
     # the cross street is not a continuation (a 90 degree turn): it reads the hillside
     side = (e["ref"] == "S7").to_numpy()
     np.testing.assert_allclose(e.loc[side, "max_grade"].abs(), 0.40, atol=0.02)
+
+
+def _ramp_road(tmp_path, cell, *, noise_m=0.0, seed=0):
+    """A road due east: 4 % with a 150 m ramp of 15 %, on a DEM of ``cell`` metres (GeoTIFF).
+
+    The terrain is block-averaged from a 1 m profile onto the cells (as a DEM
+    averages its footprint) and ``noise_m`` of independent error is added per cell.
+    """
+    from pyproj import Transformer
+
+    x0, y0, width, rows = 398_000.0, 4_700_000.0, 2_400.0, 6
+    fine = np.arange(0.5, width, 1.0)
+    ramp_at = 1_100.0  # metres from x0
+
+    def truth(d):
+        return 500 + 0.04 * d + 0.11 * np.clip(d - ramp_at, 0, 150)
+
+    cols = int(width // cell)
+    z = truth(fine[: cols * int(cell)]).reshape(cols, int(cell)).mean(axis=1)
+    z = np.tile(z, (rows, 1)) + np.random.default_rng(seed).normal(0, noise_m, (rows, cols))
+    path = tmp_path / f"ramp_{cell:g}.tif"
+    profile = {"driver": "GTiff", "width": cols, "height": rows, "count": 1,
+               "dtype": "float32", "crs": "EPSG:32631",
+               "transform": Affine(cell, 0, x0, 0, -cell, y0 + rows * cell / 2)}  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(z.astype(np.float32), 1)
+    to_ll = Transformer.from_crs("EPSG:32631", "EPSG:4326", always_xy=True)
+    stops = [200.0, 800.0, 1_500.0, 2_200.0]  # junction nodes along the road
+    pts = {i + 1: to_ll.transform(x0 + d, y0) for i, d in enumerate(stops)}
+    ways = []
+    for i in range(len(stops) - 1):
+        d = np.linspace(stops[i], stops[i + 1], 61)
+        lon, lat = to_ll.transform(x0 + d, np.full_like(d, y0))
+        ways.append({"u": i + 1, "v": i + 2, "coords": list(zip(lon, lat, strict=True))})
+    return _net(pts, ways), DEM.open(path)
+
+
+def test_a_fine_dem_keeps_a_short_steep_ramp_sharp(tmp_path):
+    net, dem = _ramp_road(tmp_path, 5.0)
+    assert dem.error.product == "LiDAR" and dem.error.vertical_error_m < 0.5
+    out = add_terrain(net, dem)
+    meta = out.meta["terrain"]
+    assert meta["max_grade_window_m"] <= 50  # a fine DEM supports short stretches
+    steepest = out.edges["max_grade"].max()
+    assert steepest == pytest.approx(0.15, abs=0.01)
+    assert out.edges["max_grade_hi"].max() >= steepest
+    # the ramp's edge climbs 150 m x 15 % + 550 m x 4 %; the others are steady 4 %
+    e = out.edges[out.edges["max_grade"] > 0]
+    assert (e["max_grade"].sort_values().iloc[:-1] < 0.05).all()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_90m_dem_with_noise_neither_invents_nor_hides_the_ramp(tmp_path, seed):
+    net, dem = _ramp_road(tmp_path, 90.0, noise_m=5.0, seed=seed)
+    assert dem.error.vertical_error_m > 4  # treated as an SRTM3-class grid
+    out = add_terrain(net, dem)
+    e = out.edges
+    assert e["max_grade"].max() <= 0.15 + 0.02
+    # the cautious value covers the true 15 % on the ramp's edge
+    ramp = (net.edges["u"] == 2) & (net.edges["v"] == 3)
+    assert e.loc[ramp, "max_grade_hi"].iloc[0] >= 0.15
+    assert (e["max_grade_sd"] > 0).all()
+    # the raw samples' endpoint grades of the same roads are far noisier
+    raw = add_terrain(net, dem, smooth_window_m=0).edges
+    assert raw["max_grade"].max() > e["max_grade"].max()
+
+
+def _steepest(prof: pd.DataFrame, stretch_m: float) -> float:
+    """Steepest climb over ``stretch_m`` of a distance-elevation profile (5 m steps)."""
+    d, z = prof["distance_m"].to_numpy(), prof["elevation_m"].to_numpy()
+    t = np.arange(0.0, d[-1] - stretch_m, 5.0)
+    return float(np.max((np.interp(t + stretch_m, d, z) - np.interp(t, d, z)) / stretch_m))
+
+
+# Published figures (data/SOURCES.md, "Climbs"): Port d'Envalira from Andorra la Vella
+# 27.5 km, ~ +1,380 m, ~5 %, at most ~9 % (steepest km); Coll d'Ordino from Canillo
+# 8.9 km, +459 m, nowhere over 8.5 %.
+@pytest.mark.parametrize(
+    ("start", "top", "gain", "max_ascent"),
+    [
+        ((42.5078, 1.5211), (42.5400, 1.7217), 1380, 1520),  # Port d'Envalira
+        ((42.5665, 1.5985), (42.5556, 1.5719), 459, 530),  # Coll d'Ordino
+    ],
+)
+def test_documented_andorra_climbs(andorra_terrain, start, top, gain, max_ascent):
+    r = geolog.route(andorra_terrain, start, top, profile="car")
+    prof = elevation_profile(andorra_terrain, list(r.edges["edge"]))
+    rise = prof["elevation_m"].iloc[-1] - prof["elevation_m"].iloc[0]
+    assert rise == pytest.approx(gain, abs=70)
+    assert r.ascent_m <= max_ascent
+    # no stretch of 200 m reads steeper than a heavy truck climbs every day (12 %);
+    # the steepest kilometre is near the published one
+    assert _steepest(prof, 200) <= 0.12
+    assert 0.07 <= _steepest(prof, 1000) <= 0.10
+    e = andorra_terrain.edges.loc[r.edges["edge"]]
+    assert e["max_grade"].max() <= 0.12
+    assert (e["max_grade_hi"].abs() >= e["max_grade"].abs()).all()
+    assert (e["max_grade_sd"] > 0).all()
+    # the band of the profile: a few metres, as the DEM's error after the estimate
+    sigma = andorra_terrain.meta["terrain"]["dem_error"]["vertical_error_m"]
+    assert 0 < prof["elevation_sd_m"].median() < sigma
+
+
+def test_rules_read_the_uncertainty_columns(andorra_terrain):
+    e = andorra_terrain.edges
+    meta = andorra_terrain.meta["terrain"]
+    assert meta["dem_error"]["product"] == "SRTM3"
+    assert "Rodriguez" in meta["dem_error"]["reference"]
+    assert meta["max_grade_window_m"] >= 2 * max(meta["dem_cell_m"])
+    cautious = geolog.rules.rule_masks(
+        {"priority": [{"if": "max_grade_hi > 0.12", "multiply_by": 0}]}, andorra_terrain
+    )
+    plain = geolog.rules.rule_masks(
+        {"priority": [{"if": "max_grade > 0.12", "multiply_by": 0}]}, andorra_terrain
+    )
+    n_cautious, n_plain = int(cautious.to_numpy().sum()), int(plain.to_numpy().sum())
+    assert n_cautious == int((e["max_grade_hi"] > 0.12).sum())
+    assert n_plain == int((e["max_grade"] > 0.12).sum()) < n_cautious
+
+
+def test_steepest_stretch_of_a_profile():
+    d = np.array([0.0, 100.0, 250.0, 400.0, 1000.0])
+    z = np.array([0.0, 5.0, 35.0, 41.0, 60.0])  # 5 %, 20 %, 4 %, ~3 %
+    prof = pd.DataFrame({"distance_m": d, "elevation_m": z})
+    g, at = geolog.costing.steepest_stretch(prof, 150, step_m=1.0)
+    assert g == pytest.approx(0.20) and at == pytest.approx(100.0)
+    g, _ = geolog.costing.steepest_stretch(prof, 300, step_m=1.0)
+    assert g == pytest.approx(_steepest(prof, 300), abs=1e-3)
+    assert geolog.costing.steepest_stretch(prof, 5000)[0] == pytest.approx(0.06)
+    with pytest.raises(geolog.errors.InputError):
+        geolog.costing.steepest_stretch(prof, 0)

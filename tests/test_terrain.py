@@ -313,3 +313,57 @@ def test_cli_terrain(tmp_path, andorra_dem_path):
 
 def test_public_name():
     assert geolog.DEM is DEM
+
+
+# -- error model -------------------------------------------------------------------------
+
+
+def _geotiff(path, res, crs, *, shape=(20, 20), origin=(1.5, 42.5)):
+    profile = {"driver": "GTiff", "width": shape[1], "height": shape[0], "count": 1,
+               "dtype": "float32", "crs": crs,
+               "transform": Affine(res, 0, origin[0], 0, -res, origin[1])}  # fmt: skip
+    with rasterio.open(path, "w", **profile) as dst:
+        dst.write(np.full(shape, 1000.0, dtype=np.float32), 1)
+    return DEM.open(path)
+
+
+def test_error_model_recognises_the_product(tmp_path, dem):
+    err = dem.error
+    assert err.product == "SRTM3" and "Rodriguez" in err.reference
+    # Rodriguez et al. 2006, Eurasia: relative height error 8.7 m at 90 % -> 1 sigma
+    assert err.vertical_error_m == pytest.approx(8.7 / 1.645)
+    assert err.resolution_m == pytest.approx(max(dem.cell_size_m))
+    assert dem.clip((1.5, 42.5, 1.6, 42.6)).error == err  # a clip is the same product
+    assert _geotiff(tmp_path / "n42e001_1sec.tif", 1 / 3600, "EPSG:4326").error.product == "SRTM1"
+    glo = _geotiff(tmp_path / "Copernicus_DSM_COG_10_N42_00_E001_00_DEM.tif", 1 / 3600, "EPSG:4326")
+    assert glo.error.product == "Copernicus GLO-30"
+    assert glo.error.vertical_error_m < err.vertical_error_m
+    lidar = _geotiff(tmp_path / "lidar.tif", 1.0, "EPSG:32631", origin=(398_000, 4_700_000))
+    assert lidar.error.product == "LiDAR" and lidar.error.vertical_error_m <= 0.3
+    odd = _geotiff(tmp_path / "odd.tif", 200.0, "EPSG:32631", origin=(398_000, 4_700_000))
+    assert "treated as SRTM3" in odd.error.product  # unknown coarse grids: the cautious choice
+
+
+def test_vertical_error_can_be_given(andorra_dem_path, dem):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GeologWarning)
+        mine = DEM.open(andorra_dem_path, vertical_error_m=3.0)
+    assert mine.error.vertical_error_m == 3.0 and mine.error.product == "SRTM3"
+    assert mine.error.reference.startswith("given")
+    assert mine.clip((1.5, 42.5, 1.6, 42.6)).error.vertical_error_m == 3.0
+    for bad in (0, -1, float("nan"), "x"):
+        with pytest.raises(InputError, match="vertical_error_m"):
+            DEM(dem.array, dem.transform, dem.crs, vertical_error_m=bad)
+
+
+def test_error_grows_with_slope_on_a_tilted_plane():
+    d, _ = _plane(0.3, 0.4)  # a 50 % slope
+    err = d.error
+    x0, y0 = d.transform.c, d.transform.f
+    x, y = np.array([x0 + 100.0]), np.array([y0 - 100.0])
+    # cell sizes are ground distances: the UTM scale factor (about 0.9996) shifts the slope
+    kx, ky = (r / c for r, c in zip(d.res, d.cell_size_m, strict=True))
+    expect = np.hypot(err.vertical_error_m, err.horizontal_error_m * np.hypot(0.3 * kx, 0.4 * ky))
+    assert d._error_sd(x, y)[0] == pytest.approx(expect, rel=1e-6)
+    flat, _ = _plane(0.0, 0.0)
+    assert flat._error_sd(x, y)[0] == pytest.approx(flat.error.vertical_error_m)

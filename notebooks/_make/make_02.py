@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import geolog
-from geolog.costing import elevation_profile
+from geolog.costing import elevation_profile, steepest_stretch
 
 tile = geolog.data.dem_path("andorra")
 with warnings.catch_warnings(record=True) as caught:
@@ -98,26 +98,100 @@ for vehicle in ("truck", "tracked", "foot"):
     ),
     (
         "md",
-        """## Draping the roads
+        """## Draping the roads: an estimate, with its error
 
 `net.with_terrain(dem)` densifies every edge to half a DEM cell and samples all
-points in one call. It then works on **whole roads**, not single edges (like
-GraphHopper's way-level smoothing): the edges of each OSM way are chained in
-drawing order, ways are joined where the road continues, and each road's profile
-is smoothed along its length (centred moving average, two DEM cells ≈ 185 m).
-Every edge's profile is then ramped onto the raw DEM samples at its two nodes, so
-`ascent − descent` equals the rise between the nodes exactly, and each
-**direction of travel** gets its ascent, descent, mean grade and steepest
-stretch (`max_grade`, over two cells of the road's profile). Bridges and
-tunnels run straight between their ends.""",
+points in one call, then works on **whole roads**: the edges of each OSM way are
+chained in drawing order and ways are joined where the road continues.
+
+A DEM sample is the road's height plus an error. geolog says how large that
+error is (`dem.error`, from the product's published accuracy) and **estimates**
+each road's profile: the profile that best fits the samples given that a road's
+grade changes slowly (a smoothing spline, Eilers 2003), all roads in one sparse
+system, every junction one shared unknown, bridges and tunnels straight. Each
+**direction of travel** then gets its ascent, descent, mean grade, steepest
+stretch (`max_grade`), and how sure that is (`max_grade_sd`, `max_grade_hi`).""",
     ),
     (
         "code",
-        """hilly = net.with_terrain(dem)
+        """print(dem.error)
+hilly = net.with_terrain(dem)
 e = hilly.edges
-print(hilly.meta["terrain"])
+t = hilly.meta["terrain"]
+print(f"smoothing length {t['smooth_window_m']:.0f} m, max_grade over {t['max_grade_window_m']:.0f} m")
 print(e["grade_class"].value_counts().sort_index())
 print(f"{e['terrain_filled'].sum()} edges rest partly on filled voids")""",
+    ),
+    (
+        "md",
+        """## Before and after on Andorra's main roads
+
+"Before" is the DEM read as it is (`smooth_window_m=0`: raw samples, each edge
+between the raw samples at its nodes). "After" is the estimate. A 12 % rule for
+a loaded 40 t truck should not close CG-2 over Envalira, which such trucks drive
+every day.""",
+    ),
+    (
+        "code",
+        """raw = net.with_terrain(dem, smooth_window_m=0).edges
+main = e["ref"].astype(str).str.fullmatch(r"CG-\\d")
+fig, ax = plt.subplots(figsize=(8, 3.5))
+bins = np.linspace(0, 0.4, 41)
+ax.hist(100 * raw.loc[main, "max_grade"].abs(), bins=100 * bins, alpha=0.5, label="raw DEM")
+ax.hist(100 * e.loc[main, "max_grade"].abs(), bins=100 * bins, alpha=0.5, label="estimate")
+ax.axvline(12, color="k", linestyle=":")
+ax.set_xlabel("|max_grade| on CG-1 … CG-6 (%)")
+ax.set_ylabel("directed edges")
+ax.legend()
+plt.show()
+for label, frame in (("raw DEM", raw), ("estimate", e)):
+    over = frame["max_grade"] > 0.12
+    refs = sorted(frame.loc[over & main, "ref"].unique())
+    print(f"{label:9s}: {int(over.sum()):4d} directed edges over 12 %, on main roads {int((over & main).sum())} ({', '.join(refs)})")
+print(f"cautious screen, max_grade_hi > 12 %: {int((e['max_grade_hi'] > 0.12).sum())} edges the DEM cannot clear")""",
+    ),
+    (
+        "md",
+        """## The Envalira climb, with its band
+
+The car route from Andorra la Vella to Port d'Envalira, against the published
+figures (27.5 km, about +1,380 m, 5 % on average, about 9 % at its steepest
+kilometre; sources in `data/SOURCES.md`). The band is ± 2 sd of the estimated
+road height; grey dots are the raw DEM samples along the same road.""",
+    ),
+    (
+        "code",
+        """r = geolog.route(hilly, (42.5078, 1.5211), (42.5400, 1.7217), profile="car")
+prof = elevation_profile(hilly, list(r.edges["edge"]))
+d, z, sd = prof["distance_m"].to_numpy(), prof["elevation_m"].to_numpy(), prof["elevation_sd_m"].to_numpy()
+samples = dem.sample(prof["lon"].to_numpy(), prof["lat"].to_numpy())
+
+
+fig, ax = plt.subplots(figsize=(11, 4))
+ax.scatter(d / 1000, samples, s=2, c="gray", label="raw DEM samples")
+ax.fill_between(d / 1000, z - 2 * sd, z + 2 * sd, color="tab:blue", alpha=0.3, label="± 2 sd")
+ax.plot(d / 1000, z, color="tab:blue", label="estimated road profile")
+ax.set_xlabel("km from Andorra la Vella")
+ax.set_ylabel("elevation (m)")
+ax.legend()
+plt.show()
+re = hilly.edges.loc[r.edges["edge"]]
+print(f"{d[-1] / 1000:.1f} km, net gain {z[-1] - z[0]:.0f} m, ascent {r.ascent_m:.0f} m")
+km, _ = steepest_stretch(prof, 1000)
+short, at = steepest_stretch(prof, 200)
+print(f"steepest km {100 * km:.1f} %, steepest 200 m {100 * short:.1f} % (at km {at / 1000:.1f})")
+print(f"max_grade {100 * re['max_grade'].max():.1f} % (sd {100 * re.loc[re['max_grade'].idxmax(), 'max_grade_sd']:.1f} points)")
+raw_prof = prof.assign(elevation_m=samples)
+print(f"raw samples: steepest 200 m {100 * steepest_stretch(raw_prof, 200)[0]:.1f} %")""",
+    ),
+    (
+        "md",
+        """The estimate keeps the long-scale shape (gain, steepest kilometre) and no
+longer invents 16 % ramps from the DEM's noise. What it cannot do is see a ramp
+shorter than the DEM resolves: on SRTM3 `max_grade_hi` is about 10 points above
+`max_grade` — a screen for roads to check, not a routing answer. With a finer
+DEM (drop a LiDAR GeoTIFF into `DEM.open`) the smoothing length shrinks to tens
+of metres and short ramps stay sharp.""",
     ),
     ("md", "### The steepest roads (by their steepest sustained stretch, segments over 200 m)"),
     (
@@ -163,12 +237,13 @@ print(f"geolog mean grade:    max |grade| {e['grade'].abs().max():.2f}, max_grad
     ),
     (
         "md",
-        """On edges at least two cells long the two mean grades agree (both are
-(elev v − elev u) / length). On **short edges** they part: the steepest osmnx
-edge above is a few metres long, and its two ends sit on a steep hillside in
-different 90 m cells tens of metres apart in height — its grade is the
-hillside's slope, not the road's. geolog gives an edge shorter than two cells
-the grade of its road over the two-cell stretch centred on it.""",
+        """On long edges the two mean grades are close (both are (elev v − elev u) /
+length; geolog's node elevations are the estimate, osmnx's the raw samples). On
+**short edges** they part: the steepest osmnx edge above is a few metres long,
+and its two ends sit on a steep hillside in different 90 m cells tens of metres
+apart in height — its grade is the hillside's slope, not the road's. geolog
+gives an edge shorter than the grade window the grade of its road over the
+window centred on it.""",
     ),
     (
         "code",
@@ -223,15 +298,15 @@ and pass over spurs and ravines between junctions: their ends sit at similar
 heights, so endpoint grades call them flat, while a loaded truck climbs and
 brakes all the way. Short edges are the opposite: a 90 m DEM cannot resolve a
 10 m edge, so endpoint grades explode. geolog measures the steepest stretch
-over two DEM cells of the road's smoothed profile (`max_grade`) and leaves
-bridges and tunnels straight.
+of the road's estimated profile over the window the DEM supports (`max_grade`)
+and leaves bridges and tunnels straight.
 
-Limits: SRTM3's ≈ 90 m cells still blur narrow valleys and hairpins, so grades
-on roads cut into steep slopes remain a few percent too steep, and an edge's
-mean grade still rests on the raw samples at its two nodes. Short one-way
-slivers at junctions (a piece shorter than two cells) are measured on the
-roads that continue them; one with no continuation (a dead end, a crossover at
-right angles) keeps its own end-to-end grade. A finer DEM (drop it into
+Limits: SRTM3's ≈ 90 m cells blur narrow valleys, hairpins and cuttings, and a
+ramp shorter than ≈ 200 m reads flatter than it is (`max_grade_hi` says how much
+steeper it could be). Short one-way slivers at junctions (a piece shorter than
+the window) are measured on the roads that continue them; one with no
+continuation (a dead end, a crossover at right angles) keeps its own end-to-end
+grade. A finer DEM (drop it into
 `DEM.open`) helps.""",
     ),
 ]
