@@ -214,7 +214,7 @@ def plan(
     csv: Path = typer.Option(None, "--csv", help="Also write the itinerary (.csv)"),
 ) -> None:
     """Plan deliveries from depots to stops with a fleet; write GeoJSON (and a map)."""
-    from .distribution import plan as make_plan
+    from .planning import plan as make_plan
 
     _writable(output, map_html, csv)
     with _reported_warnings():

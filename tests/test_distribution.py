@@ -277,7 +277,7 @@ def test_unserved_reasons(net):
 
 
 def test_closure_unreachable_matches_routing(net):
-    from geolog._plan_net import close_roads
+    from geolog.planning.legs import close_roads
     from geolog.routing import matrix
 
     stops = [{"id": "pas", "lat": 42.5426, "lon": 1.7336, "demand": [100, 1]},

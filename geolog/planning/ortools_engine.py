@@ -1,4 +1,4 @@
-"""OR-Tools back end: a :class:`~geolog._vrp_model.VRPModel` -> ``RoutingModel`` -> solution.
+"""OR-Tools back end: a :class:`~geolog.planning.model.VRPModel` -> ``RoutingModel`` -> solution.
 
 Nodes are the model's locations (depots first, then clients). Each vehicle gets
 the transit matrix of its routing profile; time windows, shifts and maximum
@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from ._vrp_model import BIG, UNBOUNDED, RouteSol, VRPModel, VRPSolution
-from .errors import SolverError
+from ..errors import SolverError
+from .model import BIG, UNBOUNDED, RouteSol, VRPModel, VRPSolution
 
 __all__ = ["solve_ortools"]
 
