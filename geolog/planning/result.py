@@ -26,6 +26,16 @@ PLAN_FORMATS = {
 }
 
 
+def plan_format(path: str | os.PathLike) -> str:
+    """The suffix of ``path`` if :meth:`Plan.to_file` writes it, else an InputError."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in PLAN_FORMATS:
+        raise InputError(
+            f"cannot write a plan as {Path(path).name!r}: use one of {', '.join(PLAN_FORMATS)}"
+        )
+    return suffix
+
+
 def _hhmm(seconds: float) -> str:
     s = int(round(seconds))
     return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
@@ -247,11 +257,7 @@ class Plan:
             Unknown suffix, or the folder is not writable.
         """
         path = Path(path)
-        suffix = path.suffix.lower()
-        if suffix not in PLAN_FORMATS:
-            raise InputError(
-                f"cannot write a plan as {path.name!r}: use one of {', '.join(PLAN_FORMATS)}"
-            )
+        suffix = plan_format(path)
         if suffix in (".geojson", ".json"):
             return self.to_geojson(path)
         if suffix == ".csv":
