@@ -10,7 +10,7 @@ import shapely
 
 from .._html import escape
 from .._leaflet import GeoJsonLayer
-from ..maps import _feature, base_map, finish
+from .._map_base import _feature, base_map, finish
 from .result import _hhmm
 
 if TYPE_CHECKING:
