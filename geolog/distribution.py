@@ -1,11 +1,13 @@
 """Distribution planning (the name of :mod:`geolog.planning` before it became a package).
 
-Every name here is :mod:`geolog.planning`'s; new code imports from there.
+Every name here is :mod:`geolog.planning`'s, the very same objects; new code
+imports from there.
 """
 
 from __future__ import annotations
 
-from .planning import (
+from . import planning as _planning
+from .planning import (  # noqa: F401 - re-exported under the old name
     ENGINES,
     PLAN_FORMATS,
     UNSERVED_REASONS,
@@ -16,13 +18,4 @@ from .planning import (
     solve_model,
 )
 
-__all__ = [
-    "ENGINES",
-    "PLAN_FORMATS",
-    "UNSERVED_REASONS",
-    "Plan",
-    "plan",
-    "compare",
-    "solve_cvrp",
-    "solve_model",
-]
+__all__ = list(_planning.__all__)
