@@ -28,7 +28,6 @@ from .errors import InputError
 __all__ = ["DATA_DIR", "Region", "regions", "path", "dem_path", "region"]
 
 
-
 def _data_dir() -> Path:
     """``GEOLOG_DATA``, else a checkout's ``data/``, else the copy packaged in the wheel."""
     if os.environ.get("GEOLOG_DATA"):
