@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -24,9 +25,13 @@ def test_wheel_installs_with_sample_data(tmp_path):
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("GEOLOG_DATA", "PYTHONPATH")}
     env |= {"PIP_NO_INDEX": "1", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    build = [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist)]
+    # python -m build: the sdist first, then the wheel built from the unpacked sdist
+    build = [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist)]
     subprocess.run([*build, str(REPO)], check=True, capture_output=True, env=env, timeout=600)
     (wheel,) = dist.glob("geolog-*.whl")
+    (sdist,) = dist.glob("geolog-*.tar.gz")
+    with tarfile.open(sdist) as tar:
+        assert not [n for n in tar.getnames() if "/.hypothesis/" in n or "__pycache__" in n]
     names = set(zipfile.ZipFile(wheel).namelist())
     tracked = subprocess.run(
         ["git", "-C", str(REPO), "ls-files", "data"], capture_output=True, text=True, check=True
