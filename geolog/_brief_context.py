@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._brief_format import _fmt_pct, _frame_table, _table
+from ._brief_format import fmt_pct, frame_table, html_table
 from ._brief_routes import OBSTRUCTION_GRADE
 from ._html import escape
 
@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 logger = logging.getLogger(__name__)
 
 
-def _load_rules(rules: Any) -> Any:
+def rules_for_briefing(rules: Any) -> Any:
     if rules is None:
         return None
     try:
@@ -56,7 +56,7 @@ def _rules_yaml(rules: Any, raw: Any) -> str:
     return str(rules)
 
 
-def _rules_dict(rules: Any, raw: Any) -> Any:
+def rules_dict(rules: Any, raw: Any) -> Any:
     f = getattr(rules, "to_dict", None)
     if callable(f):
         return _plain(f())
@@ -65,7 +65,7 @@ def _rules_dict(rules: Any, raw: Any) -> Any:
     return _rules_yaml(rules, raw)
 
 
-def _rules_section(rules: Any, raw: Any, net: Network | None, profile: Any) -> str:
+def rules_section(rules: Any, raw: Any, net: Network | None, profile: Any) -> str:
     if rules is None:
         return '<p class="note">No route rules: the profile alone decides speeds and access.</p>'
     out = [f'<h3>Rule set (YAML)</h3><pre class="yaml">{escape(_rules_yaml(rules, raw))}</pre>']
@@ -77,11 +77,11 @@ def _rules_section(rules: Any, raw: Any, net: Network | None, profile: Any) -> s
         except Exception as err:  # noqa: BLE001 - show why instead of failing the briefing
             out.append(f'<p class="note">Explain table unavailable: {escape(err)}</p>')
         else:
-            out.append("<h3>What each rule matched</h3>" + _frame_table(table))
+            out.append("<h3>What each rule matched</h3>" + frame_table(table))
     return "".join(out)
 
 
-def _assumptions_section(routes: list[Any], profile: Any) -> tuple[str, list[dict]]:
+def assumptions_section(routes: list[Any], profile: Any) -> tuple[str, list[dict]]:
     names = []
     for r in routes:
         n = getattr(r, "profile_name", None)
@@ -107,11 +107,11 @@ def _assumptions_section(routes: list[Any], profile: Any) -> tuple[str, list[dic
             ["speed on unlisted roads", f"{d['default_speed_kph']:g} km/h"],
             [
                 "steepest climb allowed",
-                _fmt_pct(d["max_grade"]) if d.get("max_grade") is not None else "no limit",
+                fmt_pct(d["max_grade"]) if d.get("max_grade") is not None else "no limit",
             ],
             [
                 "steepest descent allowed",
-                _fmt_pct(d["max_descent_grade"])
+                fmt_pct(d["max_descent_grade"])
                 if d.get("max_descent_grade") is not None
                 else "no limit",
             ],
@@ -120,12 +120,14 @@ def _assumptions_section(routes: list[Any], profile: Any) -> tuple[str, list[dic
             ["vehicle weight", f"{d['weight_t']:g} t" if d.get("weight_t") else "–"],
             ["forbidden road classes", ", ".join(d.get("forbid_highways") or []) or "–"],
         ]
-        out.append(f"<h3>Profile {escape(d['name'])}</h3>" + _table(["assumption", "value"], rows))
+        out.append(
+            f"<h3>Profile {escape(d['name'])}</h3>" + html_table(["assumption", "value"], rows)
+        )
         speeds = sorted(d.get("highway", {}).items(), key=lambda kv: -kv[1])
         if speeds:
             out.append(
                 "<h3>Base speed per road class</h3>"
-                + _table(["highway", "km/h"], [[k, f"{v:g}"] for k, v in speeds], numeric={1})
+                + html_table(["highway", "km/h"], [[k, f"{v:g}"] for k, v in speeds], numeric={1})
             )
         if d.get("sources"):
             out.append(
@@ -153,7 +155,7 @@ def _bundled_provenance(rows: list[list[Any]]) -> list[list[Any]]:
     return out
 
 
-def _sources_section(
+def sources_section(
     net: Network | None, dem: Any, generated: str, version: str
 ) -> tuple[str, dict]:
     rows: list[list[Any]] = []
@@ -185,7 +187,7 @@ def _sources_section(
                 "",
             ]
         )
-    html = _table(["data", "source", "date", "sha256 (first 16)"], rows)
+    html = html_table(["data", "source", "date", "sha256 (first 16)"], rows)
     html += (
         '<p class="note">Map data © OpenStreetMap contributors, under the Open Database '
         "Licence (ODbL 1.0). Elevation: SRTM (NASA/USGS, public domain) unless stated otherwise. "
@@ -202,7 +204,7 @@ def _sources_section(
     return html, net_meta
 
 
-def _dem_from_meta(net: Network | None) -> Any:
+def dem_from_meta(net: Network | None) -> Any:
     """Re-open the DEM recorded by ``add_terrain`` in ``net.meta`` (None if unavailable)."""
     terrain = (getattr(net, "meta", {}) or {}).get("terrain") if net is not None else None
     paths = [

@@ -57,7 +57,7 @@ svg.profile { max-width: 900px; display: block; }
 """
 
 
-def _route_json(route: Any, summary: dict, label: str) -> dict:
+def route_json(route: Any, summary: dict, label: str) -> dict:
     d: dict[str, Any] = {"label": label, **summary}
     f = getattr(route, "summary", None)
     if callable(f):
@@ -80,7 +80,7 @@ def _route_json(route: Any, summary: dict, label: str) -> dict:
     return d
 
 
-def _map_parts(
+def render_map(
     net: Network | None, routes: list[Any], labels: list[str], dem: Any, rules: Any, osm_tiles: bool
 ) -> tuple[str, str, str]:
     """(header, body html, script) of the briefing map, rendered by folium."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from ._brief_format import _fmt_km, _fmt_latlon, _fmt_pct, _fmt_time, _Raw, _table
+from ._brief_format import Raw, fmt_km, fmt_latlon, fmt_pct, fmt_time, html_table
 from ._html import escape, svg_profile
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,7 +101,7 @@ def _route_summary(route: Any, edges: pd.DataFrame | None) -> dict[str, Any]:
     }
 
 
-def _route_section(
+def route_section(
     routes: list[Any], labels: list[str], net: Network | None
 ) -> tuple[str, list[dict]]:
     summaries = []
@@ -118,17 +118,17 @@ def _route_section(
         rows.append(
             [
                 label,
-                _fmt_latlon(o),
-                _fmt_latlon(d),
-                _fmt_km(s["length_m"]),
-                _fmt_time(s["duration_s"]),
+                fmt_latlon(o),
+                fmt_latlon(d),
+                fmt_km(s["length_m"]),
+                fmt_time(s["duration_s"]),
                 f"{s['ascent_m']:.0f} m" if np.isfinite(s["ascent_m"]) else "–",
                 f"{s['descent_m']:.0f} m" if np.isfinite(s["descent_m"]) else "–",
-                _fmt_pct(s["max_grade"]),
-                _fmt_pct(s["max_descent_grade"]),
+                fmt_pct(s["max_grade"]),
+                fmt_pct(s["max_descent_grade"]),
                 "–"
                 if s["obstructions"] is None
-                else _Raw(
+                else Raw(
                     f'<span class="flag">{s["obstructions"]} ({s["obstruction_km"]:.2f} km)</span>'
                     if flag
                     else "0"
@@ -138,7 +138,7 @@ def _route_section(
         )
         row_cls.append("obstruction" if flag else "")
         details.append(_grade_detail(label, edges))
-    table = _table(
+    table = html_table(
         [
             "route",
             "from (lat, lon)",
@@ -178,7 +178,7 @@ def _grade_detail(label: str, edges: pd.DataFrame | None) -> str:
                 lab,
                 f"{km:.2f}",
                 f"{km * 1000 / total * 100:.0f} %",
-                _Raw('<span class="flag">obstruction</span>')
+                Raw('<span class="flag">obstruction</span>')
                 if obstruct and km > 0
                 else ("obstruction" if obstruct else ""),
             ]
@@ -189,7 +189,7 @@ def _grade_detail(label: str, edges: pd.DataFrame | None) -> str:
         rcls.append("")
     out = [
         f"<h3>{escape(label)}: grade classes</h3>",
-        _table(
+        html_table(
             ["grade (either direction)", "km", "share", ""], rows, numeric={1, 2}, row_class=rcls
         ),
     ]
@@ -211,7 +211,7 @@ def _grade_detail(label: str, edges: pd.DataFrame | None) -> str:
             [
                 i + 1,
                 names[j],
-                _fmt_pct(g[j]) + (" down" if signed[j] < 0 else " up" if signed[j] > 0 else ""),
+                fmt_pct(g[j]) + (" down" if signed[j] < 0 else " up" if signed[j] > 0 else ""),
                 f"{length[j]:.0f} m",
                 "" if gc is None or gc[j] is None else gc[j],
             ]
@@ -220,7 +220,7 @@ def _grade_detail(label: str, edges: pd.DataFrame | None) -> str:
         more = f" (steepest 25 of {steep.size})" if steep.size > 25 else ""
         out.append(
             f"<h3>{escape(label)}: obstructions (stretches ≥ {OBSTRUCTION_GRADE * 100:.0f} %){escape(more)}</h3>"
-            + _table(
+            + html_table(
                 ["#", "road", "steepest grade (travel direction)", "length", "grade class"],
                 srows,
                 numeric={0, 2, 3},
@@ -230,7 +230,7 @@ def _grade_detail(label: str, edges: pd.DataFrame | None) -> str:
     return "".join(out)
 
 
-def _profile_section(routes: list[Any], labels: list[str]) -> str:
+def profile_section(routes: list[Any], labels: list[str]) -> str:
     parts = []
     for route, label in zip(routes, labels, strict=True):
         try:

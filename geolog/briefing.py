@@ -30,15 +30,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._brief_context import (
-    _assumptions_section,
-    _dem_from_meta,
-    _load_rules,
-    _rules_dict,
-    _rules_section,
-    _sources_section,
+    assumptions_section,
+    dem_from_meta,
+    rules_dict,
+    rules_for_briefing,
+    rules_section,
+    sources_section,
 )
-from ._brief_page import _map_parts, _route_json, render_page
-from ._brief_routes import OBSTRUCTION_GRADE, _profile_section, _route_section
+from ._brief_page import render_map, render_page, route_json
+from ._brief_routes import OBSTRUCTION_GRADE, profile_section, route_section
 from ._html import atomic_write_text
 from .errors import InputError
 
@@ -129,17 +129,17 @@ def briefing(
         raise InputError(f"labels has {len(labels)} names for {len(rlist)} routes")
     raw_rules = rules if rules is not None else getattr(rlist[0], "rules", None)
     if dem is None:
-        dem = _dem_from_meta(net)
-    rules_obj = _load_rules(raw_rules)
+        dem = dem_from_meta(net)
+    rules_obj = rules_for_briefing(raw_rules)
     when = (generated or _dt.datetime.now(_dt.UTC)).replace(microsecond=0)
     generated_s = when.isoformat().replace("+00:00", "Z")
 
-    map_header, map_body, map_script = _map_parts(net, rlist, labels, dem, rules_obj, osm_tiles)
-    routes_html, summaries = _route_section(rlist, labels, net)
-    profile_html = _profile_section(rlist, labels)
-    rules_html = _rules_section(rules_obj, raw_rules, net, getattr(rlist[0], "profile_name", None))
-    assumptions_html, profile_dicts = _assumptions_section(rlist, None)
-    sources_html, net_meta = _sources_section(net, dem, generated_s, __version__)
+    map_header, map_body, map_script = render_map(net, rlist, labels, dem, rules_obj, osm_tiles)
+    routes_html, summaries = route_section(rlist, labels, net)
+    profile_html = profile_section(rlist, labels)
+    rules_html = rules_section(rules_obj, raw_rules, net, getattr(rlist[0], "profile_name", None))
+    assumptions_html, profile_dicts = assumptions_section(rlist, None)
+    sources_html, net_meta = sources_section(net, dem, generated_s, __version__)
 
     data = {
         "geolog_version": __version__,
@@ -147,9 +147,9 @@ def briefing(
         "title": title,
         "purpose": purpose,
         "routes": [
-            _route_json(r, s, lab) for r, s, lab in zip(rlist, summaries, labels, strict=True)
+            route_json(r, s, lab) for r, s, lab in zip(rlist, summaries, labels, strict=True)
         ],
-        "rules": _rules_dict(rules_obj, raw_rules) if rules_obj is not None else None,
+        "rules": rules_dict(rules_obj, raw_rules) if rules_obj is not None else None,
         "profiles": profile_dicts,
         "network": net_meta,
         "dem_source": getattr(dem, "source", None) if dem is not None else None,
