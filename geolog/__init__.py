@@ -37,8 +37,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "maps": ("maps", None),
     "map": ("maps", "make_map"),  # geolog.map(...) is the one-liner
     "briefing": ("briefing", "briefing"),
-    "plan": ("distribution", "plan"),
-    "compare": ("distribution", "compare"),
+    "plan": ("planning", "plan"),
+    "compare": ("planning", "compare"),
+    "Plan": ("planning", "Plan"),
+    "solve_cvrp": ("planning", "solve_cvrp"),
+    "planning": ("planning", None),
     "distribution": ("distribution", None),
 }
 

@@ -149,6 +149,96 @@ def _is_literal(node: ast.AST) -> bool:
     return False
 
 
+#: Friendly names of the Python syntax a rule may not use.
+_NOT_ALLOWED = {
+    "Attribute": "attribute access (a.b)",
+    "Subscript": "subscripts (a[b])",
+    "Lambda": "lambda",
+    "BinOp": "arithmetic",
+    "JoinedStr": "f-strings",
+    "NamedExpr": "':=' assignment",
+    "ListComp": "comprehensions",
+    "SetComp": "comprehensions",
+    "DictComp": "comprehensions",
+    "GeneratorExp": "comprehensions",
+    "IfExp": "'x if c else y'",
+    "Tuple": "a tuple here",
+    "List": "a list here",
+    "Set": "a set",
+    "Dict": "a dict",
+    "Starred": "'*'",
+    "Await": "await",
+    "Yield": "yield",
+    "YieldFrom": "yield",
+    "Slice": "slices",
+}
+
+
+def _check_compare(node: ast.Compare, label: str, text: str, names: list, areas: list) -> None:
+    """Comparisons: no 'is'; 'in' / 'not in' only with a list of literals on the right."""
+    operands = [node.left, *node.comparators]
+    for i, op in enumerate(node.ops):
+        if type(op) not in _CMP:
+            raise _err(
+                label,
+                text,
+                node,
+                f"comparison {type(op).__name__} is not allowed (no 'is'); use == or !=",
+            )
+        if isinstance(op, ast.In | ast.NotIn):
+            right = operands[i + 1]
+            if not isinstance(right, ast.Tuple | ast.List) or not all(
+                _is_literal(e) for e in right.elts
+            ):
+                raise _err(
+                    label,
+                    text,
+                    right,
+                    f'\'{_CMP[type(op)]}\' needs a list of literals on the right, e.g. highway in ("track", "path")',
+                )
+    for i, operand in enumerate(operands):
+        if isinstance(operand, ast.Tuple | ast.List):
+            # only as the right side of in / not in (checked above)
+            if i == 0 or not isinstance(node.ops[i - 1], ast.In | ast.NotIn):
+                raise _err(label, text, operand, "a list can only follow 'in' / 'not in'")
+            continue
+        _check(operand, label, text, names, areas)
+
+
+def _check_call(node: ast.Call, label: str, text: str, areas: list) -> None:
+    """Calls: only ``in_area(name)``; the area name is recorded in ``areas``."""
+    if isinstance(node.func, ast.Attribute):
+        raise _err(
+            label,
+            text,
+            node,
+            f"attribute access and method calls are not allowed; {_ALLOWED_HELP}",
+        )
+    if not (isinstance(node.func, ast.Name) and node.func.id == "in_area"):
+        raise _err(
+            label,
+            text,
+            node,
+            f"function calls are not allowed except in_area(name); {_ALLOWED_HELP}",
+        )
+    if node.keywords or len(node.args) != 1:
+        raise _err(
+            label, text, node, "in_area takes exactly one area name, e.g. in_area(flood_zone)"
+        )
+    arg = node.args[0]
+    if isinstance(arg, ast.Name):
+        areas.append((arg.id, arg.col_offset + 1))
+    elif isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        areas.append((arg.value, arg.col_offset + 1))
+    else:
+        raise _err(
+            label,
+            text,
+            arg,
+            "in_area takes an area name (bare or quoted), e.g. in_area(flood_zone)",
+        )
+
+
 def _check(node: ast.AST, label: str, text: str, names: list, areas: list) -> None:
     """Raise RuleError unless ``node`` (recursively) is in the whitelist."""
     if isinstance(node, ast.BoolOp):
@@ -168,65 +258,10 @@ def _check(node: ast.AST, label: str, text: str, names: list, areas: list) -> No
         _check(node.operand, label, text, names, areas)
         return
     if isinstance(node, ast.Compare):
-        operands = [node.left, *node.comparators]
-        for i, op in enumerate(node.ops):
-            if type(op) not in _CMP:
-                raise _err(
-                    label,
-                    text,
-                    node,
-                    f"comparison {type(op).__name__} is not allowed (no 'is'); use == or !=",
-                )
-            if isinstance(op, ast.In | ast.NotIn):
-                right = operands[i + 1]
-                if not isinstance(right, ast.Tuple | ast.List) or not all(
-                    _is_literal(e) for e in right.elts
-                ):
-                    raise _err(
-                        label,
-                        text,
-                        right,
-                        f'\'{_CMP[type(op)]}\' needs a list of literals on the right, e.g. highway in ("track", "path")',
-                    )
-        for i, operand in enumerate(operands):
-            if isinstance(operand, ast.Tuple | ast.List):
-                # only as the right side of in / not in (checked above)
-                if i == 0 or not isinstance(node.ops[i - 1], ast.In | ast.NotIn):
-                    raise _err(label, text, operand, "a list can only follow 'in' / 'not in'")
-                continue
-            _check(operand, label, text, names, areas)
+        _check_compare(node, label, text, names, areas)
         return
     if isinstance(node, ast.Call):
-        if isinstance(node.func, ast.Attribute):
-            raise _err(
-                label,
-                text,
-                node,
-                f"attribute access and method calls are not allowed; {_ALLOWED_HELP}",
-            )
-        if not (isinstance(node.func, ast.Name) and node.func.id == "in_area"):
-            raise _err(
-                label,
-                text,
-                node,
-                f"function calls are not allowed except in_area(name); {_ALLOWED_HELP}",
-            )
-        if node.keywords or len(node.args) != 1:
-            raise _err(
-                label, text, node, "in_area takes exactly one area name, e.g. in_area(flood_zone)"
-            )
-        arg = node.args[0]
-        if isinstance(arg, ast.Name):
-            areas.append((arg.id, arg.col_offset + 1))
-        elif isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-            areas.append((arg.value, arg.col_offset + 1))
-        else:
-            raise _err(
-                label,
-                text,
-                arg,
-                "in_area takes an area name (bare or quoted), e.g. in_area(flood_zone)",
-            )
+        _check_call(node, label, text, areas)
         return
     if isinstance(node, ast.Name):
         if node.id not in _LITERAL_NAMES:
@@ -244,28 +279,7 @@ def _check(node: ast.AST, label: str, text: str, names: list, areas: list) -> No
             )
         return
     what = type(node).__name__
-    friendly = {
-        "Attribute": "attribute access (a.b)",
-        "Subscript": "subscripts (a[b])",
-        "Lambda": "lambda",
-        "BinOp": "arithmetic",
-        "JoinedStr": "f-strings",
-        "NamedExpr": "':=' assignment",
-        "ListComp": "comprehensions",
-        "SetComp": "comprehensions",
-        "DictComp": "comprehensions",
-        "GeneratorExp": "comprehensions",
-        "IfExp": "'x if c else y'",
-        "Tuple": "a tuple here",
-        "List": "a list here",
-        "Set": "a set",
-        "Dict": "a dict",
-        "Starred": "'*'",
-        "Await": "await",
-        "Yield": "yield",
-        "YieldFrom": "yield",
-        "Slice": "slices",
-    }.get(what, what)
+    friendly = _NOT_ALLOWED.get(what, what)
     raise _err(label, text, node, f"{friendly} is not allowed; {_ALLOWED_HELP}")
 
 

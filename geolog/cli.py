@@ -205,7 +205,9 @@ def plan(
     depots: Path = typer.Option(..., "--depots", help="Depots: GeoJSON points with an id"),
     stops: Path = typer.Option(..., "--stops", help="Stops: GeoJSON points with demand etc."),
     fleet: Path = typer.Option(..., "--fleet", help="Fleet YAML (vehicle types)"),
-    output: Path = typer.Option(..., "-o", "--output", help="Plan GeoJSON to write"),
+    output: Path = typer.Option(
+        ..., "-o", "--output", help="Plan file to write: .geojson, .gpkg, .parquet (or .csv)"
+    ),
     time_limit: float = typer.Option(10.0, "--time-limit", help="Solver time limit (s)"),
     engine: str = typer.Option("pyvrp", "--engine", help="pyvrp or ortools"),
     rules: Path = typer.Option(None, "--rules", help="Route rules YAML"),
@@ -213,9 +215,11 @@ def plan(
     map_html: Path = typer.Option(None, "--map", help="Also write a folium map (.html)"),
     csv: Path = typer.Option(None, "--csv", help="Also write the itinerary (.csv)"),
 ) -> None:
-    """Plan deliveries from depots to stops with a fleet; write GeoJSON (and a map)."""
-    from .distribution import plan as make_plan
+    """Plan deliveries from depots to stops with a fleet; write the plan (and a map)."""
+    from .planning import plan as make_plan
+    from .planning.result import plan_format
 
+    plan_format(output)
     _writable(output, map_html, csv)
     with _reported_warnings():
         net = load_network(network_file)
@@ -227,7 +231,7 @@ def plan(
             net, depots, stops, fleet, rules=rules, time_limit_s=time_limit, engine=engine
         )
     # everything is computed; now write (each file atomically)
-    p.to_geojson(output)
+    p.to_file(output)
     if csv is not None:
         p.to_csv(csv)
     if map_html is not None:

@@ -3,6 +3,11 @@
 Real OpenStreetMap extracts and SRTM elevation tiles, small enough to run every
 test and notebook offline. ``SOURCES.md`` beside them gives their provenance.
 
+Where the files are (:data:`DATA_DIR`): the ``GEOLOG_DATA`` environment variable
+if set; else the ``data/`` folder of a source checkout (the one beside
+``pyproject.toml``); else the copy the wheel carries inside the installed
+package (``geolog/_data``, about 5 MB), so ``pip install geolog`` has the samples.
+
 Examples
 --------
 >>> import geolog
@@ -22,8 +27,20 @@ from .errors import InputError
 
 __all__ = ["DATA_DIR", "Region", "regions", "path", "dem_path", "region"]
 
+
+def _data_dir() -> Path:
+    """``GEOLOG_DATA``, else a checkout's ``data/``, else the copy packaged in the wheel."""
+    if os.environ.get("GEOLOG_DATA"):
+        return Path(os.environ["GEOLOG_DATA"])
+    here = Path(__file__).resolve().parent
+    checkout = here.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "data" / "SOURCES.md").is_file():
+        return checkout / "data"
+    return here / "_data"
+
+
 #: Folder holding the bundled data; override with the ``GEOLOG_DATA`` variable.
-DATA_DIR = Path(os.environ.get("GEOLOG_DATA", Path(__file__).resolve().parent.parent / "data"))
+DATA_DIR = _data_dir()
 
 
 @dataclass(frozen=True)

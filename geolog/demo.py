@@ -86,7 +86,7 @@ def main() -> None:
     )  # fmt: skip
     print(f"{p!r}  in {time.perf_counter() - t0:.1f} s")
     print(p.summary().round(2).to_string(index=False))
-    print(f"wrote {p.to_geojson(OUT / 'plan.geojson')}")
+    print(f"wrote {p.to_file(OUT / 'plan.gpkg')}")
     html = p.to_map().get_root().render()
     print(f"wrote {atomic_write_text(OUT / 'plan.html', html)}")
 

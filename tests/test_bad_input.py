@@ -382,7 +382,7 @@ def test_api_bad_input(tmp_path, action, error, fragment):
 BOMBS = {
     "rules-yaml-alias-bomb": ("rules.yaml", YAML_BOMB.encode(), "geolog.load_rules(P)", "RuleError"),
     "fleet-yaml-alias-bomb": ("fleet.yaml", YAML_BOMB.replace("priority: []", "vehicles: [*i]").encode(),
-                              "geolog._plan_input._load_fleet_obj(P)", "InputError"),
+                              "geolog.planning.inputs._load_fleet_obj(P)", "InputError"),
     "osm-gz-1.5-GB-tag-value": ("bomb.osm.gz", None, "geolog.read_osm(P)", "OSMError"),
     "dem-sparse-60000-squared": ("sparse.tif", None, "geolog.DEM.open(P)", "DEMError"),
 }  # fmt: skip
@@ -437,7 +437,7 @@ def test_bombs_end_fast_with_a_clear_error(tmp_path, case):
         _sparse_tif(p)
     assert p.stat().st_size < 2_000_000
     code = (
-        "import resource, time, geolog, geolog._plan_input\n"
+        "import resource, time, geolog, geolog.planning.inputs\n"
         f"P = {str(p)!r}\n"
         "t0 = time.perf_counter()\n"
         f"try:\n    {call}\nexcept geolog.errors.GeologError as e:\n"

@@ -137,6 +137,7 @@ def test_cvrp_unreachable_node_is_an_error():
 
 import geopandas as gpd  # noqa: E402
 import pandas as pd  # noqa: E402
+import shapely  # noqa: E402
 
 import geolog  # noqa: E402
 from geolog.distribution import UNSERVED_REASONS, compare, plan  # noqa: E402
@@ -277,7 +278,7 @@ def test_unserved_reasons(net):
 
 
 def test_closure_unreachable_matches_routing(net):
-    from geolog._plan_net import close_roads
+    from geolog.planning.legs import close_roads
     from geolog.routing import matrix
 
     stops = [{"id": "pas", "lat": 42.5426, "lon": 1.7336, "demand": [100, 1]},
@@ -362,7 +363,46 @@ def test_exports(plans, tmp_path):
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-def test_example_inputs_and_cli(tmp_path):
+def test_to_file_formats_and_to_geojson_text(plans, tmp_path):
+    import pyogrio
+
+    p = plans["pyvrp"]
+    text = p.to_geojson()
+    assert isinstance(text, str)
+    assert text == p.to_file(tmp_path / "plan.geojson").read_text()
+    n_dep = len({f["depot"] for f in FLEET})
+    counts = {"leg": len(p.routes), "stop": len(p.stops), "depot": n_dep}
+    assert json.loads(text)["type"] == "FeatureCollection"
+    assert (
+        pd.Series([f["properties"]["kind"] for f in json.loads(text)["features"]])
+        .value_counts()
+        .to_dict()
+        == counts
+    )
+    # GeoPackage: one layer per kind, read back by GDAL (pyogrio), not by geolog
+    gpkg = p.to_file(tmp_path / "plan.gpkg")
+    layers = dict(pyogrio.list_layers(gpkg))
+    assert set(layers) == {"legs", "stops", "depots"}
+    legs = gpd.read_file(gpkg, layer="legs")
+    assert len(legs) == counts["leg"] and legs.crs.to_epsg() == 4326
+    assert np.allclose(
+        shapely.length(legs.geometry.to_numpy()), shapely.length(p.routes.geometry.to_numpy())
+    )
+    assert (legs["vehicle"].to_numpy() == p.routes["vehicle"].to_numpy()).all()
+    assert len(gpd.read_file(gpkg, layer="stops")) == counts["stop"]
+    assert len(gpd.read_file(gpkg, layer="depots")) == counts["depot"]
+    # GeoParquet: one table with the kind column
+    back = gpd.read_parquet(p.to_file(tmp_path / "plan.parquet"))
+    assert back["kind"].value_counts().to_dict() == counts
+    assert back.crs.to_epsg() == 4326
+    assert len(pd.read_csv(p.to_file(tmp_path / "plan.csv"))) == len(p.itinerary)
+    # an unknown suffix is refused before anything is written; a good file survives
+    with pytest.raises(InputError, match=r"\.gpkg"):
+        p.to_file(tmp_path / "plan.shp")
+    assert not list(tmp_path.glob("*.shp")) and not list(tmp_path.glob(".*"))
+
+
+def test_example_inputs_and_cli(tmp_path, capsys):
     from typer.testing import CliRunner
 
     from geolog.cli import app, main
@@ -383,3 +423,11 @@ def test_example_inputs_and_cli(tmp_path):
     out.unlink()
     assert main(args) == 2
     assert not out.exists()
+    # the output format is checked before any work: a .shp is refused, nothing written
+    args[args.index("-o") + 1] = str(tmp_path / "plan.shp")
+    args[args.index("--fleet") + 1] = str(PLAN_DIR / "fleet.yaml")
+    capsys.readouterr()
+    assert main(args) == 2
+    said = "".join(capsys.readouterr())
+    assert ".gpkg" in said and "Traceback" not in said, said
+    assert not list(tmp_path.glob("plan.*[!l]"))

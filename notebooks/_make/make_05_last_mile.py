@@ -90,18 +90,21 @@ cells = [
     ),
     md(
         "## Export\n\n"
-        "`to_geojson` writes legs and stops for GIS, `to_csv` the itinerary for drivers "
-        "(both written atomically). The CLI does the same in one line:\n\n"
+        "`to_file` writes legs, stops and depots for GIS in the format of the suffix "
+        "(`.gpkg` with three layers, `.geojson`, `.parquet`), `to_csv` the itinerary for drivers "
+        "(all written atomically); `to_geojson()` returns the GeoJSON text. "
+        "The CLI does the same in one line:\n\n"
         "```\ngeolog plan data/andorra/andorra.osm.pbf --dem data/andorra/N42E001.hgt.zip \\\n"
         "    --depots data/andorra/plan/depots.geojson --stops data/andorra/plan/stops.geojson \\\n"
-        "    --fleet data/andorra/plan/fleet.yaml --time-limit 5 -o plan.geojson --map plan.html\n```"
+        "    --fleet data/andorra/plan/fleet.yaml --time-limit 5 -o plan.gpkg --map plan.html\n```"
     ),
     code(
         "import tempfile\nfrom pathlib import Path\n\n"
         "with tempfile.TemporaryDirectory() as tmp:\n"
-        "    gj = disrupted.to_geojson(Path(tmp) / 'plan.geojson')\n"
+        "    gpkg = disrupted.to_file(Path(tmp) / 'plan.gpkg')\n"
         "    csv = disrupted.to_csv(Path(tmp) / 'plan.csv')\n"
-        "    print(gj.stat().st_size, 'bytes of GeoJSON,', csv.stat().st_size, 'bytes of CSV')\n"
+        "    print(gpkg.stat().st_size, 'bytes of GeoPackage,', csv.stat().st_size, 'bytes of CSV')\n"
+        "print(len(disrupted.to_geojson()), 'characters of GeoJSON')\n"
         "disrupted.itinerary.head(8)"
     ),
 ]

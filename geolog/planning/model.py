@@ -20,6 +20,7 @@ __all__ = [
     "RouteSol",
     "VRPSolution",
     "schedule",
+    "to_int",
 ]
 
 logger = logging.getLogger(__name__)
@@ -29,6 +30,13 @@ logger = logging.getLogger(__name__)
 BIG = 10**12
 #: "No limit" for time windows and durations (kept well below int64 overflow).
 UNBOUNDED = 10**13
+
+
+def to_int(a: np.ndarray) -> np.ndarray:
+    """A float matrix of seconds / metres as int64: rounded, ``BIG`` where not finite, 0 diagonal."""
+    out = np.where(np.isfinite(a), np.rint(np.minimum(a, BIG)), BIG).astype(np.int64)
+    np.fill_diagonal(out, 0)
+    return out
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .errors import InputError
-from .profiles import get_profile
+from ..errors import InputError
+from ..profiles import get_profile
 
 __all__ = ["FLEET_KEYS", "read_sites", "stop_table", "read_fleet", "FleetType"]
 
@@ -237,7 +237,7 @@ class FleetType:
 
 
 def _load_fleet_obj(fleet: Any) -> list:
-    from ._yaml import parse_yaml, read_text
+    from .._yaml import parse_yaml, read_text
 
     if isinstance(fleet, str | os.PathLike) and (
         isinstance(fleet, os.PathLike) or "\n" not in str(fleet)

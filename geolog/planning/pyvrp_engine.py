@@ -1,4 +1,4 @@
-"""PyVRP back end: a :class:`~geolog._vrp_model.VRPModel` -> ``pyvrp.ProblemData`` -> solution."""
+"""PyVRP back end: a :class:`~geolog.planning.model.VRPModel` -> ``pyvrp.ProblemData`` -> solution."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import warnings
 
 import numpy as np
 
-from ._vrp_model import UNBOUNDED, RouteSol, VRPModel, VRPSolution
-from .errors import SolverError
+from ..errors import SolverError
+from .model import UNBOUNDED, RouteSol, VRPModel, VRPSolution
 
 __all__ = ["solve_pyvrp"]
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import shapely
 
-from .errors import InputError, NoRouteError
+from ..errors import InputError, NoRouteError
 
 __all__ = ["Travel", "travel", "leg_geometry", "close_roads"]
 
@@ -32,7 +32,7 @@ class Travel:
 
 def travel(net: Any, latlon: np.ndarray, profile: str, rules: Any = None) -> Travel:
     """Travel times (s) and distances (m) between all ``(lat, lon)`` points for ``profile``."""
-    from . import routing
+    from .. import routing
 
     n = len(latlon)
     pts = [(float(a), float(b)) for a, b in latlon]
@@ -76,7 +76,7 @@ def leg_geometry(
     straight = shapely.LineString([(a[1], a[0]), (b[1], b[0])])
     if a == b:
         return straight
-    from . import routing
+    from .. import routing
 
     try:
         g = routing.route(net, a, b, profile=profile, rules=rules).geometry

@@ -1,4 +1,4 @@
-"""OR-Tools back end: a :class:`~geolog._vrp_model.VRPModel` -> ``RoutingModel`` -> solution.
+"""OR-Tools back end: a :class:`~geolog.planning.model.VRPModel` -> ``RoutingModel`` -> solution.
 
 Nodes are the model's locations (depots first, then clients). Each vehicle gets
 the transit matrix of its routing profile; time windows, shifts and maximum
@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
-from ._vrp_model import BIG, UNBOUNDED, RouteSol, VRPModel, VRPSolution
-from .errors import SolverError
+from ..errors import SolverError
+from .model import BIG, UNBOUNDED, RouteSol, VRPModel, VRPSolution
 
 __all__ = ["solve_ortools"]
 
@@ -69,25 +69,7 @@ def solve_ortools(model: VRPModel, *, time_limit_s: float, seed: int = 0) -> VRP
         routing.AddDimensionWithVehicleCapacity(cb, 0, caps, True, f"load{d}")
 
     if model.uses_time:
-        horizon = model.horizon()
-        cbs = [time_cb[model.vehicles[t].profile] for t, _ in owner]
-        routing.AddDimensionWithVehicleTransits(cbs, horizon, horizon, False, "time")
-        time = routing.GetDimensionOrDie("time")
-        for c in range(nc):
-            idx = manager.NodeToIndex(nd + c)
-            late = min(int(model.tw_late[c]), horizon)
-            time.CumulVar(idx).SetRange(int(model.tw_early[c]), late)
-        for k, (t, _) in enumerate(owner):
-            v = model.vehicles[t]
-            late = min(v.tw_late, horizon)
-            time.CumulVar(routing.Start(k)).SetRange(int(v.tw_early), late)
-            time.CumulVar(routing.End(k)).SetRange(int(v.tw_early), late)
-            if v.max_duration < UNBOUNDED:
-                time.SetSpanUpperBoundForVehicle(int(v.max_duration), k)
-            if v.unit_duration_cost:
-                time.SetSlackCostCoefficientForVehicle(int(v.unit_duration_cost), k)
-            routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(k)))
-            routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(k)))
+        _add_time(model, routing, manager, owner, time_cb)
 
     ok_by_type = [model.allowed(t) for t in range(len(model.vehicles))]
     for c in range(nc):
@@ -113,6 +95,36 @@ def solve_ortools(model: VRPModel, *, time_limit_s: float, seed: int = 0) -> VRP
             f"(status {routing.status()}); add vehicles, relax windows/shifts, "
             "or give stops a penalty so they may be dropped"
         )
+    return _read_routes(model, routing, manager, owner, solution)
+
+
+def _add_time(model: VRPModel, routing, manager, owner: list[tuple[int, int]], time_cb) -> None:
+    """One time dimension: client windows, shifts, maximum durations, waiting at route cost."""
+    nd, nc = model.n_depots, model.n_clients
+    horizon = model.horizon()
+    cbs = [time_cb[model.vehicles[t].profile] for t, _ in owner]
+    routing.AddDimensionWithVehicleTransits(cbs, horizon, horizon, False, "time")
+    time = routing.GetDimensionOrDie("time")
+    for c in range(nc):
+        idx = manager.NodeToIndex(nd + c)
+        late = min(int(model.tw_late[c]), horizon)
+        time.CumulVar(idx).SetRange(int(model.tw_early[c]), late)
+    for k, (t, _) in enumerate(owner):
+        v = model.vehicles[t]
+        late = min(v.tw_late, horizon)
+        time.CumulVar(routing.Start(k)).SetRange(int(v.tw_early), late)
+        time.CumulVar(routing.End(k)).SetRange(int(v.tw_early), late)
+        if v.max_duration < UNBOUNDED:
+            time.SetSpanUpperBoundForVehicle(int(v.max_duration), k)
+        if v.unit_duration_cost:
+            time.SetSlackCostCoefficientForVehicle(int(v.unit_duration_cost), k)
+        routing.AddVariableMinimizedByFinalizer(time.CumulVar(routing.End(k)))
+        routing.AddVariableMaximizedByFinalizer(time.CumulVar(routing.Start(k)))
+
+
+def _read_routes(model: VRPModel, routing, manager, owner, solution) -> VRPSolution:
+    """Routes of the used vehicles, renumbered 0.. within each type like the PyVRP back end."""
+    nd, nc = model.n_depots, model.n_clients
     routes: list[RouteSol] = []
     for k, (t, i) in enumerate(owner):
         idx = solution.Value(routing.NextVar(routing.Start(k)))

@@ -1,0 +1,199 @@
+"""Route, route popup and isochrone layers."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from ._html import escape
+from ._map_base import (
+    _NODATA_COLOR,
+    _SEQ,
+    GRADE_BINS,
+    GRADE_COLORS,
+    OSM_ATTRIBUTION,
+    _feature,
+    legend,
+)
+from ._map_roads import _road_label
+from .errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import folium
+    import geopandas as gpd
+
+
+def _route_edges(route: Any) -> pd.DataFrame | None:
+    e = getattr(route, "edges", None)
+    if isinstance(e, pd.DataFrame) and "geometry" in e.columns:
+        return e
+    return None
+
+
+def _fmt_duration(seconds: float) -> str:
+    if not np.isfinite(seconds):
+        return "–"
+    m = int(round(seconds / 60.0))
+    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
+
+
+def route_popup_html(route: Any, *, label: str = "Route") -> str:
+    """Escaped HTML summary of a route: length, time, ascent, descent, steepest climb."""
+    mg = float(getattr(route, "max_grade", np.nan))
+    rows = [
+        ("length", f"{route.length_m / 1000:.2f} km"),
+        ("time", _fmt_duration(float(route.duration_s))),
+        ("ascent", f"{float(getattr(route, 'ascent_m', np.nan)):.0f} m"),
+        ("descent", f"{float(getattr(route, 'descent_m', np.nan)):.0f} m"),
+        ("steepest climb", f"{mg * 100:.1f} %" if np.isfinite(mg) else "–"),
+        ("profile", str(getattr(route, "profile_name", ""))),
+    ]
+    body = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in rows)
+    return f"<b>{escape(label)}</b><table>{body}</table>"
+
+
+def route_layer(
+    route: Any,
+    *,
+    name: str | None = None,
+    color: str | None = None,
+    weight: float = 6.0,
+    show: bool = True,
+) -> folium.map.Layer:
+    """A route: a casing line with a summary popup, segments coloured by grade, start/end markers.
+
+    Parameters
+    ----------
+    route
+        A :class:`geolog.routing.Route` (``length_m``, ``duration_s``,
+        ``ascent_m``, ``max_grade``, ``geometry``, ``edges``).
+    name
+        Layer name (escaped); default "route".
+    color
+        Single colour for the whole route instead of grade classes.
+    weight
+        Line width in pixels.
+
+    Returns
+    -------
+    folium.map.Layer
+        An SVG-rendered layer: the route is a DOM ``<path class="geolog-route">``.
+    """
+    import shapely
+
+    from ._leaflet import GeoJsonLayer
+
+    label = name or "route"
+    popup = route_popup_html(route, label=label)
+    geom = route.geometry
+    if geom is None or shapely.is_empty(geom):
+        raise InputError("route_layer: the route has no geometry to draw")
+    feats: list[dict] = [
+        _feature(
+            geom,
+            style={
+                "color": "#102a43",
+                "weight": weight + 5,
+                "opacity": 0.85,
+                "className": "geolog-route-casing",
+            },
+            popup=popup,
+        )
+    ]
+    e = _route_edges(route)
+    if color is None and e is not None and len(e) and ("max_grade" in e or "grade" in e):
+        gcol = "max_grade" if "max_grade" in e else "grade"
+        g = e[gcol].to_numpy(dtype=float)
+        idx = np.where(np.isfinite(g), np.digitize(np.abs(g), GRADE_BINS), len(GRADE_COLORS))
+        palette = [*GRADE_COLORS, _NODATA_COLOR]
+        labels = _road_label(e)
+        for geom_i, k, lab, gv in zip(e.geometry.values, idx, labels, g, strict=True):
+            feats.append(
+                _feature(
+                    geom_i,
+                    style={
+                        "color": palette[k],
+                        "weight": weight,
+                        "opacity": 1.0,
+                        "className": "geolog-route",
+                    },
+                    tooltip=f"{lab}<br>{escape(f'{gv * 100:+.1f} %' if np.isfinite(gv) else 'no grade')}",
+                    popup=popup,
+                )
+            )
+    else:
+        feats.append(
+            _feature(
+                geom,
+                style={
+                    "color": color or "#1f5f8b",
+                    "weight": weight,
+                    "opacity": 1.0,
+                    "className": "geolog-route",
+                },
+                popup=popup,
+            )
+        )
+    coords = shapely.get_coordinates(geom)
+    for (lon, lat), what, col in ((coords[0], "start", "#1a9850"), (coords[-1], "end", "#d7191c")):
+        feats.append(
+            _feature(
+                shapely.Point(lon, lat),
+                style={
+                    "radius": 8,
+                    "color": "#ffffff",
+                    "weight": 2,
+                    "fillColor": col,
+                    "fillOpacity": 1.0,
+                    "className": f"geolog-{what}",
+                },
+                tooltip=f"<b>{escape(label)}</b>: {what}",
+                popup=popup,
+            )
+        )
+    return GeoJsonLayer(
+        {"type": "FeatureCollection", "features": feats},
+        name=escape(label),
+        attribution=escape(OSM_ATTRIBUTION),
+        show=show,
+    )
+
+
+def isochrone_layer(
+    isochrones: gpd.GeoDataFrame,
+    *,
+    name: str = "isochrones",
+    show: bool = True,
+) -> folium.map.Layer:
+    """Isochrone polygons (``time_s``, ``geometry``), the largest drawn first, with a legend."""
+    from ._leaflet import GeoJsonLayer
+
+    if "time_s" not in isochrones.columns:
+        raise InputError("isochrone_layer needs a 'time_s' column (from geolog.routing.isochrones)")
+    iso = isochrones.to_crs(4326) if isochrones.crs is not None else isochrones
+    iso = iso.sort_values("time_s", ascending=False)
+    n = len(iso)
+    colors = [
+        _SEQ[min(len(_SEQ) - 1, round(i * (len(_SEQ) - 1) / max(n - 1, 1)))] for i in range(n)
+    ][::-1]
+    feats = []
+    items = []
+    for (t, geom), c in zip(
+        iso[["time_s", "geometry"]].itertuples(index=False), colors, strict=True
+    ):
+        lab = f"≤ {_fmt_duration(float(t))}"
+        feats.append(
+            _feature(
+                geom,
+                style={"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.25},
+                tooltip=escape(lab),
+            )
+        )
+        items.append((c, lab))
+    layer = GeoJsonLayer(
+        {"type": "FeatureCollection", "features": feats}, name=escape(name), show=show
+    )
+    legend("travel time", items[::-1]).add_to(layer)
+    return layer
