@@ -23,8 +23,13 @@ A profile is a YAML file in ``geolog/profiles/`` (``car``, ``truck``, ``foot``,
 5. the vehicle's ``max_speed_kph``.
 
 **Priority** (a multiplier, 1 = neutral, 0 = forbidden) starts at 1 and is
-multiplied by ``highway_priority``; it is 0 on ``forbid_highways``, on ways
-whose access tags (``access_tags``) say one of ``forbid_access``, where a
+multiplied by ``highway_priority``; it is 0 on ``forbid_highways`` (unless a
+mode-specific key of ``access_tags`` opens the way, e.g.
+``motor_vehicle=designated`` on a path), on ways whose deciding access value
+says one of ``forbid_access`` — ``access_tags`` lists the OSM access keys
+from least to most specific and the most specific one tagged decides
+(``motor_vehicle=no`` + ``motorcar=yes`` is open to a car;
+``*:conditional`` keys are ignored; see :mod:`geolog._access`) —, where a
 posted ``maxweight`` (t) is below ``weight_t``, and where the edge's
 ``max_grade`` (steepest sustained stretch, signed in travel direction) climbs
 more than ``max_grade`` or descends more than ``max_descent_grade``. Every
@@ -68,6 +73,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._access import deciding, explicitly_open
 from ._maxspeed import parse_maxspeed_array
 from .errors import InputError
 
@@ -579,12 +585,14 @@ class Profile:
         priority = np.where(np.isnan(prio_tab), 1.0, prio_tab)
 
         forbidden: dict[str, np.ndarray] = {}
-        forbidden["highway"] = member("highway", self.forbid_highways)
-        acc = np.zeros(n, dtype=bool)
-        for tag in self.access_tags:
-            if tag in edges.columns:
-                acc |= member(tag, self.forbid_access)
-        forbidden["access"] = acc
+        # OSM access hierarchy: the most specific tagged key decides, and a
+        # mode-specific key that opens a way (motor_vehicle=designated on a
+        # path) lifts forbid_highways (geolog._access)
+        value, _ = deciding(edges, self.access_tags)
+        forbidden["highway"] = member("highway", self.forbid_highways) & ~explicitly_open(
+            edges, self.access_tags
+        )
+        forbidden["access"] = np.isin(value, list(self.forbid_access))
         if self.weight_t is not None and "maxweight" in edges.columns:
             limit = _parse_weight(edges["maxweight"])
             forbidden["maxweight"] = limit < self.weight_t  # NaN compares False

@@ -1,0 +1,80 @@
+"""OSM access tags, most specific first: one verdict for the reader and the profiles.
+
+OSM's access keys form a hierarchy from general to specific (OSM wiki
+*Key:access*, "Transport mode restrictions"): ``access`` < ``vehicle`` <
+``motor_vehicle`` < ``motorcar`` (cars), ``access`` < ``vehicle`` <
+``motor_vehicle`` < ``goods`` < ``hgv`` (trucks), ``access`` < ``foot``
+(pedestrians). For a transport mode the **most specific key that is tagged
+decides**: ``motor_vehicle=no`` + ``motorcar=yes`` is open to cars,
+``access=no`` + ``motor_vehicle=destination`` is open to motor vehicles,
+``access=yes`` + ``hgv=no`` is closed to trucks. Values are read
+case-insensitively, the first of a ``;``-list. ``*:conditional`` keys (time
+or weight dependent restrictions) are **ignored**: a way is judged by its
+unconditional tags.
+
+Used by :mod:`geolog.osm` (which ways a network type keeps) and
+:mod:`geolog.profiles` (which edges a profile forbids), so both say the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["MODES", "OPEN", "KEYS", "deciding", "explicitly_open"]
+
+#: Access keys per transport mode, from least to most specific.
+MODES: dict[str, tuple[str, ...]] = {
+    "motorcar": ("access", "vehicle", "motor_vehicle", "motorcar"),
+    "hgv": ("access", "vehicle", "motor_vehicle", "goods", "hgv"),
+    "foot": ("access", "foot"),
+}
+#: Every access key geolog reads.
+KEYS: tuple[str, ...] = tuple(dict.fromkeys(k for keys in MODES.values() for k in keys))
+#: Values that open a way to the mode they are tagged for.
+OPEN = frozenset({"yes", "designated", "permissive", "destination", "delivery", "customers"})
+#: Keys too general to say a way is meant for a mode (``access=yes`` on a path).
+_GENERAL = {"access", "vehicle"}
+
+
+def _norm(s: pd.Series) -> pd.Series:
+    return s.astype("string").str.split(";").str[0].str.strip().str.lower()
+
+
+def deciding(tags: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The deciding access value per row: that of the most specific tagged key.
+
+    Parameters
+    ----------
+    tags
+        One row per way or edge, a column per access key (missing columns and
+        missing values count as untagged).
+    keys
+        The mode's keys, least specific first (e.g. ``MODES["motorcar"]``).
+
+    Returns
+    -------
+    value, level
+        ``value``: the deciding value (object array, ``None`` where no key is
+        tagged); ``level``: index into ``keys`` of the deciding key (-1: none).
+    """
+    n = len(tags)
+    value = np.full(n, None, dtype=object)
+    level = np.full(n, -1, dtype=np.int64)
+    for i, k in enumerate(keys):
+        if k not in tags.columns:
+            continue
+        v = _norm(tags[k])
+        has = v.notna().to_numpy() & v.ne("").fillna(False).to_numpy(dtype=bool)
+        value[has] = v.to_numpy(dtype=object)[has]
+        level[has] = i
+    return value, level
+
+
+def explicitly_open(tags: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
+    """Rows a mode-specific key (not ``access``/``vehicle``) opens: ``motor_vehicle=designated`` …"""
+    value, level = deciding(tags, keys)
+    specific = np.array([k not in _GENERAL for k in keys] + [False])[level]
+    return specific & np.isin(value, list(OPEN))
