@@ -311,6 +311,41 @@ def _deep_merge(base: dict, over: Mapping) -> dict:
     return out
 
 
+def _mass_keys_given(data: Mapping[str, Any]) -> set[str]:
+    """Which of ``weight_t`` / ``grade_model.mass_kg`` a profile mapping sets itself."""
+    gm = data.get("grade_model")
+    out = {"weight_t"} if data.get("weight_t") is not None else set()
+    if isinstance(gm, Mapping) and gm.get("mass_kg") is not None:
+        out.add("mass_kg")
+    return out
+
+
+def _tie_mass(
+    source: str, given: set[str], weight_t: Any, mass_kg: float
+) -> tuple[float | None, float]:
+    """One vehicle mass: ``weight_t`` (t) and the climb model's ``mass_kg`` (kg) agree.
+
+    The one the mapping sets drives the other (``{"base": "truck",
+    "weight_t": 40}`` climbs as 40 t); set both and they must agree (within
+    1 kg).
+    """
+    if given == {"weight_t"}:
+        w = _number(source, "weight_t", weight_t)
+        return w, w * 1000.0
+    if given == {"mass_kg"}:
+        return mass_kg / 1000.0, mass_kg
+    if weight_t is None:
+        return None, mass_kg
+    w = _number(source, "weight_t", weight_t)
+    if abs(w * 1000.0 - mass_kg) > 1.0:
+        raise _fail(
+            source,
+            f"weight_t ({w:g} t) and grade_model.mass_kg ({mass_kg:g} kg) disagree: they are the "
+            "same vehicle's mass. Set weight_t only (the climb model follows) or make them equal",
+        )
+    return w, mass_kg
+
+
 @dataclass(frozen=True, eq=False)
 class Profile:
     """A travel profile (see the module docstring for the meaning of each field).
@@ -354,6 +389,7 @@ class Profile:
         if not isinstance(data, Mapping):
             raise _fail(source, f"must be a mapping of settings, got {type(data).__name__}")
         data = dict(data)
+        given = _mass_keys_given(data)
         if "base" in data:
             base = data.pop("base")
             if base not in BUILTIN_PROFILES:
@@ -402,6 +438,9 @@ class Profile:
             for k in ("power_kw", "mass_kg", "efficiency"):
                 if params[k] <= 0:
                     raise _fail(source, f"grade_model.{k} must be > 0")
+            data["weight_t"], params["mass_kg"] = _tie_mass(
+                source, given, data.get("weight_t"), params["mass_kg"]
+            )
         sources = data.get("sources") or ()
         if isinstance(sources, str):
             sources = (sources,)

@@ -298,3 +298,27 @@ def test_unknown_profile_name_suggests():
         geolog.get_profile("truk")
     with pytest.raises(InputError, match="does not exist"):
         geolog.get_profile("nowhere/profile.yaml")
+
+
+def test_weight_t_drives_the_climb_mass():
+    t40 = geolog.get_profile({"base": "truck", "name": "truck_40t", "weight_t": 40})
+    assert t40.grade_model["mass_kg"] == 40_000
+    gm = geolog.get_profile("truck").grade_model
+    # the heavier truck climbs slower: the power balance with m = 40 t, solved in the test
+    want = brentq(
+        lambda v: (
+            gm["power_kw"] * 1e3 * gm["efficiency"]
+            - 40_000 * G * (gm["crr"] * math.cos(math.atan(0.1)) + math.sin(math.atan(0.1))) * v
+            - 0.5 * gm["air_density"] * gm["cda_m2"] * v**3
+        ),
+        0.01,
+        100,
+    )
+    assert t40.grade_speed_kph(0.1) == pytest.approx(want * 3.6, rel=1e-9)
+    assert t40.grade_speed_kph(0.1) < geolog.get_profile("truck").grade_speed_kph(0.1)
+    by_mass = geolog.get_profile({"base": "truck", "name": "t26", "grade_model": {"mass_kg": 26e3}})
+    assert by_mass.weight_t == 26
+    with pytest.raises(InputError, match="disagree"):
+        geolog.get_profile(
+            {"base": "truck", "name": "x", "weight_t": 40, "grade_model": {"mass_kg": 18000}}
+        )

@@ -708,3 +708,12 @@ def test_unroutable_nearest_road_is_named(syn):
         routing.route(syn, p, _at(2, 3, 0.5), profile="car", rules=rules, max_snap_m=20)
     msg = str(err.value)
     assert "Far St" in msg and "priority[0]" in msg and "Bridge Rd" in msg
+
+
+def test_no_route_message_with_a_custom_profile_names_the_rule(syn):
+    prof = {"base": "car", "name": "slow car", "max_speed_kph": 40}
+    rules = {"priority": [{"if": "name == 'Bridge Rd'", "multiply_by": 0}]}
+    with pytest.raises(NoRouteError) as err:
+        routing.route(syn, _at(2, 3, 0.5), _at(6, 7, 0.5), profile=prof, rules=rules)
+    msg = str(err.value)
+    assert "'slow car'" in msg and "priority[0]" in msg and "even without" not in msg
