@@ -8,7 +8,11 @@ A profile is a YAML file in ``geolog/profiles/`` (``car``, ``truck``, ``foot``,
 2. the posted **maxspeed** where tagged and understood (times
    ``maxspeed_factor``), replacing the class speed (see
    :func:`geolog._maxspeed.parse_maxspeed`);
-3. caps per **surface** and **tracktype** (km/h);
+3. on ``highway=track`` ways with a ``tracktype``, the speed of that grade of
+   track (``track_speed``, km/h) replaces the class speed; then caps per
+   **surface**, **tracktype** and **smoothness** (km/h; ``0`` forbids, e.g.
+   ``smoothness=impassable``) and a factor per **surface**
+   (``surface_factor``, e.g. 0.5 on unpaved surfaces);
 4. a **speed vs grade** cap from ``grade_model`` using the edge's mean
    ``grade`` (signed fraction in the direction of travel, 0.12 = 12 %):
 
@@ -123,6 +127,9 @@ _KEYS = {
     "highway_priority",
     "surface",
     "tracktype",
+    "track_speed",
+    "smoothness",
+    "surface_factor",
     "use_maxspeed",
     "maxspeed_factor",
     "max_grade",
@@ -362,6 +369,9 @@ class Profile:
     highway_priority: Mapping[str, float] = field(default_factory=dict)
     surface: Mapping[str, float] = field(default_factory=dict)
     tracktype: Mapping[str, float] = field(default_factory=dict)
+    track_speed: Mapping[str, float] = field(default_factory=dict)
+    smoothness: Mapping[str, float] = field(default_factory=dict)
+    surface_factor: Mapping[str, float] = field(default_factory=dict)
     use_maxspeed: bool = True
     maxspeed_factor: float = 1.0
     max_grade: float | None = None
@@ -461,6 +471,9 @@ class Profile:
             highway_priority=_speed_table(source, "highway_priority", data.get("highway_priority")),
             surface=_speed_table(source, "surface", data.get("surface")),
             tracktype=_speed_table(source, "tracktype", data.get("tracktype")),
+            track_speed=_speed_table(source, "track_speed", data.get("track_speed")),
+            smoothness=_speed_table(source, "smoothness", data.get("smoothness")),
+            surface_factor=_speed_table(source, "surface_factor", data.get("surface_factor")),
             use_maxspeed=use_maxspeed,
             maxspeed_factor=_number(source, "maxspeed_factor", data.get("maxspeed_factor", 1.0)),
             max_grade=max_grade,
@@ -497,6 +510,9 @@ class Profile:
             "highway_priority": dict(self.highway_priority),
             "surface": dict(self.surface),
             "tracktype": dict(self.tracktype),
+            "track_speed": dict(self.track_speed),
+            "smoothness": dict(self.smoothness),
+            "surface_factor": dict(self.surface_factor),
             "use_maxspeed": self.use_maxspeed,
             "maxspeed_factor": self.maxspeed_factor,
             "max_grade": self.max_grade,
@@ -607,7 +623,18 @@ class Profile:
                 np.isinf(maxspeed), self.max_speed_kph, maxspeed * self.maxspeed_factor
             )
             speed = np.where(np.isnan(maxspeed), speed, posted)
-        for name, table in (("surface", self.surface), ("tracktype", self.tracktype)):
+        if self.track_speed:
+            graded = lookup("tracktype", self.track_speed)
+            on_track = member("highway", ("track",)) & ~np.isnan(graded)
+            speed = np.where(on_track & np.isnan(maxspeed), graded, speed)
+        if self.surface_factor:
+            f = lookup("surface", self.surface_factor)
+            speed = np.where(np.isnan(f), speed, speed * f)
+        for name, table in (
+            ("surface", self.surface),
+            ("tracktype", self.tracktype),
+            ("smoothness", self.smoothness),
+        ):
             if table:
                 cap = lookup(name, table)
                 speed = np.where(np.isnan(cap), speed, np.minimum(speed, cap))

@@ -798,6 +798,8 @@ def edge_reasons(net: Network, rows: Any, *, profile: Any = None, rules: Any = N
             + (f" ({lim:g})" if lim is not None else "")
         )
         masks.append(mask[rows])
+    labels.append(f"profile {prof.name!r}: speed 0 (its surface / smoothness / track tables)")
+    masks.append(out.base["speed_kph"][rows] <= 0)
     for s, _eff, zeroed in out.applied:
         cond = "else" if s.kind == "else" else s.condition.text
         labels.append(f"rule {s.label} ({cond})")

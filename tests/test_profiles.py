@@ -322,3 +322,29 @@ def test_weight_t_drives_the_climb_mass():
         geolog.get_profile(
             {"base": "truck", "name": "x", "weight_t": 40, "grade_model": {"mass_kg": 18000}}
         )
+
+
+def test_tracks_by_tracktype_surface_and_smoothness():
+    car = geolog.get_profile("car")
+    spec = yaml.safe_load((profiles.PROFILE_DIR / "car.yaml").read_text())
+    e = edges_frame(
+        highway=["track", "track", "track", "track", "residential", "residential", "track"],
+        tracktype=["grade1", "grade3", None, "grade2", None, None, "grade1"],
+        surface=[None, None, None, "gravel", "cobblestone", None, None],
+        smoothness=[None, None, None, None, None, "very_bad", "impassable"],
+        maxspeed=[None] * 7,
+    )
+    res = car.evaluate(e)
+    ts, sf = spec["track_speed"], spec["surface_factor"]
+    want = [
+        ts["grade1"],
+        ts["grade3"],
+        spec["highway"]["track"],  # untagged grade: the class speed
+        min(ts["grade2"] * sf["gravel"], spec["surface"]["gravel"]),
+        min(spec["highway"]["residential"] * sf["cobblestone"], spec["surface"]["cobblestone"]),
+        min(spec["highway"]["residential"], spec["smoothness"]["very_bad"]),
+        0.0,  # impassable
+    ]
+    np.testing.assert_allclose(res["speed_kph"], want)
+    # every track speed is slower than any paved road class
+    assert max(ts.values()) < spec["highway"]["residential"]
