@@ -39,8 +39,16 @@ OPEN = frozenset({"yes", "designated", "permissive", "destination", "delivery", 
 _GENERAL = {"access", "vehicle"}
 
 
-def _norm(s: pd.Series) -> pd.Series:
-    return s.astype("string").str.split(";").str[0].str.strip().str.lower()
+def _norm(s: pd.Series) -> np.ndarray:
+    """Normalised values (first of a ``;``-list, stripped, lower case; None if untagged).
+
+    Works on the distinct values only (factorize), so it costs little on
+    large frames.
+    """
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    norm = [str(u).split(";")[0].strip().lower() or None for u in uniques]
+    table = np.array([*norm, None], dtype=object)
+    return table[codes]  # code -1 (untagged) picks the trailing None
 
 
 def deciding(tags: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -67,8 +75,8 @@ def deciding(tags: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, np.nd
         if k not in tags.columns:
             continue
         v = _norm(tags[k])
-        has = v.notna().to_numpy() & v.ne("").fillna(False).to_numpy(dtype=bool)
-        value[has] = v.to_numpy(dtype=object)[has]
+        has = v != None  # noqa: E711 (elementwise on an object array)
+        value[has] = v[has]
         level[has] = i
     return value, level
 

@@ -70,7 +70,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -527,6 +527,10 @@ class Profile:
 
     def content_hash(self) -> str:
         """SHA-1 of the profile's content (name and every setting)."""
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> str:  # a frozen profile hashes once
         blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
         return hashlib.sha1(blob.encode()).hexdigest()
 

@@ -44,7 +44,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from ._graph import RoutingGraph, graph_for
 from ._snap import EdgeIndex, cut_lines, edge_index
-from .errors import GeologError, InputError, NoRouteError
+from .errors import InputError, NoRouteError
 
 __all__ = [
     "Route",
@@ -216,6 +216,24 @@ def _road_label(edges: pd.DataFrame, row: int) -> str:
     return f"{title} ({hw}{way})"
 
 
+def _reasons(ctx: _Ctx) -> list[str] | None:
+    """Why each edge row is forbidden (cached with the graph); ``None`` if unknown.
+
+    Unknown when the network was costed before (``profile`` and ``rules``
+    both ``None``): the profile and rules it was costed with are not at hand.
+    """
+    g = ctx.g
+    if "reasons" not in g._extra:
+        if ctx.profile is None and ctx.rules is None:
+            g._extra["reasons"] = None
+        else:
+            from .rules import edge_reasons
+
+            rows = np.arange(len(g.usable))
+            g._extra["reasons"] = edge_reasons(ctx.net, rows, profile=ctx.profile, rules=ctx.rules)
+    return g._extra["reasons"]
+
+
 def _why_not(ctx: _Ctx, rows: np.ndarray) -> list[str]:
     """Why each of the edge ``rows`` cannot be snapped to (not usable, or cut off)."""
     g = ctx.g
@@ -223,13 +241,9 @@ def _why_not(ctx: _Ctx, rows: np.ndarray) -> list[str]:
     out = [""] * len(rows)
     bad = [i for i, r in enumerate(rows) if not g.usable[r]]
     if bad:
-        try:
-            from .rules import edge_reasons
-
-            why = edge_reasons(ctx.net, rows[bad], profile=ctx.profile, rules=ctx.rules)
-        except GeologError:  # an applied network given as is: the rules are not known here
-            why = [""] * len(bad)
-        for i, w in zip(bad, why, strict=True):
+        why = _reasons(ctx)
+        for i in bad:
+            w = why[rows[i]] if why is not None else ""
             out[i] = f"forbidden by {w}" if w else f"its {ctx.weight!r} is not finite (forbidden)"
     for i, r in enumerate(rows):
         if g.usable[r]:
@@ -239,6 +253,37 @@ def _why_not(ctx: _Ctx, rows: np.ndarray) -> list[str]:
                 "rules can neither leave nor reach (one-way roads, forbidden roads around it)"
             )
     return out
+
+
+def _skipped_roads(ctx: _Ctx, lon: np.ndarray, lat: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """Per point, a note naming a nearer road that is not routable, and why ('' if none).
+
+    A cheap ``dwithin`` query on the index of all edges finds the points that
+    have any road clearly (0.5 m) nearer than their snap; only those are
+    snapped again onto every edge.
+    """
+    notes = np.full(len(lon), "", dtype=object)
+    if not len(lon):
+        return notes
+    everything = _index_all(ctx.applied, ctx.g)
+    pts = shapely.points(everything.frame.fwd(np.column_stack([lon, lat])))
+    reach = np.where(np.isfinite(dist), dist - 0.5, 1e12)
+    ask = np.flatnonzero(reach > 0)  # a point on a routable road has nothing nearer
+    if not len(ask):
+        return notes
+    hit = everything.tree.query(pts[ask], predicate="dwithin", distance=reach[ask])
+    if not hit.shape[1]:
+        return notes
+    idx = ask[np.unique(hit[0])]
+    near = everything.snap(lon[idx], lat[idx])
+    closer = near["distance_m"] < reach[idx]
+    idx, rows, d = idx[closer], near["row"][closer], near["distance_m"][closer]
+    why = _why_not(ctx, rows) if len(rows) else []
+    notes[idx] = [
+        f"the nearest road, {_road_label(ctx.applied.edges, r)} at {x:,.0f} m, is not routable: {w}"
+        for r, x, w in zip(rows, d, why, strict=True)
+    ]
+    return notes
 
 
 def _snap(
@@ -260,15 +305,7 @@ def _snap(
     lat = np.array([points[i][0] for i in ok_pts], dtype=float)
     lon = np.array([points[i][1] for i in ok_pts], dtype=float)
     s = _index(applied, g).snap(lon, lat)
-    near = _index_all(applied, g).snap(lon, lat)
-    closer = near["distance_m"] < s["distance_m"] - 0.5
-    closer &= ~np.isin(near["row"], _core(g)[2])
-    why = _why_not(ctx, near["row"][closer]) if closer.any() else []
-    notes = np.full(len(ok_pts), "", dtype=object)
-    notes[np.flatnonzero(closer)] = [
-        f"the nearest road, {_road_label(applied.edges, r)} at {d:,.0f} m, is not routable: {w}"
-        for r, d, w in zip(near["row"][closer], near["distance_m"][closer], why, strict=True)
-    ]
+    notes = _skipped_roads(ctx, lon, lat, s["distance_m"])
     out: list[_Snap | None] = [None] * len(points)
     reasons = ["" if p is not None else "not a (lat, lon) point" for p in points]
     for k, i in enumerate(ok_pts):

@@ -805,7 +805,10 @@ def edge_reasons(net: Network, rows: Any, *, profile: Any = None, rules: Any = N
         labels.append(f"rule {s.label} ({cond})")
         masks.append(zeroed[rows])
     hit = np.column_stack(masks) if masks else np.zeros((len(rows), 0), dtype=bool)
-    return ["; ".join(labels[k] for k in np.flatnonzero(h)) for h in hit]
+    out = [""] * len(rows)
+    for i in np.flatnonzero(hit.any(axis=1)):  # only the forbidden rows need words
+        out[i] = "; ".join(labels[k] for k in np.flatnonzero(hit[i]))
+    return out
 
 
 def _blocked_message(net: Network, prof: Profile, out: _Outcome, rs: RuleSet) -> str:
