@@ -52,10 +52,14 @@ def worker(pbf: str, tile_dir: str) -> None:
     cfg_path = tiles / "valhalla.json"
     cfg_path.write_text(json.dumps(config))
     if not any(tiles.glob("[0-9]*")):
+        # the venv's bin/ must be on PATH for pyvalhalla's launcher to find the executable
+        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
         subprocess.run(
-            [sys.executable, "-m", "valhalla", "--quiet", "valhalla_build_tiles", "-c"]
-            + [str(cfg_path), pbf],
+            [str(Path(sys.executable).parent / "valhalla_build_tiles"), "-c", str(cfg_path), pbf],
             check=True,
+            env=env,
+            cwd=tiles,
+            stdout=subprocess.DEVNULL,
         )
     actor = Actor(str(cfg_path))
     out = []
@@ -118,7 +122,8 @@ def valhalla_routes(py: str, region: str, pairs: list) -> list[dict]:
     import geolog
 
     r = subprocess.run(
-        [py, __file__, "--worker", str(geolog.data.path(region)), str(TILES / region)],
+        # -P: do not put benchmarks/ on sys.path (this file would shadow the valhalla package)
+        [py, "-P", __file__, "--worker", str(geolog.data.path(region)), str(TILES / region)],
         input=json.dumps(pairs),
         capture_output=True,
         text=True,
