@@ -1290,7 +1290,8 @@ class Matrix:
     points
         ``sources`` (kept for square matrices).
     problems
-        The per-point reason table: ``role`` (``"source"`` / ``"target"``),
+        The per-point reason table: ``role`` (``"source"`` / ``"target"``;
+        ``"point"`` in a square matrix),
         ``index``, ``lat``, ``lon``, ``reason``; empty when every point was
         snapped and reaches (is reached by) some other point.
     """
@@ -1317,7 +1318,12 @@ class Matrix:
     def problems(self) -> pd.DataFrame:
         """Points whose row or column is empty, and why."""
         parts = []
-        for role, fr in (("source", self.sources), ("target", self.targets)):
+        sides = (
+            [("point", self.sources)]
+            if self.targets is self.sources
+            else [("source", self.sources), ("target", self.targets)]
+        )
+        for role, fr in sides:
             bad = fr[fr["reason"] != ""]
             parts.append(
                 pd.DataFrame(
@@ -1375,6 +1381,18 @@ def _parse_points(points: Any, role: str, errors: str) -> tuple[list, list[str]]
             out.append(None)
             why.append(str(err))
     return out, why
+
+
+def _matrix_side(
+    ctx: _Ctx, points: Any, role: str, max_snap_m: float, errors: str
+) -> tuple[list, list[_Snap | None], list[str]]:
+    """Parse and snap one side of a matrix: points, snaps and per-point reasons."""
+    pts, why = _parse_points(points, role, errors)
+    if not pts:
+        raise InputError(f"matrix needs at least one {role} point")
+    names = [f"{role} {i}" for i in range(len(pts))]
+    snaps, reasons = _snap(ctx, pts, names, max_snap_m, errors=errors)
+    return pts, snaps, [a or b for a, b in zip(why, reasons, strict=True)]
 
 
 def _points_frame(
@@ -1449,23 +1467,11 @@ def matrix(
     ctx = _context(net, profile, rules, weight)
     applied, g = ctx.applied, ctx.g
     square = targets is None
-    spts, swhy = _parse_points(sources, "source", errors)
-    if not spts:
-        raise InputError("matrix needs at least one source point")
-    ssn, sre = _snap(
-        ctx, spts, [f"source {i}" for i in range(len(spts))], max_snap_m, errors=errors
-    )
-    sre = [a or b for a, b in zip(swhy, sre, strict=True)]
+    spts, ssn, sre = _matrix_side(ctx, sources, "source", max_snap_m, errors)
     if square:
         tpts, tsn, tre = spts, ssn, sre
     else:
-        tpts, twhy = _parse_points(targets, "target", errors)
-        if not tpts:
-            raise InputError("matrix needs at least one target point")
-        tsn, tre = _snap(
-            ctx, tpts, [f"target {j}" for j in range(len(tpts))], max_snap_m, errors=errors
-        )
-        tre = [a or b for a, b in zip(twhy, tre, strict=True)]
+        tpts, tsn, tre = _matrix_side(ctx, targets, "target", max_snap_m, errors)
     cost, dur, dis = _matrix_values(g, ssn, tsn)
     # a snapped point that reaches no target / is reached by no source
     reach = np.isfinite(cost)
@@ -1478,9 +1484,8 @@ def matrix(
             sre[i] = (
                 "no route from it to any target (cut off from them under this profile and rules)"
             )
-    tre = list(tre)
-    for j in np.flatnonzero(tok & ~reach.any(axis=0)):
-        if (sok.sum() - (1 if square else 0)) > 0 and not (square and sre[j]):
+    for j in np.flatnonzero(tok & ~reach.any(axis=0)):  # (tre is sre when square)
+        if (sok.sum() - (1 if square else 0)) > 0 and not tre[j]:
             tre[j] = (
                 "no route to it from any source (cut off from them under this profile and rules)"
             )

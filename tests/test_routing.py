@@ -717,3 +717,13 @@ def test_no_route_message_with_a_custom_profile_names_the_rule(syn):
         routing.route(syn, _at(2, 3, 0.5), _at(6, 7, 0.5), profile=prof, rules=rules)
     msg = str(err.value)
     assert "'slow car'" in msg and "priority[0]" in msg and "even without" not in msg
+
+
+def test_matrix_names_a_cut_off_point(syn):
+    rules = {"priority": [{"if": "name == 'Bridge Rd'", "multiply_by": 0}]}
+    pts = [_at(2, 3, 0.5), _at(3, 5, 0.5), _at(6, 7, 0.5)]
+    m = routing.matrix(syn, pts, profile="car", rules=rules)
+    assert np.isinf(m.costs[2, :2]).all() and np.isinf(m.costs[:2, 2]).all()
+    assert np.isfinite(m.costs[:2, :2]).all() and m.costs[2, 2] == 0
+    p = m.problems
+    assert list(p["index"]) == [2] and "cut off" in p["reason"].iloc[0]
