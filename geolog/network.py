@@ -320,9 +320,9 @@ class Network:
 
         if "snap_all" not in self._cache:
             self._cache["snap_all"] = edge_index(self)
-        return self.snap_frame(self._cache["snap_all"].snap(lon, lat))
+        return self._snap_frame(self._cache["snap_all"].snap(lon, lat))
 
-    def snap_frame(self, s: dict[str, np.ndarray]) -> pd.DataFrame:
+    def _snap_frame(self, s: dict[str, np.ndarray]) -> pd.DataFrame:
         """The :meth:`nearest_edges` table of a raw snap result (``geolog._snap``)."""
         rows = s["row"]
         ok = rows >= 0

@@ -6,12 +6,16 @@ the CSR view of the weight column is cached per applied network, so a loop of
 many queries pays for neither again.
 
 Points are ``(lat, lon)`` pairs (or shapely Points, x = longitude). Each is
-snapped to the nearest **usable** edge (one the profile and rules allow, and
-not in a stray fragment of fewer than :data:`MIN_COMPONENT_NODES` nodes), not
-to the nearest node: a route starts at the snapped point and uses the rest of
-that edge (for a two-way road, either direction), and ends part-way along the
-destination edge. Costs and lengths of partial edges are the edge's values
-times the fraction travelled.
+snapped (:mod:`geolog._snap`, the same snapper as
+:meth:`geolog.Network.nearest_edges`) to the nearest **routable** edge: one
+the profile and rules allow whose two ends lie in one strongly connected
+piece of the usable network of at least :data:`MIN_COMPONENT_NODES` nodes,
+so a route can both leave and reach it. A route starts at the snapped point
+and uses the rest of that edge (for a two-way road, either direction), and
+ends part-way along the destination edge; costs and lengths of partial edges
+are the edge's values times the fraction travelled. A point within
+:data:`geolog._snap.NODE_TOLERANCE_M` (1 m) of an edge end is at that node
+and may leave and arrive by every usable road there.
 
 Shortest paths use :func:`scipy.sparse.csgraph.dijkstra` on a copy of the CSR
 matrix with one virtual source node per start point appended (its edges lead
@@ -367,7 +371,7 @@ def _nearest(
     """:meth:`geolog.Network.nearest_edges` under a profile and rules (routable roads only)."""
     ctx = _context(net, profile, rules, weight)
     s = _index(ctx.applied, ctx.g).snap(latlon[:, 1], latlon[:, 0])
-    return ctx.applied.snap_frame(s)
+    return ctx.applied._snap_frame(s)
 
 
 # ----------------------------------------------------------------------------- shortest paths
