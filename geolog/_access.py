@@ -18,12 +18,12 @@ Used by :mod:`geolog.osm` (which ways a network type keeps) and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["MODES", "OPEN", "KEYS", "deciding", "explicitly_open"]
+__all__ = ["MODES", "OPEN", "KEYS", "deciding", "explicitly_open", "member"]
 
 #: Access keys per transport mode, from least to most specific.
 MODES: dict[str, tuple[str, ...]] = {
@@ -81,8 +81,22 @@ def deciding(tags: pd.DataFrame, keys: Sequence[str]) -> tuple[np.ndarray, np.nd
     return value, level
 
 
-def explicitly_open(tags: pd.DataFrame, keys: Sequence[str]) -> np.ndarray:
-    """Rows a mode-specific key (not ``access``/``vehicle``) opens: ``motor_vehicle=designated`` …"""
-    value, level = deciding(tags, keys)
+def member(values: np.ndarray, allowed: Collection[str]) -> np.ndarray:
+    """``values`` (object array, None = untagged) in ``allowed``, tested once per distinct value."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    hit = np.array([u in allowed for u in uniques] + [False], dtype=bool)
+    return hit[codes]
+
+
+def explicitly_open(
+    tags: pd.DataFrame,
+    keys: Sequence[str],
+    decided: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """Rows a mode-specific key (not ``access``/``vehicle``) opens: ``motor_vehicle=designated`` …
+
+    ``decided``: the result of :func:`deciding` for the same ``keys``, if at hand.
+    """
+    value, level = deciding(tags, keys) if decided is None else decided
     specific = np.array([k not in _GENERAL for k in keys] + [False])[level]
-    return specific & np.isin(value, list(OPEN))
+    return specific & member(value, OPEN)

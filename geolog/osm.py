@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._access import MODES, deciding, explicitly_open
+from ._access import MODES, deciding, explicitly_open, member
 from ._io import atomic_path
 from .errors import InputError, OSMError
 from .network import Network, geodesic_lengths, nodes_frame, sha256_file
@@ -397,7 +397,7 @@ def _network_mask(tags: pd.DataFrame, network: str, truck_weight_t: float) -> np
 def _closed(tags: pd.DataFrame, mode: str) -> np.ndarray:
     """Ways whose most specific access key for ``mode`` says no / private (:mod:`geolog._access`)."""
     value, _ = deciding(tags, MODES[mode])
-    return np.isin(value, list(_CLOSED))
+    return member(value, _CLOSED)
 
 
 def _parse_weight_t(s: pd.Series) -> np.ndarray:

@@ -77,6 +77,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import _access
 from ._access import deciding, explicitly_open
 from ._maxspeed import parse_maxspeed_array
 from .errors import InputError
@@ -658,11 +659,11 @@ class Profile:
         # OSM access hierarchy: the most specific tagged key decides, and a
         # mode-specific key that opens a way (motor_vehicle=designated on a
         # path) lifts forbid_highways (geolog._access)
-        value, _ = deciding(edges, self.access_tags)
+        decided = deciding(edges, self.access_tags)
         forbidden["highway"] = member("highway", self.forbid_highways) & ~explicitly_open(
-            edges, self.access_tags
+            edges, self.access_tags, decided
         )
-        forbidden["access"] = np.isin(value, list(self.forbid_access))
+        forbidden["access"] = _access.member(decided[0], self.forbid_access)
         if self.weight_t is not None and "maxweight" in edges.columns:
             limit = _parse_weight(edges["maxweight"])
             forbidden["maxweight"] = limit < self.weight_t  # NaN compares False
