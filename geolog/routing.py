@@ -251,12 +251,26 @@ def _why_not(ctx: _Ctx, rows: np.ndarray) -> list[str]:
             out[i] = f"forbidden by {w}" if w else f"its {ctx.weight!r} is not finite (forbidden)"
     for i, r in enumerate(rows):
         if g.usable[r]:
-            n = int(size[label[g.upos[r]]])
+            c = label[g.upos[r]]
             out[i] = (
-                f"cut off: it lies in a piece of {n} node(s) that routes under this profile and "
-                "rules can neither leave nor reach (one-way roads, forbidden roads around it)"
+                f"cut off: it lies in a piece of {int(size[c])} node(s) that routes under this "
+                f"profile and rules can neither leave nor reach ({_border(ctx, c)})"
             )
     return out
+
+
+def _border(ctx: _Ctx, piece: int) -> str:
+    """What closes a strongly connected piece off: the reasons of the forbidden roads at its edge."""
+    g = ctx.g
+    label = _core(g)[0]
+    touch = (label[g.upos] == piece) | (label[g.vpos] == piece)
+    closed = np.flatnonzero(touch & ~g.usable)
+    why = _reasons(ctx)
+    said = list(dict.fromkeys(why[r] for r in closed if why[r])) if why is not None else []
+    if said:
+        more = f" and {len(said) - 2} more" if len(said) > 2 else ""
+        return "the roads around it: " + " | ".join(said[:2]) + more
+    return "one-way roads, or roads forbidden around it"
 
 
 def _skipped_roads(ctx: _Ctx, lon: np.ndarray, lat: np.ndarray, dist: np.ndarray) -> np.ndarray:

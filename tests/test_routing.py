@@ -727,3 +727,18 @@ def test_matrix_names_a_cut_off_point(syn):
     assert np.isfinite(m.costs[:2, :2]).all() and m.costs[2, 2] == 0
     p = m.problems
     assert list(p["index"]) == [2] and "cut off" in p["reason"].iloc[0]
+
+
+def test_point_in_a_piece_the_rules_cut_off_says_why(andorra_terrain):
+    # a residential street in Encamp whose only ways out climb more than 10 %
+    p, q = (42.5382376, 1.5296877), (42.5078, 1.5211)
+    kw = {"profile": "truck", "rules": ANDORRA_TRUCK_RULES}
+    with pytest.raises(InputError) as err:
+        routing.route(andorra_terrain, p, q, **kw)
+    msg = str(err.value)
+    assert "cut off" in msg and "priority[0] (max_grade > 0.10)" in msg and "max_snap_m" in msg
+    near = andorra_terrain.nearest_edges([p], **kw)
+    assert f"{near['distance_m'].iloc[0]:,.0f} m away" in msg  # the nearest routable road
+    r = routing.route(andorra_terrain, p, q, max_snap_m=3000, **kw)
+    assert r.snapped["distance_m"].iloc[0] == pytest.approx(near["distance_m"].iloc[0])
+    assert "cut off" in r.snapped["note"].iloc[0]
