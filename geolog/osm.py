@@ -380,24 +380,21 @@ def _network_mask(tags: pd.DataFrame, network: str, truck_weight_t: float) -> np
     keep = (~hw.isin(_NOT_ROADS) & hw.ne("") & tags["area"].ne("yes")).to_numpy()
     if network == "all":
         return keep
+    # the most specific access key of the mode decides (geolog._access)
+    keys = MODES["foot" if network == "walk" else "motorcar" if network == "drive" else "hgv"]
+    decided = deciding(tags, keys)
+    closed = member(decided[0], _CLOSED)
     if network == "walk":
-        return keep & ~hw.isin(_NO_WALK).to_numpy() & ~_closed(tags, "foot")
-    mode = "motorcar" if network == "drive" else "hgv"
+        return keep & ~hw.isin(_NO_WALK).to_numpy() & ~closed
     roads = hw.isin(_DRIVE).to_numpy() | (
-        hw.isin(_MOTOR_PATHS).to_numpy() & explicitly_open(tags, MODES[mode])
+        hw.isin(_MOTOR_PATHS).to_numpy() & explicitly_open(tags, keys, decided)
     )
     parking = (hw.eq("service") & tags["service"].isin(_DRIVE_SERVICE_EXCLUDED)).to_numpy()
-    drive = keep & roads & ~_closed(tags, mode) & ~parking
+    motor = keep & roads & ~closed & ~parking
     if network == "drive":
-        return drive
+        return motor
     weight = np.fmin(_parse_weight_t(tags["maxweight"]), _parse_weight_t(tags["maxweight:hgv"]))
-    return drive & ~(weight < truck_weight_t)
-
-
-def _closed(tags: pd.DataFrame, mode: str) -> np.ndarray:
-    """Ways whose most specific access key for ``mode`` says no / private (:mod:`geolog._access`)."""
-    value, _ = deciding(tags, MODES[mode])
-    return member(value, _CLOSED)
+    return motor & ~(weight < truck_weight_t)
 
 
 def _parse_weight_t(s: pd.Series) -> np.ndarray:
