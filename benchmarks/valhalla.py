@@ -53,7 +53,9 @@ def worker(pbf: str, tile_dir: str) -> None:
     cfg_path.write_text(json.dumps(config))
     if not any(tiles.glob("[0-9]*")):
         # the venv's bin/ must be on PATH for pyvalhalla's launcher to find the executable
-        env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+        env = dict(
+            os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+        )
         subprocess.run(
             [str(Path(sys.executable).parent / "valhalla_build_tiles"), "-c", str(cfg_path), pbf],
             check=True,
