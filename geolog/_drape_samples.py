@@ -9,22 +9,19 @@ structures (:mod:`geolog.drape` step 2).
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from ._geometry import metric_offsets
 from ._road_chains import Segments, group_bounds
 
 if TYPE_CHECKING:
     from .terrain import DEM
 
 logger = logging.getLogger("geolog.drape")
-
-_EARTH_RADIUS_M = 6_371_008.8
-_M_PER_DEG = math.pi / 180 * _EARTH_RADIUS_M
 
 
 @dataclass
@@ -91,8 +88,7 @@ def sample_segments(segs: Segments, dem: DEM, sel: np.ndarray | None = None) -> 
     # distance along each segment, metres, rescaled to the network's length_m
     dx, dy = np.diff(x), np.diff(y)
     if dem.crs.is_geographic:
-        lat_mid = np.radians(0.5 * (y[1:] + y[:-1]))
-        d = np.hypot(dx * np.cos(lat_mid), dy) * _M_PER_DEG
+        d = np.hypot(*metric_offsets(dx, dy, 0.5 * (y[1:] + y[:-1])))
     else:
         d = np.hypot(dx, dy)
     d[e[1:] != e[:-1]] = 0.0

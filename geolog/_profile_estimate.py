@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _profile_fit
 from ._drape_samples import Samples
+from ._geometry import metric_offsets
 from ._road_chains import group_bounds
 
 logger = logging.getLogger("geolog.drape")
@@ -347,7 +348,7 @@ def _ports(p: Samples, *, geographic: bool, heading_m: float):
     dx = p.x[j] + t * (p.x[j1] - p.x[j]) - p.x[at]
     dy = p.y[j] + t * (p.y[j1] - p.y[j]) - p.y[at]
     if geographic:
-        dx = dx * np.cos(np.radians(p.y[at]))
+        dx, dy = metric_offsets(dx, dy, p.y[at])
     norm = np.hypot(dx, dy)
     h = np.column_stack([dx, dy]) / np.where(norm > 0, norm, np.inf)[:, None]
     return cf, cl, h

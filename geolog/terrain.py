@@ -43,6 +43,7 @@ from affine import Affine
 from rasterio.crs import CRS
 
 from ._elevation_error import ElevationError, check_error, elevation_error
+from ._geometry import metres_per_degree
 from ._raster_io import (
     MAX_DEM_CELLS,
     Raster,
@@ -81,8 +82,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-_EARTH_RADIUS_M = 6_371_008.8
 
 
 class DEM(DerivedGrids, Raster):
@@ -307,9 +306,8 @@ class DEM(DerivedGrids, Raster):
         if not self.crs.is_geographic:
             kx, ky = ground_scale(self.crs, *self._centre_lonlat())
             return (self.res[0] / kx, self.res[1] / ky)
-        lat = math.radians((self.bounds[1] + self.bounds[3]) / 2)
-        k = math.pi / 180 * _EARTH_RADIUS_M
-        return (self.res[0] * k * math.cos(lat), self.res[1] * k)
+        east, north = metres_per_degree((self.bounds[1] + self.bounds[3]) / 2)
+        return (self.res[0] * float(east), self.res[1] * north)
 
     def _centre_lonlat(self) -> tuple[float, float]:
         w, s, e, n = self.bounds
