@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._format import fmt_clock
 from .._io import atomic_path, atomic_write_text
 from ..errors import InputError
 
@@ -34,11 +35,6 @@ def plan_format(path: str | os.PathLike) -> str:
             f"cannot write a plan as {Path(path).name!r}: use one of {', '.join(PLAN_FORMATS)}"
         )
     return suffix
-
-
-def _hhmm(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
 
 
 _REASONS = {
@@ -137,8 +133,8 @@ class Plan:
                 "stops": int((it["kind"] == "stop").sum()),
                 "distance_km": legs["distance_m"].sum() / 1000,
                 "driving_h": legs["duration_s"].sum() / 3600,
-                "start": _hhmm(it["depart_s"].iloc[0]),
-                "end": _hhmm(it["arrival_s"].iloc[-1]),
+                "start": fmt_clock(it["depart_s"].iloc[0]),
+                "end": fmt_clock(it["arrival_s"].iloc[-1]),
                 "route_h": (it["arrival_s"].iloc[-1] - it["depart_s"].iloc[0]) / 3600,
             }
             for k, dim in enumerate(self.demand_names):
