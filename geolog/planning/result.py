@@ -110,6 +110,9 @@ class Plan:
     _rules: Any = None
     _seed: int = 0
     _geometry: bool = True
+    # the pipeline that made the plan (geolog.plan): replan() runs it again,
+    # so this module needs no import of the pipeline (which imports Plan)
+    _planner: Any = None
 
     def __repr__(self) -> str:
         t = self.totals
@@ -172,8 +175,11 @@ class Plan:
             Default to this plan's.
         """
         from .legs import close_roads
-        from .pipeline import plan
 
+        if self._planner is None or self._net is None:
+            raise InputError(
+                "this Plan keeps no inputs to plan again; make it with geolog.plan(...)"
+            )
         net = self._net
         if closures is not None:
             net, _ = close_roads(net, closures)
@@ -193,7 +199,7 @@ class Plan:
                 for c in cols:
                     stops[c] = stops[c].astype(object)
                     stops.loc[mask, c] = stops.loc[mask, c].map(lambda v, f=f: _scale(v, f))
-        return plan(
+        return self._planner(
             net,
             self._depots_input,
             stops,
