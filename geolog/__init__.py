@@ -50,6 +50,7 @@ _MODULES = (
     "network",
     "osm",
     "terrain",
+    "drape",
     "costing",
     "profiles",
     "rules",

@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._geometry import DEG_PER_M
 from ._html import escape
 from .errors import InputError
 
@@ -46,7 +47,7 @@ _CAT = (
     "#17becf",
 )
 _NODATA_COLOR = "#9e9e9e"
-_DEG_PER_M = 1.0 / 111_320.0
+_DEG_PER_M = DEG_PER_M  # metres -> degrees for simplification tolerances
 
 
 def base_map(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._format import fmt_duration
 from ._html import escape
 from ._map_base import (
     _NODATA_COLOR,
@@ -32,19 +33,12 @@ def _route_edges(route: Any) -> pd.DataFrame | None:
     return None
 
 
-def _fmt_duration(seconds: float) -> str:
-    if not np.isfinite(seconds):
-        return "–"
-    m = int(round(seconds / 60.0))
-    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
-
-
 def route_popup_html(route: Any, *, label: str = "Route") -> str:
     """Escaped HTML summary of a route: length, time, ascent, descent, steepest climb."""
     mg = float(getattr(route, "max_grade", np.nan))
     rows = [
         ("length", f"{route.length_m / 1000:.2f} km"),
-        ("time", _fmt_duration(float(route.duration_s))),
+        ("time", fmt_duration(float(route.duration_s))),
         ("ascent", f"{float(getattr(route, 'ascent_m', np.nan)):.0f} m"),
         ("descent", f"{float(getattr(route, 'descent_m', np.nan)):.0f} m"),
         ("steepest climb", f"{mg * 100:.1f} %" if np.isfinite(mg) else "–"),
@@ -183,7 +177,7 @@ def isochrone_layer(
     for (t, geom), c in zip(
         iso[["time_s", "geometry"]].itertuples(index=False), colors, strict=True
     ):
-        lab = f"≤ {_fmt_duration(float(t))}"
+        lab = f"≤ {fmt_duration(float(t))}"
         feats.append(
             _feature(
                 geom,

@@ -25,7 +25,7 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
-from ._io import atomic_path
+from ._io import atomic_path, sha256_file  # sha256_file: re-exported for osm.py
 from .errors import InputError
 
 __all__ = ["Network", "load", "sha256_file"]
@@ -60,15 +60,6 @@ def nodes_frame(ids: np.ndarray, x: np.ndarray, y: np.ndarray) -> gpd.GeoDataFra
         geometry=shapely.points(x, y),
         crs="EPSG:4326",
     )
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """SHA-256 hex digest of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class Network:

@@ -31,6 +31,8 @@ MODULES = {
     "geolog.osm": ["read_osm", "convert", "NETWORK_TYPES", "EDGE_TAGS"],
     "geolog.terrain": ["DEM", "Raster", "GO", "SLOW_GO", "NO_GO", "MOBILITY_CLASSES",
                        "mobility_thresholds", "utm_crs"],
+    "geolog.drape": ["add_terrain", "elevation_profile", "grade_classes", "steepest_stretch",
+                     "GRADE_CLASSES", "GRADE_CLASS_BINS", "OBSTRUCTION_GRADE", "GRADE_WANDER"],
     "geolog.costing": ["add_terrain", "elevation_profile", "grade_classes", "GRADE_CLASSES",
                        "GRADE_CLASS_BINS", "OBSTRUCTION_GRADE"],
     "geolog.profiles": ["PROFILE_DIR", "BUILTIN_PROFILES", "G", "Profile", "get_profile",
@@ -86,6 +88,14 @@ def test_module_names(module):
         assert getattr(mod, name) is not None, f"{module}.{name}"
     for name in getattr(mod, "__all__", []):
         assert hasattr(mod, name), f"{module}.__all__ lists {name} but it is missing"
+
+
+def test_costing_is_drape_under_its_old_name():
+    from geolog import costing, drape
+
+    for name in costing.__all__:
+        assert getattr(costing, name) is getattr(drape, name), name
+    assert costing.steepest_stretch is drape.steepest_stretch
 
 
 def test_distribution_is_planning_under_its_old_name():

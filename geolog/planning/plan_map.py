@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import shapely
 
+from .._format import fmt_clock
 from .._html import escape
 from .._leaflet import GeoJsonLayer
 from .._map_base import _feature, base_map, finish
-from .result import _hhmm
 
 if TYPE_CHECKING:
     from .result import Plan
@@ -45,7 +45,7 @@ def draw_plan(plan: Plan, *, m: Any = None, name: str | None = None, osm_tiles: 
                 s.geometry,
                 style=stop_style,
                 tooltip=esc(
-                    f"{_label(s)} — {veh} #{int(s['seq'])}, arrive {_hhmm(s['arrival_s'])}"
+                    f"{_label(s)} — {veh} #{int(s['seq'])}, arrive {fmt_clock(s['arrival_s'])}"
                 ),
             )
             for _, s in plan.stops[plan.stops["vehicle"] == veh].iterrows()

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._format import fmt_clock
 from .._io import atomic_path, atomic_write_text
 from ..errors import InputError
 
@@ -34,11 +35,6 @@ def plan_format(path: str | os.PathLike) -> str:
             f"cannot write a plan as {Path(path).name!r}: use one of {', '.join(PLAN_FORMATS)}"
         )
     return suffix
-
-
-def _hhmm(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
 
 
 _REASONS = {
@@ -114,6 +110,9 @@ class Plan:
     _rules: Any = None
     _seed: int = 0
     _geometry: bool = True
+    # the pipeline that made the plan (geolog.plan): replan() runs it again,
+    # so this module needs no import of the pipeline (which imports Plan)
+    _planner: Any = None
 
     def __repr__(self) -> str:
         t = self.totals
@@ -137,8 +136,8 @@ class Plan:
                 "stops": int((it["kind"] == "stop").sum()),
                 "distance_km": legs["distance_m"].sum() / 1000,
                 "driving_h": legs["duration_s"].sum() / 3600,
-                "start": _hhmm(it["depart_s"].iloc[0]),
-                "end": _hhmm(it["arrival_s"].iloc[-1]),
+                "start": fmt_clock(it["depart_s"].iloc[0]),
+                "end": fmt_clock(it["arrival_s"].iloc[-1]),
                 "route_h": (it["arrival_s"].iloc[-1] - it["depart_s"].iloc[0]) / 3600,
             }
             for k, dim in enumerate(self.demand_names):
@@ -176,8 +175,11 @@ class Plan:
             Default to this plan's.
         """
         from .legs import close_roads
-        from .pipeline import plan
 
+        if self._planner is None or self._net is None:
+            raise InputError(
+                "this Plan keeps no inputs to plan again; make it with geolog.plan(...)"
+            )
         net = self._net
         if closures is not None:
             net, _ = close_roads(net, closures)
@@ -197,7 +199,7 @@ class Plan:
                 for c in cols:
                     stops[c] = stops[c].astype(object)
                     stops.loc[mask, c] = stops.loc[mask, c].map(lambda v, f=f: _scale(v, f))
-        return plan(
+        return self._planner(
             net,
             self._depots_input,
             stops,
