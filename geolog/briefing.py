@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._basemap import resolve_basemap
 from ._brief_context import (
     assumptions_section,
     dem_from_meta,
@@ -37,7 +38,7 @@ from ._brief_context import (
     rules_section,
     sources_section,
 )
-from ._brief_page import render_map, render_page, route_json
+from ._brief_page import data_date, render_map, render_page, route_json
 from ._brief_routes import OBSTRUCTION_GRADE, profile_section, route_section
 from ._html import atomic_write_text
 from .errors import InputError
@@ -62,6 +63,7 @@ def briefing(
     labels: Sequence[str] | None = None,
     path: str | os.PathLike[str] | None = None,
     osm_tiles: bool = True,
+    basemap: Any = None,
     generated: _dt.datetime | None = None,
 ) -> str | Path:
     """Write a self-contained offline HTML map briefing for one or more routes.
@@ -91,6 +93,11 @@ def briefing(
     osm_tiles
         Offer OpenStreetMap web tiles as an optional layer (off at opening; the
         briefing never needs them).
+    basemap
+        Offline base map (place names, water, built-up areas, forest, road
+        refs): ``None`` (default) reads the network's own OSM file when it is
+        found on this machine, a path reads that OSM file, ``False`` draws none.
+        Its timestamp is the data date in the header.
     generated
         Timestamp to print (default now, UTC).
 
@@ -134,7 +141,10 @@ def briefing(
     when = (generated or _dt.datetime.now(_dt.UTC)).replace(microsecond=0)
     generated_s = when.isoformat().replace("+00:00", "Z")
 
-    map_header, map_body, map_script = render_map(net, rlist, labels, dem, rules_obj, osm_tiles)
+    bm = resolve_basemap(basemap, net)
+    map_header, map_body, map_script = render_map(
+        net, rlist, labels, dem, rules_obj, osm_tiles, bm if bm is not None else False
+    )
     routes_html, summaries = route_section(rlist, labels, net)
     profile_html = profile_section(rlist, labels)
     rules_html = rules_section(rules_obj, raw_rules, net, getattr(rlist[0], "profile_name", None))
@@ -159,6 +169,7 @@ def briefing(
         purpose=purpose,
         generated=generated_s,
         version=__version__,
+        data_date=data_date(bm, dem),
         map_parts=(map_header, map_body, map_script),
         sections={
             "routes": routes_html,

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._basemap import Basemap, add_basemap, basemap_layer, read_basemap
 from ._map_base import (  # noqa: F401 - the public names of geolog.maps
     _CAT,
     GRADE_BINS,
@@ -76,6 +77,9 @@ __all__ = [
     "GRADE_COLORS",
     "GRADE_LABELS",
     "base_map",
+    "Basemap",
+    "read_basemap",
+    "basemap_layer",
     "network_layer",
     "route_layer",
     "isochrone_layer",
@@ -101,6 +105,7 @@ def make_map(
     slope: bool = False,
     mobility: str | None = None,
     osm_tiles: bool = False,
+    basemap: Any = None,
     height: str | int = "100%",
 ) -> folium.Map:
     """One offline map with everything given: hillshade, roads, routes, isochrones, rule areas.
@@ -129,6 +134,11 @@ def make_map(
         Vehicle name for a cross-country mobility overlay (off at opening).
     osm_tiles
         Add OpenStreetMap web tiles as an optional layer (off at opening; online).
+    basemap
+        Offline base map (place names, water, built-up areas, forest, road
+        refs) read from an OSM file: ``None`` (default) uses the network's own
+        file when it is found on this machine (same SHA-256), a path reads that
+        file, ``False`` draws none. See :func:`geolog.maps.read_basemap`.
 
     Returns
     -------
@@ -165,6 +175,7 @@ def make_map(
             slope_layer(dem, show=False).add_to(m)
         if mobility:
             mobility_layer(dem, mobility, show=False).add_to(m)
+    add_basemap(m, basemap, net, bounds)
     if net is not None:
         if color_by is None:
             has_terrain = "max_grade" in net.edges.columns or "grade" in net.edges.columns
