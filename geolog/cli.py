@@ -41,6 +41,27 @@ console = Console(stderr=True)
 out = Console()
 
 
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        out.print(f"geolog {__version__}", highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print geolog's version and exit.",
+        callback=_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Terrain-costed road networks, route rules, routing, planning and offline map briefings."""
+
+
 def _printable(value: object) -> str:
     """``str(value)`` with non-printable characters (terminal escape sequences, bidi
     controls) written as ``\\x1b``-style escapes."""
@@ -230,14 +251,17 @@ def plan(
         p = make_plan(
             net, depots, stops, fleet, rules=rules, time_limit_s=time_limit, engine=engine
         )
-    # everything is computed; now write (each file atomically)
+    # everything is computed; now write (each file atomically) and say so
     p.to_file(output)
     if csv is not None:
-        p.to_csv(csv)
+        out.print(f"wrote {_t(p.to_csv(csv))}", highlight=False)
     if map_html is not None:
         from ._html import atomic_write_text
 
-        atomic_write_text(map_html, p.to_map().get_root().render())
+        out.print(
+            f"wrote {_t(atomic_write_text(map_html, p.to_map().get_root().render()))}",
+            highlight=False,
+        )
     t = p.totals
     out.print(
         f"wrote {_t(output)}: {t['served']} served, {t['unserved']} unserved, "
@@ -466,7 +490,12 @@ def brief(
     origin: str = typer.Option(..., "--from", help="Start as LAT,LON (degrees)"),
     destination: str = typer.Option(..., "--to", help="End as LAT,LON (degrees)"),
     via: list[str] = typer.Option(None, "--via", help="Intermediate LAT,LON; repeat"),
-    profile: str = typer.Option("car", "--profile", "-p", help="car, truck, foot, tracked or YAML"),
+    profile: str = typer.Option(
+        None,
+        "--profile",
+        "-p",
+        help="car, truck, foot, tracked or a YAML path (default: the rules' or car)",
+    ),
     rules: Path = typer.Option(None, "--rules", help="Route rules YAML"),
     dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain/hillshade"),
     title: str = typer.Option("Route briefing", "--title", help="Briefing title"),

@@ -169,3 +169,23 @@ def test_two_plans_on_one_map_have_a_working_layer_control(andorra_terrain, tmp_
         assert len(nums) == served + n_depots
         assert PAYLOAD in d.execute_script("return document.body.innerText")
         assert d.execute_script("return typeof window.__pwned") == "undefined"
+
+
+def test_cli_version_and_brief_takes_the_rules_profile(tmp_path, capsys):
+    import json
+    import re
+
+    from geolog import __version__
+    from geolog.cli import main
+
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"geolog {__version__}"
+    rules = Path(OSM).parent / "rules" / "truck_loaded.yaml"
+    out = tmp_path / "b.html"
+    argv = ["brief", str(OSM), "--from", "42.4630,1.4910", "--to", "42.5345,1.5806"]
+    argv += ["--dem", str(geolog.data.dem_path("andorra"))]
+    assert main([*argv, "--rules", str(rules), "-o", str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    block = re.search(r'id="geolog-data">(.*?)</script>', page, re.S).group(1)
+    assert [p["name"] for p in json.loads(block)["profiles"]] == ["truck"]
+    assert "wrote" in capsys.readouterr().out
