@@ -10,7 +10,9 @@ Private to :mod:`geolog.routing`. A :class:`RoutingGraph` is built once per
   edge is unusable: weight or ``cost`` not finite, or negative), length,
   travel time, and the row of the opposite direction of the same road
   (``twin``, ``-1`` for one-way roads);
-- a snapping index over the usable edges (:mod:`geolog._snap`).
+- (in ``_extra``, built on first use by :mod:`geolog.routing`) the strongly
+  connected pieces of the usable edges and the snapping index over the
+  routable ones (:mod:`geolog._snap`).
 
 Edges whose ``cost`` column is ``inf`` (forbidden by the profile or a rule) are
 unusable whatever the weight column, so a route by ``length_m`` or

@@ -1,20 +1,37 @@
 """Snapping points onto edges and cutting edge geometries, vectorised.
 
-Private to :mod:`geolog.routing`. Geometry work happens in a local
-equirectangular frame in metres centred on the network (x = east, y = north),
-accurate to well under 1 % over a region the size of a country; fractions along
-an edge are measured in that frame, so snapping, partial costs and cut
-geometries agree with each other.
+The one snapping implementation of geolog: :meth:`geolog.Network.nearest_edges`
+and every routing function (:mod:`geolog.routing`) use :func:`edge_index`.
+Geometry work happens in a local equirectangular frame in metres centred on
+the network's edges (x = east, y = north), accurate to well under 1 % over a
+region the size of a country; fractions along an edge are measured in that
+frame, so snapping, partial costs and cut geometries agree with each other.
+
+A point whose snapped position lies within :data:`NODE_TOLERANCE_M` of an end
+of its edge is snapped *to that node* (fraction exactly 0 or 1): routing then
+lets it leave and arrive by every usable road at the node.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import shapely
 
-__all__ = ["LocalFrame", "EdgeIndex", "cut_lines"]
+__all__ = [
+    "LocalFrame",
+    "EdgeIndex",
+    "edge_index",
+    "metric_edges",
+    "cut_lines",
+    "NODE_TOLERANCE_M",
+]
 
 _R = 6_371_008.8  # mean Earth radius, metres
+
+#: A snapped point this close to an end of its edge (metres) is at that node.
+NODE_TOLERANCE_M = 1.0
 
 
 class LocalFrame:
@@ -45,32 +62,102 @@ class LocalFrame:
 
 
 class EdgeIndex:
-    """STRtree over the usable edge rows, in metres."""
+    """STRtree over a subset of edge rows, in the network's metric frame.
 
-    def __init__(self, geoms_lonlat: np.ndarray, rows: np.ndarray) -> None:
-        bounds = shapely.total_bounds(geoms_lonlat)
-        self.frame = LocalFrame((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
-        self.geoms_m = self.frame.to_m(geoms_lonlat)  # all rows, aligned with edges
-        self.rows = rows  # usable rows indexed by the tree
-        self.tree = shapely.STRtree(self.geoms_m[rows])
+    Parameters
+    ----------
+    frame, geoms_m
+        The network's local frame and every edge geometry in it (aligned with
+        the edges frame); shared by all indexes of one network.
+    rows
+        Positions of the edge rows points may snap to.
+    """
+
+    def __init__(self, frame: LocalFrame, geoms_m: np.ndarray, rows: np.ndarray) -> None:
+        self.frame = frame
+        self.geoms_m = geoms_m
+        self.rows = np.asarray(rows, dtype=np.int64)
+        self.tree = shapely.STRtree(geoms_m[self.rows])
 
     def snap(self, lon: np.ndarray, lat: np.ndarray) -> dict[str, np.ndarray]:
-        """Nearest usable edge row per point, fraction along it, snapped point, distance."""
+        """Nearest indexed edge row per point.
+
+        Ties (the two rows of a two-way road share one line) go to the lowest
+        row. Returns ``row`` (-1 when nothing is indexed), ``fraction`` along
+        it (0 or 1 exactly when at a node), ``end`` (0: inside the edge,
+        1: at its ``u``, 2: at its ``v``), ``distance_m`` from the point to the
+        snapped position and the snapped ``lon``, ``lat``.
+        """
+        lon = np.asarray(lon, dtype=float)
+        lat = np.asarray(lat, dtype=float)
+        m = len(lon)
+        if len(self.rows) == 0 or m == 0:
+            nan = np.full(m, np.nan)
+            return {
+                "row": np.full(m, -1, dtype=np.int64),
+                "fraction": nan,
+                "end": np.zeros(m, dtype=np.int8),
+                "distance_m": np.full(m, np.inf),
+                "lon": nan,
+                "lat": nan,
+            }
         pts = shapely.points(self.frame.fwd(np.column_stack([lon, lat])))
-        if len(self.rows) == 0:
-            raise ValueError("no usable edges to snap to")
-        idx = self.tree.query_nearest(pts, all_matches=False, return_distance=False)
-        # query_nearest returns (2, k) [input index, tree index]; one match per point
-        tree_idx = np.empty(len(pts), dtype=np.int64)
-        tree_idx[idx[0]] = idx[1]
-        rows = self.rows[tree_idx]
+        (pi, ti) = self.tree.query_nearest(pts, all_matches=True, return_distance=False)
+        cand = self.rows[ti]
+        order = np.lexsort((cand, pi))
+        pi, cand = pi[order], cand[order]
+        first = np.r_[True, pi[1:] != pi[:-1]]
+        rows = np.empty(m, dtype=np.int64)
+        rows[pi[first]] = cand[first]
         lines = self.geoms_m[rows]
+        total = shapely.length(lines)
         frac = shapely.line_locate_point(lines, pts, normalized=True)
         frac = np.clip(np.nan_to_num(frac, nan=0.0), 0.0, 1.0)
+        # at a node: within the tolerance of an end (the nearer end on tiny edges)
+        at_u = frac * total <= NODE_TOLERANCE_M
+        at_v = (1.0 - frac) * total <= NODE_TOLERANCE_M
+        both = at_u & at_v
+        at_u = np.where(both, frac <= 0.5, at_u)
+        at_v = np.where(both, ~at_u, at_v)
+        frac = np.where(at_u, 0.0, np.where(at_v, 1.0, frac))
+        end = np.where(at_u, 1, np.where(at_v, 2, 0)).astype(np.int8)
         snapped = shapely.line_interpolate_point(lines, frac, normalized=True)
         dist = shapely.distance(pts, snapped)
         ll = self.frame.inv(shapely.get_coordinates(snapped))
-        return {"row": rows, "fraction": frac, "distance_m": dist, "lon": ll[:, 0], "lat": ll[:, 1]}
+        return {
+            "row": rows,
+            "fraction": frac,
+            "end": end,
+            "distance_m": dist,
+            "lon": ll[:, 0],
+            "lat": ll[:, 1],
+        }
+
+
+def metric_edges(net: Any) -> tuple[LocalFrame, np.ndarray]:
+    """The network's local frame and its edge geometries in metres (cached on ``net``).
+
+    The frame is centred on the edges' bounding box, so a network and the
+    same network with a profile applied share it.
+    """
+    cache = net._cache
+    if "metric_edges" not in cache:
+        geoms = net.edges.geometry.to_numpy()
+        if len(geoms):
+            b = shapely.total_bounds(geoms)
+            frame = LocalFrame((b[0] + b[2]) / 2, (b[1] + b[3]) / 2)
+        else:
+            frame = LocalFrame(0.0, 0.0)
+        cache["metric_edges"] = (frame, frame.to_m(geoms))
+    return cache["metric_edges"]
+
+
+def edge_index(net: Any, rows: np.ndarray | None = None) -> EdgeIndex:
+    """An :class:`EdgeIndex` of ``net`` over edge positions ``rows`` (all edges: ``None``)."""
+    frame, geoms_m = metric_edges(net)
+    if rows is None:
+        rows = np.arange(len(geoms_m))
+    return EdgeIndex(frame, geoms_m, rows)
 
 
 def cut_lines(

@@ -271,56 +271,76 @@ class Network:
             self._cache["utm"] = self.nodes.estimate_utm_crs()
         return self._cache["utm"]
 
-    def _edge_tree(self) -> tuple[shapely.STRtree, np.ndarray]:
-        if "tree" not in self._cache:
-            geoms = self.edges.geometry.to_crs(self.metric_crs()).to_numpy()
-            self._cache["tree"] = (shapely.STRtree(geoms), geoms)
-        return self._cache["tree"]
+    def nearest_edges(
+        self,
+        points: Any,
+        *,
+        profile: Any = None,
+        rules: Any = None,
+        weight: str = "cost",
+    ) -> pd.DataFrame:
+        """Snap points to their nearest edge, exactly as routing does.
 
-    def nearest_edges(self, points: Any) -> pd.DataFrame:
-        """Snap points to their nearest edge.
+        The same index and local metric frame as :func:`geolog.route` (see
+        :mod:`geolog._snap`): fractions along the edge, distances and the
+        snapped positions agree with what a route starting there uses. A
+        point whose snapped position is within 1 m
+        (:data:`geolog._snap.NODE_TOLERANCE_M`) of an edge end is snapped to
+        that node.
 
         Parameters
         ----------
         points
             A ``(lat, lon)`` pair, a sequence of them, an ``(n, 2)`` array of
             ``(lat, lon)``, or shapely Points / a GeoSeries (x = longitude).
+        profile, rules, weight
+            With neither ``profile`` nor ``rules``: every edge may be snapped
+            to. With either: only the edges a route can start and end on
+            under them (the routable part, as :func:`geolog.route` snaps).
 
         Returns
         -------
         pandas.DataFrame
             One row per point: ``edge`` (row label in :attr:`edges`), ``twin``
             (label of the opposite-direction row of the same road segment, or
-            -1 for a one-way road), ``distance_m`` (point to road, metres),
-            ``fraction`` (0–1 along the edge geometry in travel direction),
-            ``lon``, ``lat`` (the snapped point).
+            -1 for a one-way road), ``distance_m`` (point to snapped position,
+            metres), ``fraction`` (0–1 along the edge geometry in travel
+            direction), ``node`` (OSM id of the node the point is snapped to,
+            -1 when it lies inside the edge), ``lon``, ``lat`` (the snapped
+            point).
         """
         lon, lat = _points_lonlat(points)
-        tree, geoms = self._edge_tree()
-        from pyproj import Transformer
+        if profile is not None or rules is not None:
+            from . import routing
 
-        tr = Transformer.from_crs("EPSG:4326", self.metric_crs(), always_xy=True)
-        px, py = tr.transform(lon, lat)
-        pts = shapely.points(px, py)
-        (pi, ei), dist = tree.query_nearest(pts, return_distance=True, all_matches=True)
-        # Ties (a two-way road has two rows with one geometry): keep the lowest row.
-        order = np.lexsort((ei, pi))
-        pi, ei, dist = pi[order], ei[order], dist[order]
-        first = np.r_[True, pi[1:] != pi[:-1]]
-        pi, ei, dist = pi[first], ei[first], dist[first]
-        frac = shapely.line_locate_point(geoms[ei], pts[pi], normalized=True)
-        snapped = shapely.line_interpolate_point(
-            self.edges.geometry.to_numpy()[ei], frac, normalized=True
-        )
+            return routing._nearest(
+                self, np.column_stack([lat, lon]), profile=profile, rules=rules, weight=weight
+            )
+        from ._snap import edge_index
+
+        if "snap_all" not in self._cache:
+            self._cache["snap_all"] = edge_index(self)
+        return self._snap_frame(self._cache["snap_all"].snap(lon, lat))
+
+    def _snap_frame(self, s: dict[str, np.ndarray]) -> pd.DataFrame:
+        """The :meth:`nearest_edges` table of a raw snap result (``geolog._snap``)."""
+        rows = s["row"]
+        ok = rows >= 0
         labels = self.edges.index.to_numpy()
+        u, v = self._uv_positions()
+        ids = self.nodes.index.to_numpy()
+        r = np.where(ok, rows, 0)
+        node = np.where(s["end"] == 1, ids[u[r]], np.where(s["end"] == 2, ids[v[r]], -1))
+        twin = self._twins(r)
         return pd.DataFrame(
             {
-                "edge": labels[ei],
-                "twin": self._twins(ei),
-                "distance_m": dist,
-                "fraction": frac,
-                "lon": shapely.get_x(snapped),
-                "lat": shapely.get_y(snapped),
+                "edge": np.where(ok, labels[r], -1) if len(labels) else rows,
+                "twin": np.where(ok, twin, -1),
+                "distance_m": s["distance_m"],
+                "fraction": s["fraction"],
+                "node": np.where(ok, node, -1),
+                "lon": s["lon"],
+                "lat": s["lat"],
             }
         )
 

@@ -14,17 +14,24 @@ Network types
     aisles, driveways and emergency access) **and ``track``**. Unlike osmnx's
     ``drive`` type, tracks and service roads stay in: in the mountains and in
     humanitarian work they are often the only way in, and route rules (not the
-    reader) decide whether a vehicle may use them. Ways tagged ``access``,
-    ``motor_vehicle`` or ``motorcar`` = ``no``/``private`` are left out.
+    reader) decide whether a vehicle may use them. ``path``, ``cycleway``,
+    ``footway``, ``bridleway`` and ``pedestrian`` ways are kept where a
+    motor-vehicle key opens them (``motor_vehicle=designated``,
+    ``motorcar=yes`` …). Access follows the OSM hierarchy, most specific key
+    wins (:mod:`geolog._access`): ways whose deciding key among ``access`` <
+    ``vehicle`` < ``motor_vehicle`` < ``motorcar`` says ``no`` or ``private``
+    are left out, so ``motor_vehicle=no`` + ``motorcar=yes`` stays in.
+    ``*:conditional`` restrictions are ignored.
 ``truck``
-    ``drive`` minus ways closed to heavy goods vehicles (``hgv=no``,
-    ``goods=no``, ``hgv=private``) and ways whose ``maxweight`` (or
-    ``maxweight:hgv``) is below the vehicle weight (``truck_weight_t``,
-    default 18 t).
+    The same with the truck keys ``access`` < ``vehicle`` < ``motor_vehicle``
+    < ``goods`` < ``hgv`` (so ``hgv=no`` closes a way, ``hgv=designated``
+    opens one), minus ways whose ``maxweight`` (or ``maxweight:hgv``) is
+    below the vehicle weight (``truck_weight_t``, default 18 t).
 ``walk``
     Everything a pedestrian may use (footways, paths, steps, tracks, streets),
-    minus motorways, trunk roads without sidewalk and ``foot=no``; one-way
-    restrictions do not apply to pedestrians.
+    minus motorways, and ways closed by ``access`` < ``foot`` (``foot=no``,
+    or ``access=private`` without ``foot=yes``); one-way restrictions do not
+    apply to pedestrians.
 ``all``
     Every ``highway=*`` way except ones that are not roads yet or any more
     (``proposed``, ``construction``, ``abandoned``, ``razed``, ``planned``).
@@ -50,6 +57,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._access import MODES, deciding, explicitly_open, member
 from ._io import atomic_path
 from .errors import InputError, OSMError
 from .network import Network, geodesic_lengths, nodes_frame, sha256_file
@@ -73,20 +81,21 @@ EDGE_TAGS = (
     "tunnel",
     "oneway",
     "access",
+    "vehicle",
+    "motor_vehicle",
+    "motorcar",
+    "goods",
     "hgv",
+    "foot",
     "maxweight",
     "width",
     "junction",
+    "smoothness",
 )
 # Tags read only to decide membership and direction, not kept.
 _FILTER_TAGS = (
     "area",
     "service",
-    "motor_vehicle",
-    "motorcar",
-    "vehicle",
-    "foot",
-    "goods",
     "maxweight:hgv",
     "sidewalk",
 )
@@ -111,6 +120,8 @@ _DRIVE = {
     "service",
     "track",
 }
+#: Paths kept for ``drive`` / ``truck`` only where a motor-vehicle key opens them.
+_MOTOR_PATHS = {"path", "cycleway", "footway", "bridleway", "pedestrian"}
 _NO_WALK = {"motorway", "motorway_link", "bus_guideway", "raceway", "busway"}
 _CLOSED = {"no", "private"}
 _DRIVE_SERVICE_EXCLUDED = {"parking_aisle", "driveway", "emergency_access", "private"}
@@ -448,34 +459,24 @@ def _first_value(s: pd.Series) -> pd.Series:
 
 def _network_mask(tags: pd.DataFrame, network: str, truck_weight_t: float) -> np.ndarray:
     hw = _first_value(tags["highway"].fillna(""))
-    keep = ~hw.isin(_NOT_ROADS) & hw.ne("") & tags["area"].ne("yes")
+    keep = (~hw.isin(_NOT_ROADS) & hw.ne("") & tags["area"].ne("yes")).to_numpy()
     if network == "all":
-        return keep.to_numpy()
+        return keep
+    # the most specific access key of the mode decides (geolog._access)
+    keys = MODES["foot" if network == "walk" else "motorcar" if network == "drive" else "hgv"]
+    decided = deciding(tags, keys)
+    closed = member(decided[0], _CLOSED)
     if network == "walk":
-        foot = tags["foot"]
-        return (keep & ~hw.isin(_NO_WALK) & ~foot.isin(_CLOSED)).to_numpy()
-    access = tags["access"].isin(_CLOSED)
-    motor_open = tags["motor_vehicle"].isin({"yes", "designated", "destination"}) | tags[
-        "motorcar"
-    ].isin({"yes", "designated", "destination"})
-    closed = (
-        (access & ~motor_open)
-        | tags["motor_vehicle"].isin(_CLOSED)
-        | tags["motorcar"].isin(_CLOSED)
-        | tags["vehicle"].isin(_CLOSED)
+        return keep & ~hw.isin(_NO_WALK).to_numpy() & ~closed
+    roads = hw.isin(_DRIVE).to_numpy() | (
+        hw.isin(_MOTOR_PATHS).to_numpy() & explicitly_open(tags, keys, decided)
     )
-    drive = (
-        keep
-        & hw.isin(_DRIVE)
-        & ~closed
-        & ~(hw.eq("service") & tags["service"].isin(_DRIVE_SERVICE_EXCLUDED))
-    )
+    parking = (hw.eq("service") & tags["service"].isin(_DRIVE_SERVICE_EXCLUDED)).to_numpy()
+    motor = keep & roads & ~closed & ~parking
     if network == "drive":
-        return drive.to_numpy()
-    no_hgv = tags["hgv"].isin({"no", "private"}) | tags["goods"].isin(_CLOSED)
+        return motor
     weight = np.fmin(_parse_weight_t(tags["maxweight"]), _parse_weight_t(tags["maxweight:hgv"]))
-    too_heavy = weight < truck_weight_t
-    return (drive & ~no_hgv & ~too_heavy).to_numpy()
+    return motor & ~(weight < truck_weight_t)
 
 
 def _parse_weight_t(s: pd.Series) -> np.ndarray:

@@ -8,7 +8,11 @@ A profile is a YAML file in ``geolog/profiles/`` (``car``, ``truck``, ``foot``,
 2. the posted **maxspeed** where tagged and understood (times
    ``maxspeed_factor``), replacing the class speed (see
    :func:`geolog._maxspeed.parse_maxspeed`);
-3. caps per **surface** and **tracktype** (km/h);
+3. on ``highway=track`` ways with a ``tracktype``, the speed of that grade of
+   track (``track_speed``, km/h) replaces the class speed; then caps per
+   **surface**, **tracktype** and **smoothness** (km/h; ``0`` forbids, e.g.
+   ``smoothness=impassable``) and a factor per **surface**
+   (``surface_factor``, e.g. 0.5 on unpaved surfaces);
 4. a **speed vs grade** cap from ``grade_model`` using the edge's mean
    ``grade`` (signed fraction in the direction of travel, 0.12 = 12 %):
 
@@ -23,8 +27,13 @@ A profile is a YAML file in ``geolog/profiles/`` (``car``, ``truck``, ``foot``,
 5. the vehicle's ``max_speed_kph``.
 
 **Priority** (a multiplier, 1 = neutral, 0 = forbidden) starts at 1 and is
-multiplied by ``highway_priority``; it is 0 on ``forbid_highways``, on ways
-whose access tags (``access_tags``) say one of ``forbid_access``, where a
+multiplied by ``highway_priority``; it is 0 on ``forbid_highways`` (unless a
+mode-specific key of ``access_tags`` opens the way, e.g.
+``motor_vehicle=designated`` on a path), on ways whose deciding access value
+says one of ``forbid_access`` — ``access_tags`` lists the OSM access keys
+from least to most specific and the most specific one tagged decides
+(``motor_vehicle=no`` + ``motorcar=yes`` is open to a car;
+``*:conditional`` keys are ignored; see :mod:`geolog._access`) —, where a
 posted ``maxweight`` (t) is below ``weight_t``, and where the edge's
 ``max_grade`` (steepest sustained stretch, signed in travel direction) climbs
 more than ``max_grade`` or descends more than ``max_descent_grade``. Every
@@ -61,13 +70,15 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from . import _access
+from ._access import deciding, explicitly_open
 from ._maxspeed import parse_maxspeed_array
 from .errors import InputError
 
@@ -117,6 +128,9 @@ _KEYS = {
     "highway_priority",
     "surface",
     "tracktype",
+    "track_speed",
+    "smoothness",
+    "surface_factor",
     "use_maxspeed",
     "maxspeed_factor",
     "max_grade",
@@ -305,6 +319,41 @@ def _deep_merge(base: dict, over: Mapping) -> dict:
     return out
 
 
+def _mass_keys_given(data: Mapping[str, Any]) -> set[str]:
+    """Which of ``weight_t`` / ``grade_model.mass_kg`` a profile mapping sets itself."""
+    gm = data.get("grade_model")
+    out = {"weight_t"} if data.get("weight_t") is not None else set()
+    if isinstance(gm, Mapping) and gm.get("mass_kg") is not None:
+        out.add("mass_kg")
+    return out
+
+
+def _tie_mass(
+    source: str, given: set[str], weight_t: Any, mass_kg: float
+) -> tuple[float | None, float]:
+    """One vehicle mass: ``weight_t`` (t) and the climb model's ``mass_kg`` (kg) agree.
+
+    The one the mapping sets drives the other (``{"base": "truck",
+    "weight_t": 40}`` climbs as 40 t); set both and they must agree (within
+    1 kg).
+    """
+    if given == {"weight_t"}:
+        w = _number(source, "weight_t", weight_t)
+        return w, w * 1000.0
+    if given == {"mass_kg"}:
+        return mass_kg / 1000.0, mass_kg
+    if weight_t is None:
+        return None, mass_kg
+    w = _number(source, "weight_t", weight_t)
+    if abs(w * 1000.0 - mass_kg) > 1.0:
+        raise _fail(
+            source,
+            f"weight_t ({w:g} t) and grade_model.mass_kg ({mass_kg:g} kg) disagree: they are the "
+            "same vehicle's mass. Set weight_t only (the climb model follows) or make them equal",
+        )
+    return w, mass_kg
+
+
 @dataclass(frozen=True, eq=False)
 class Profile:
     """A travel profile (see the module docstring for the meaning of each field).
@@ -321,6 +370,9 @@ class Profile:
     highway_priority: Mapping[str, float] = field(default_factory=dict)
     surface: Mapping[str, float] = field(default_factory=dict)
     tracktype: Mapping[str, float] = field(default_factory=dict)
+    track_speed: Mapping[str, float] = field(default_factory=dict)
+    smoothness: Mapping[str, float] = field(default_factory=dict)
+    surface_factor: Mapping[str, float] = field(default_factory=dict)
     use_maxspeed: bool = True
     maxspeed_factor: float = 1.0
     max_grade: float | None = None
@@ -348,6 +400,7 @@ class Profile:
         if not isinstance(data, Mapping):
             raise _fail(source, f"must be a mapping of settings, got {type(data).__name__}")
         data = dict(data)
+        given = _mass_keys_given(data)
         if "base" in data:
             base = data.pop("base")
             if base not in BUILTIN_PROFILES:
@@ -396,6 +449,9 @@ class Profile:
             for k in ("power_kw", "mass_kg", "efficiency"):
                 if params[k] <= 0:
                     raise _fail(source, f"grade_model.{k} must be > 0")
+            data["weight_t"], params["mass_kg"] = _tie_mass(
+                source, given, data.get("weight_t"), params["mass_kg"]
+            )
         sources = data.get("sources") or ()
         if isinstance(sources, str):
             sources = (sources,)
@@ -416,6 +472,9 @@ class Profile:
             highway_priority=_speed_table(source, "highway_priority", data.get("highway_priority")),
             surface=_speed_table(source, "surface", data.get("surface")),
             tracktype=_speed_table(source, "tracktype", data.get("tracktype")),
+            track_speed=_speed_table(source, "track_speed", data.get("track_speed")),
+            smoothness=_speed_table(source, "smoothness", data.get("smoothness")),
+            surface_factor=_speed_table(source, "surface_factor", data.get("surface_factor")),
             use_maxspeed=use_maxspeed,
             maxspeed_factor=_number(source, "maxspeed_factor", data.get("maxspeed_factor", 1.0)),
             max_grade=max_grade,
@@ -452,6 +511,9 @@ class Profile:
             "highway_priority": dict(self.highway_priority),
             "surface": dict(self.surface),
             "tracktype": dict(self.tracktype),
+            "track_speed": dict(self.track_speed),
+            "smoothness": dict(self.smoothness),
+            "surface_factor": dict(self.surface_factor),
             "use_maxspeed": self.use_maxspeed,
             "maxspeed_factor": self.maxspeed_factor,
             "max_grade": self.max_grade,
@@ -466,6 +528,10 @@ class Profile:
 
     def content_hash(self) -> str:
         """SHA-1 of the profile's content (name and every setting)."""
+        return self._hash
+
+    @cached_property
+    def _hash(self) -> str:  # a frozen profile hashes once
         blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
         return hashlib.sha1(blob.encode()).hexdigest()
 
@@ -562,7 +628,18 @@ class Profile:
                 np.isinf(maxspeed), self.max_speed_kph, maxspeed * self.maxspeed_factor
             )
             speed = np.where(np.isnan(maxspeed), speed, posted)
-        for name, table in (("surface", self.surface), ("tracktype", self.tracktype)):
+        if self.track_speed:
+            graded = lookup("tracktype", self.track_speed)
+            on_track = member("highway", ("track",)) & ~np.isnan(graded)
+            speed = np.where(on_track & np.isnan(maxspeed), graded, speed)
+        if self.surface_factor:
+            f = lookup("surface", self.surface_factor)
+            speed = np.where(np.isnan(f), speed, speed * f)
+        for name, table in (
+            ("surface", self.surface),
+            ("tracktype", self.tracktype),
+            ("smoothness", self.smoothness),
+        ):
             if table:
                 cap = lookup(name, table)
                 speed = np.where(np.isnan(cap), speed, np.minimum(speed, cap))
@@ -579,12 +656,14 @@ class Profile:
         priority = np.where(np.isnan(prio_tab), 1.0, prio_tab)
 
         forbidden: dict[str, np.ndarray] = {}
-        forbidden["highway"] = member("highway", self.forbid_highways)
-        acc = np.zeros(n, dtype=bool)
-        for tag in self.access_tags:
-            if tag in edges.columns:
-                acc |= member(tag, self.forbid_access)
-        forbidden["access"] = acc
+        # OSM access hierarchy: the most specific tagged key decides, and a
+        # mode-specific key that opens a way (motor_vehicle=designated on a
+        # path) lifts forbid_highways (geolog._access)
+        decided = deciding(edges, self.access_tags)
+        forbidden["highway"] = member("highway", self.forbid_highways) & ~explicitly_open(
+            edges, self.access_tags, decided
+        )
+        forbidden["access"] = _access.member(decided[0], self.forbid_access)
         if self.weight_t is not None and "maxweight" in edges.columns:
             limit = _parse_weight(edges["maxweight"])
             forbidden["maxweight"] = limit < self.weight_t  # NaN compares False

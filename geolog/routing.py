@@ -6,12 +6,16 @@ the CSR view of the weight column is cached per applied network, so a loop of
 many queries pays for neither again.
 
 Points are ``(lat, lon)`` pairs (or shapely Points, x = longitude). Each is
-snapped to the nearest **usable** edge (one the profile and rules allow, and
-not in a stray fragment of fewer than :data:`MIN_COMPONENT_NODES` nodes), not
-to the nearest node: a route starts at the snapped point and uses the rest of
-that edge (for a two-way road, either direction), and ends part-way along the
-destination edge. Costs and lengths of partial edges are the edge's values
-times the fraction travelled.
+snapped (:mod:`geolog._snap`, the same snapper as
+:meth:`geolog.Network.nearest_edges`) to the nearest **routable** edge: one
+the profile and rules allow whose two ends lie in one strongly connected
+piece of the usable network of at least :data:`MIN_COMPONENT_NODES` nodes,
+so a route can both leave and reach it. A route starts at the snapped point
+and uses the rest of that edge (for a two-way road, either direction), and
+ends part-way along the destination edge; costs and lengths of partial edges
+are the edge's values times the fraction travelled. A point within
+:data:`geolog._snap.NODE_TOLERANCE_M` (1 m) of an edge end is at that node
+and may leave and arrive by every usable road there.
 
 Shortest paths use :func:`scipy.sparse.csgraph.dijkstra` on a copy of the CSR
 matrix with one virtual source node per start point appended (its edges lead
@@ -32,6 +36,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -42,7 +47,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from ._graph import RoutingGraph, graph_for
-from ._snap import EdgeIndex, cut_lines
+from ._snap import EdgeIndex, cut_lines, edge_index
 from .errors import InputError, NoRouteError
 
 __all__ = [
@@ -69,6 +74,8 @@ DEFAULT_MAX_SNAP_M = 1000.0
 def _profile_name(profile: Any) -> str | None:
     if profile is None or isinstance(profile, str):
         return profile
+    if isinstance(profile, Mapping):
+        return str(profile.get("name") or profile.get("base") or "<dict>")
     return str(getattr(profile, "name", type(profile).__name__))
 
 
@@ -91,34 +98,70 @@ def _applied(net: Any, profile: Any, rules: Any, weight: str = "cost") -> Any:
     return apply(net, profile, rules)
 
 
-#: Strongly connected pieces of the road network (all edges, before any
-#: profile or rule) smaller than this many nodes (and than 5 % of the largest
-#: piece) are not snapped to: stray fragments at the extract's edge or behind
-#: a one-way mapping error would otherwise swallow nearby points.
+#: Strongly connected pieces of the *usable* network (the edges the profile
+#: and rules allow) smaller than this many nodes (and than 5 % of the largest
+#: piece) are not snapped to: a point there could neither leave nor be
+#: reached (a stretch of road behind a forbidden track, a one-way dead end).
 MIN_COMPONENT_NODES = 50
 
 
-def _index(net: Any, g: RoutingGraph) -> EdgeIndex:
-    if "index" not in g._extra:
-        from scipy.sparse import csr_array
+def _core(g: RoutingGraph) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(label, size, rows)``: strong components of the usable graph and the snappable rows.
+
+    A row is snappable when it is usable and both its ends lie in the same
+    strongly connected piece of at least :data:`MIN_COMPONENT_NODES` nodes
+    (or 5 % of the largest piece, on small networks): from a point on it a
+    route can leave, and it can be reached, by usable roads.
+    """
+    if "core" not in g._extra:
         from scipy.sparse.csgraph import connected_components
 
-        # pieces of the road network itself (all edges, rules ignored): a point
-        # the rules cut off still snaps to its own road, so the NoRouteError
-        # can name the rule instead of the point landing somewhere else
-        every = csr_array((np.ones(len(g.upos)), (g.upos, g.vpos)), shape=(g.n, g.n))
-        _, label = connected_components(every, directed=True, connection="strong")
+        _, label = connected_components(g.csr, directed=True, connection="strong")
         size = np.bincount(label)
         big = size >= min(MIN_COMPONENT_NODES, 0.05 * size.max())
-        ok = g.usable & big[label[g.upos]] & big[label[g.vpos]]
-        geoms = net.edges.geometry.to_numpy()
-        g._extra["index"] = EdgeIndex(geoms, np.flatnonzero(ok))
+        ok = g.usable & (label[g.upos] == label[g.vpos]) & big[label[g.upos]]
+        g._extra["core"] = (label, size, np.flatnonzero(ok))
+    return g._extra["core"]
+
+
+def _index(net: Any, g: RoutingGraph) -> EdgeIndex:
+    """The snapping index of the routable rows (cached with the routing graph)."""
+    if "index" not in g._extra:
+        g._extra["index"] = edge_index(net, _core(g)[2])
     return g._extra["index"]
+
+
+def _index_all(net: Any, g: RoutingGraph) -> EdgeIndex:
+    """Index over every edge row: to name the nearest road when it is not routable."""
+    if "index_all" not in g._extra:
+        g._extra["index_all"] = edge_index(net)
+    return g._extra["index_all"]
+
+
+@dataclass
+class _Ctx:
+    """What a routing call works under: the inputs and the applied network's graph."""
+
+    net: Any  # as given
+    profile: Any
+    rules: Any
+    weight: str
+    applied: Any
+    g: RoutingGraph
+
+
+def _context(net: Any, profile: Any, rules: Any, weight: str) -> _Ctx:
+    applied = _applied(net, profile, rules, weight)
+    return _Ctx(net, profile, rules, weight, applied, graph_for(applied, weight))
 
 
 @dataclass
 class _Snap:
-    """A point snapped onto a road: the rows it can start/end on and fractions."""
+    """A point snapped onto a routable road: the rows it lies on and fractions.
+
+    ``node`` is the node position when the point is at a node (it then leaves
+    and arrives by every usable road there), else -1.
+    """
 
     query: tuple[float, float]  # (lat, lon) as given
     lat: float
@@ -126,6 +169,29 @@ class _Snap:
     distance_m: float
     rows: np.ndarray  # edge row positions (the snapped row and its usable twin)
     fracs: np.ndarray  # fraction of the point along each of those rows
+    node: int = -1
+    note: str = ""  # a nearer road that is not routable, and why
+
+
+def _starts(g: RoutingGraph, s: _Snap, w: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Where a route from ``s`` enters the graph: ``(node, cost, row, fraction)`` arrays.
+
+    ``row`` is -1 for a point at a node (it starts at the node, cost 0).
+    """
+    if s.node >= 0:
+        return np.array([s.node]), np.zeros(1), np.array([-1]), np.zeros(1)
+    c = (1.0 - s.fracs) * w[s.rows]
+    ok = np.isfinite(c)
+    return g.vpos[s.rows][ok], c[ok], s.rows[ok], s.fracs[ok]
+
+
+def _ends(g: RoutingGraph, s: _Snap, w: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Where a route to ``s`` leaves the graph: ``(node, cost, row, fraction)`` arrays."""
+    if s.node >= 0:
+        return np.array([s.node]), np.zeros(1), np.array([-1]), np.ones(1)
+    c = s.fracs * w[s.rows]
+    ok = np.isfinite(c)
+    return g.upos[s.rows][ok], c[ok], s.rows[ok], s.fracs[ok]
 
 
 def _parse_point(p: Any, what: str) -> tuple[float, float]:
@@ -144,45 +210,182 @@ def _parse_point(p: Any, what: str) -> tuple[float, float]:
     return lat, lon
 
 
+def _road_label(edges: pd.DataFrame, row: int) -> str:
+    """``'Landstrasse' (primary, way 239794985)`` for an edge row."""
+    e = edges.iloc[int(row)]
+    name = [str(e[c]) for c in ("name", "ref") if c in edges.columns and not pd.isna(e[c])]
+    hw = e["highway"] if "highway" in edges.columns and not pd.isna(e["highway"]) else "road"
+    way = f", way {e['osmid']}" if "osmid" in edges.columns else ""
+    title = repr(" / ".join(name)) if name else "an unnamed road"
+    return f"{title} ({hw}{way})"
+
+
+def _reasons(ctx: _Ctx) -> list[str] | None:
+    """Why each edge row is forbidden (cached with the graph); ``None`` if unknown.
+
+    Unknown when the network was costed before (``profile`` and ``rules``
+    both ``None``): the profile and rules it was costed with are not at hand.
+    """
+    g = ctx.g
+    if "reasons" not in g._extra:
+        if ctx.profile is None and ctx.rules is None:
+            g._extra["reasons"] = None
+        else:
+            from .rules import edge_reasons
+
+            rows = np.arange(len(g.usable))
+            g._extra["reasons"] = edge_reasons(ctx.net, rows, profile=ctx.profile, rules=ctx.rules)
+    return g._extra["reasons"]
+
+
+def _why_not(ctx: _Ctx, rows: np.ndarray) -> list[str]:
+    """Why each of the edge ``rows`` cannot be snapped to (not usable, or cut off)."""
+    g = ctx.g
+    label, size, _ = _core(g)
+    out = [""] * len(rows)
+    bad = [i for i, r in enumerate(rows) if not g.usable[r]]
+    if bad:
+        why = _reasons(ctx)
+        for i in bad:
+            w = why[rows[i]] if why is not None else ""
+            out[i] = f"forbidden by {w}" if w else f"its {ctx.weight!r} is not finite (forbidden)"
+    for i, r in enumerate(rows):
+        if g.usable[r]:
+            c = label[g.upos[r]]
+            out[i] = (
+                f"cut off: it lies in a piece of {int(size[c])} node(s) that routes under this "
+                f"profile and rules can neither leave nor reach ({_border(ctx, c)})"
+            )
+    return out
+
+
+def _border(ctx: _Ctx, piece: int) -> str:
+    """What closes a strongly connected piece off: the reasons of the forbidden roads at its edge."""
+    g = ctx.g
+    label = _core(g)[0]
+    touch = (label[g.upos] == piece) | (label[g.vpos] == piece)
+    closed = np.flatnonzero(touch & ~g.usable)
+    why = _reasons(ctx)
+    said = list(dict.fromkeys(why[r] for r in closed if why[r])) if why is not None else []
+    if said:
+        more = f" and {len(said) - 2} more" if len(said) > 2 else ""
+        return "the roads around it: " + " | ".join(said[:2]) + more
+    return "one-way roads, or roads forbidden around it"
+
+
+def _skipped_roads(ctx: _Ctx, lon: np.ndarray, lat: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """Per point, a note naming a nearer road that is not routable, and why ('' if none).
+
+    A cheap ``dwithin`` query on the index of all edges finds the points that
+    have any road clearly (0.5 m) nearer than their snap; only those are
+    snapped again onto every edge.
+    """
+    notes = np.full(len(lon), "", dtype=object)
+    if not len(lon):
+        return notes
+    everything = _index_all(ctx.applied, ctx.g)
+    pts = shapely.points(everything.frame.fwd(np.column_stack([lon, lat])))
+    reach = np.where(np.isfinite(dist), dist - 0.5, 1e12)
+    ask = np.flatnonzero(reach > 0)  # a point on a routable road has nothing nearer
+    if not len(ask):
+        return notes
+    hit = everything.tree.query(pts[ask], predicate="dwithin", distance=reach[ask])
+    if not hit.shape[1]:
+        return notes
+    idx = ask[np.unique(hit[0])]
+    near = everything.snap(lon[idx], lat[idx])
+    closer = near["distance_m"] < reach[idx]
+    idx, rows, d = idx[closer], near["row"][closer], near["distance_m"][closer]
+    why = _why_not(ctx, rows) if len(rows) else []
+    notes[idx] = [
+        f"the nearest road, {_road_label(ctx.applied.edges, r)} at {x:,.0f} m, is not routable: {w}"
+        for r, x, w in zip(rows, d, why, strict=True)
+    ]
+    return notes
+
+
 def _snap(
-    net: Any,
-    g: RoutingGraph,
-    points: list[tuple[float, float]],
+    ctx: _Ctx,
+    points: list[tuple[float, float] | None],
     names: list[str],
     max_snap_m: float,
-) -> list[_Snap]:
-    if not g.usable.any():
-        raise NoRouteError(
-            "the profile and rules leave no usable edge in the network; relax the rules"
-        )
-    lat = np.array([p[0] for p in points], dtype=float)
-    lon = np.array([p[1] for p in points], dtype=float)
-    s = _index(net, g).snap(lon, lat)
-    out = []
-    for i, name in enumerate(names):
-        if s["distance_m"][i] > max_snap_m:
-            raise InputError(
-                f"{name} {points[i]} is {s['distance_m'][i]:,.0f} m from the nearest usable road "
-                f"(more than max_snap_m={max_snap_m:,.0f} m); is it inside the network "
-                "and in (lat, lon) order?"
+    *,
+    errors: str = "raise",
+) -> tuple[list[_Snap | None], list[str]]:
+    """Snap points onto the routable roads.
+
+    Returns the snaps (``None`` for a point that could not be snapped, only
+    with ``errors="coerce"``) and per point the reason it was not snapped
+    ('' when it was).
+    """
+    applied, g = ctx.applied, ctx.g
+    ok_pts = [i for i, p in enumerate(points) if p is not None]
+    lat = np.array([points[i][0] for i in ok_pts], dtype=float)
+    lon = np.array([points[i][1] for i in ok_pts], dtype=float)
+    s = _index(applied, g).snap(lon, lat)
+    notes = _skipped_roads(ctx, lon, lat, s["distance_m"])
+    out: list[_Snap | None] = [None] * len(points)
+    reasons = ["" if p is not None else "not a (lat, lon) point" for p in points]
+    for k, i in enumerate(ok_pts):
+        d, r = float(s["distance_m"][k]), int(s["row"][k])
+        if r < 0 or d > max_snap_m:
+            usable = (
+                f"the nearest road routes can use under profile {_pname(applied, ctx.profile)!r}"
+                + (" and these rules" if ctx.rules is not None else "")
+                + (
+                    f" is {_road_label(applied.edges, r)}, {d:,.0f} m away"
+                    if r >= 0
+                    else " does not exist"
+                )
             )
-        r, f = int(s["row"][i]), float(s["fraction"][i])
+            msg = (
+                f"{names[i]} {points[i]} cannot be snapped: {usable} (more than "
+                f"max_snap_m={max_snap_m:,.0f} m)"
+                + (f"; {notes[k]}" if notes[k] else "")
+                + ". Move the point onto a road, raise max_snap_m, or relax the rules; "
+                "is the point inside the network and in (lat, lon) order?"
+            )
+            if errors == "raise":
+                raise InputError(msg)
+            reasons[i] = msg
+            continue
+        f = float(s["fraction"][k])
         rows, fracs = [r], [f]
         t = int(g.twin[r])
         if t >= 0 and g.usable[t]:
             rows.append(t)
             fracs.append(1.0 - f)
-        out.append(
-            _Snap(
-                points[i],
-                float(s["lat"][i]),
-                float(s["lon"][i]),
-                float(s["distance_m"][i]),
-                np.array(rows, dtype=np.int64),
-                np.array(fracs, dtype=float),
-            )
+        end = int(s["end"][k])
+        node = int(g.upos[r]) if end == 1 else int(g.vpos[r]) if end == 2 else -1
+        if notes[k]:
+            logger.info("%s %s: %s", names[i], points[i], notes[k])
+        out[i] = _Snap(
+            points[i],
+            float(s["lat"][k]),
+            float(s["lon"][k]),
+            d,
+            np.array(rows, dtype=np.int64),
+            np.array(fracs, dtype=float),
+            node,
+            str(notes[k]),
         )
-    return out
+    return out, reasons
+
+
+def _snap_all(
+    ctx: _Ctx, points: list[tuple[float, float]], names: list[str], max_snap_m: float
+) -> list[_Snap]:
+    snaps, _ = _snap(ctx, points, names, max_snap_m)
+    return snaps  # type: ignore[return-value]
+
+
+def _nearest(
+    net: Any, latlon: np.ndarray, *, profile: Any, rules: Any, weight: str
+) -> pd.DataFrame:
+    """:meth:`geolog.Network.nearest_edges` under a profile and rules (routable roads only)."""
+    ctx = _context(net, profile, rules, weight)
+    s = _index(ctx.applied, ctx.g).snap(latlon[:, 1], latlon[:, 0])
+    return ctx.applied._snap_frame(s)
 
 
 # ----------------------------------------------------------------------------- shortest paths
@@ -196,78 +399,76 @@ class _Leg:
     cost: float
 
 
-def _solve(g: RoutingGraph, a: _Snap, b: _Snap, w: np.ndarray | None = None) -> _Leg | None:
-    """Least-weight path from snapped point ``a`` to ``b``; ``None`` if unreachable."""
-    w = g.w if w is None else w
-    data = None if w is g.w else w[g.entry_row]
-    s_cost = (1.0 - a.fracs) * w[a.rows]
-    ok = np.isfinite(s_cost)
-    csr = g.with_sources([g.vpos[a.rows][ok]], [s_cost[ok]], data)
-    dist, pred = dijkstra(csr, indices=g.n, return_predecessors=True)
-    best, choice = np.inf, None
-    for r, fr in zip(b.rows, b.fracs, strict=True):
-        c = dist[g.upos[r]] + fr * w[r]
-        if c < best:
-            best, choice = c, (int(r), float(fr))
-    direct = None
+def _direct(a: _Snap, b: _Snap, w: np.ndarray) -> tuple[float, int, float, float] | None:
+    """Cheapest stretch from ``a`` to ``b`` along one edge they share, if any."""
+    best = None
+    if a.node >= 0 or b.node >= 0:
+        return None
     for ra, fa in zip(a.rows, a.fracs, strict=True):
         for rb, fb in zip(b.rows, b.fracs, strict=True):
             if ra == rb and fb >= fa:
                 c = (fb - fa) * w[ra]
-                if c <= best:
-                    best, direct = c, (int(ra), float(fa), float(fb))
+                if np.isfinite(c) and (best is None or c < best[0]):
+                    best = (float(c), int(ra), float(fa), float(fb))
+    return best
+
+
+def _solve(g: RoutingGraph, a: _Snap, b: _Snap, w: np.ndarray | None = None) -> _Leg | None:
+    """Least-weight path from snapped point ``a`` to ``b``; ``None`` if unreachable."""
+    w = g.w if w is None else w
+    data = None if w is g.w else w[g.entry_row]
+    sn, sc, sr, sf = _starts(g, a, w)
+    csr = g.with_sources([sn], [sc], data)
+    dist, pred = dijkstra(csr, indices=g.n, return_predecessors=True)
+    tn, tc, tr, tf = _ends(g, b, w)
+    tot = dist[tn] + tc
+    k = int(np.argmin(tot)) if len(tot) else -1
+    best = float(tot[k]) if k >= 0 else np.inf
+    direct = _direct(a, b, w)
+    if direct is not None and direct[0] <= best:
+        c, r, fa, fb = direct
+        return _Leg(np.array([r]), np.array([fa]), np.array([fb]), c)
     if not np.isfinite(best):
         return None
-    if direct is not None:
-        r, fa, fb = direct
-        return _Leg(np.array([r]), np.array([fa]), np.array([fb]), float(best))
-    r_end, f_end = choice
-    node = int(g.upos[r_end])
+    node = int(tn[k])
     path = []
     while node != g.n:
         path.append(node)
         node = int(pred[node])
     path.reverse()
-    q0 = path[0]
-    cand = [
-        (s_cost[i], int(a.rows[i]), float(a.fracs[i]))
-        for i in range(len(a.rows))
-        if ok[i] and g.vpos[a.rows[i]] == q0
-    ]
-    _, r_start, f_start = min(cand)
+    i0 = np.flatnonzero(sn == path[0])
+    i0 = int(i0[np.argmin(sc[i0])])
     p = np.asarray(path, dtype=np.int64)
     mid = g.rows_for_pairs(p[:-1], p[1:])
-    rows = np.concatenate([[r_start], mid, [r_end]]).astype(np.int64)
+    rows = np.concatenate([sr[i0 : i0 + 1], mid, tr[k : k + 1]]).astype(np.int64)
     f0 = np.zeros(len(rows))
     f1 = np.ones(len(rows))
-    f0[0], f1[-1] = f_start, f_end
-    keep = f1 > f0  # drop untravelled ends (a point exactly at a node)
-    if keep.any():
-        rows, f0, f1 = rows[keep], f0[keep], f1[keep]
-    return _Leg(rows, f0, f1, float(best))
+    f0[0] = sf[i0]
+    f1[-1] = tf[k]
+    keep = (rows >= 0) & (f1 > f0)  # drop untravelled ends (a point at a node)
+    if not keep.any():  # both points at the same node: an empty stretch there
+        return _Leg(a.rows[:1], a.fracs[:1], a.fracs[:1], float(best))
+    return _Leg(rows[keep], f0[keep], f1[keep], float(best))
 
 
-def _no_route_message(
-    net: Any, profile: Any, rules: Any, weight: str, a: _Snap, b: _Snap, max_snap_m: float
-) -> str:
+def _no_route_message(ctx: _Ctx, a: _Snap, b: _Snap) -> str:
     """Say why there is no path: which rules cut the graph, if rules did."""
+    from .rules import _resolve_profile, load_rules
+
     where = f"from {a.query} to {b.query}"
-    pname = _profile_name(profile)
-    if rules is None:
+    pname = _pname(ctx.applied, ctx.profile)
+    if ctx.rules is None:
         return (
             f"no path {where} for profile {pname!r}: the points lie in parts of the network "
             "that are not connected for this profile (one-way roads, access or grade limits); "
             "try points on the main road network or another profile"
         )
-    ruled = _applied(net, profile, rules, weight)
-    pname = ruled.meta.get("profile", pname)
-    try:
-        free = _applied(net, pname, None, weight)
-        gf = graph_for(free, weight)
-        af, bf = _snap(free, gf, [a.query, b.query], ["origin", "destination"], max_snap_m)
-        leg = _solve(gf, af, bf)
-    except (InputError, NoRouteError):
-        leg = None
+    net, weight = ctx.net, ctx.weight
+    ruled = ctx.applied
+    # the very profile the rules ran with (a custom dict or file too), without the rules
+    prof = _resolve_profile(ctx.profile, load_rules(ctx.rules))
+    free = _applied(net, prof, None, weight)
+    leg = _solve(graph_for(free, weight), a, b)
     if leg is None:
         return (
             f"no path {where} for profile {pname!r}, even without the route rules: the points "
@@ -277,7 +478,7 @@ def _no_route_message(
     pos = ruled.edges.index.get_indexer(labels)
     cost = pd.to_numeric(ruled.edges["cost"], errors="coerce").to_numpy(dtype=float)
     blocked = labels[~np.isfinite(cost[pos])]
-    names = _blocking_rules(net, pname, rules, blocked)
+    names = _blocking_rules(net, prof, ctx.rules, blocked)
     roads = free.edges.loc[blocked]
     tagged = [
         str(x)
@@ -347,8 +548,11 @@ class Route:
     origin, destination, via
         The points as given, ``(lat, lon)``.
     snapped
-        The snapped points ``(lat, lon)`` in travel order (origin, via …,
-        destination) and their distance to the query in metres.
+        The snapped points in travel order (origin, via …, destination):
+        ``lat``, ``lon``, ``distance_m`` (to the query point, metres),
+        ``edge`` (row label snapped to) and ``fraction`` along it, ``node``
+        (OSM id when the point is at a node, -1 otherwise) and ``note`` (a
+        nearer road that is not routable, and why; '' if none).
     profile_name, rules, weight
         What the route was computed under.
     overlap, stretch
@@ -392,14 +596,20 @@ class Route:
 
     @cached_property
     def snapped(self) -> pd.DataFrame:
-        """The snapped points in travel order: ``role``, ``lat``, ``lon``, ``distance_m``."""
+        """The snapped points in travel order (see the class docstring)."""
         snaps = self._snaps
+        ids = self._net.nodes.index.to_numpy()
+        labels = self._net.edges.index
         return pd.DataFrame(
             {
                 "role": ["origin", *["via"] * (len(snaps) - 2), "destination"],
                 "lat": [s.lat for s in snaps],
                 "lon": [s.lon for s in snaps],
                 "distance_m": [s.distance_m for s in snaps],
+                "edge": [labels[s.rows[0]] if len(s.rows) else -1 for s in snaps],
+                "fraction": [float(s.fracs[0]) if len(s.fracs) else np.nan for s in snaps],
+                "node": [int(ids[s.node]) if s.node >= 0 else -1 for s in snaps],
+                "note": [s.note for s in snaps],
             }
         )
 
@@ -768,11 +978,6 @@ def _fmt_duration(s: float) -> str:
 # ----------------------------------------------------------------------------- public API
 
 
-def _context(net: Any, profile: Any, rules: Any, weight: str) -> tuple[Any, RoutingGraph]:
-    applied = _applied(net, profile, rules, weight)
-    return applied, graph_for(applied, weight)
-
-
 def route(
     net: Any,
     origin: Any,
@@ -835,13 +1040,14 @@ def route(
         names.append(f"via point {i + 1}")
     pts.append(_parse_point(destination, "destination"))
     names.append("destination")
-    applied, g = _context(net, profile, rules, weight)
-    snaps = _snap(applied, g, pts, names, max_snap_m)
+    ctx = _context(net, profile, rules, weight)
+    applied, g = ctx.applied, ctx.g
+    snaps = _snap_all(ctx, pts, names, max_snap_m)
     legs = []
     for a, b in zip(snaps[:-1], snaps[1:], strict=True):
         leg = _solve(g, a, b)
         if leg is None:
-            raise NoRouteError(_no_route_message(net, profile, rules, weight, a, b, max_snap_m))
+            raise NoRouteError(_no_route_message(ctx, a, b))
         legs.append(leg)
     return Route(
         applied, g, legs, snaps, profile_name=_pname(applied, profile), rules=rules, weight=weight
@@ -862,7 +1068,8 @@ def route_nodes(
     The node-to-node form of :func:`route`, equal to networkx's
     ``shortest_path`` on ``applied.to_networkx()`` with the same weight.
     """
-    applied, g = _context(net, profile, rules, weight)
+    ctx = _context(net, profile, rules, weight)
+    applied, g = ctx.applied, ctx.g
     pos = applied.node_positions([source, target])
     xy = np.column_stack([g.node_lat[pos], g.node_lon[pos]])
     dist, pred = dijkstra(g.csr, indices=int(pos[0]), return_predecessors=True)
@@ -880,7 +1087,10 @@ def route_nodes(
     rows = g.rows_for_pairs(p[:-1], p[1:])
     leg = _Leg(rows, np.zeros(len(rows)), np.ones(len(rows)), float(dist[t]))
     none = np.empty(0, dtype=np.int64)
-    snaps = [_Snap((x[0], x[1]), x[0], x[1], 0.0, none, np.empty(0)) for x in xy]
+    snaps = [
+        _Snap((x[0], x[1]), x[0], x[1], 0.0, none, np.empty(0), int(q))
+        for x, q in zip(xy, pos, strict=True)
+    ]
     return Route(
         applied, g, [leg], snaps, profile_name=_pname(applied, profile), rules=rules, weight=weight
     )
@@ -935,11 +1145,12 @@ def alternatives(
     if not penalty > 1:
         raise InputError(f"penalty must be > 1, got {penalty}")
     pts = [_parse_point(origin, "origin"), _parse_point(destination, "destination")]
-    applied, g = _context(net, profile, rules, weight)
-    a, b = _snap(applied, g, pts, ["origin", "destination"], max_snap_m)
+    ctx = _context(net, profile, rules, weight)
+    applied, g = ctx.applied, ctx.g
+    a, b = _snap_all(ctx, pts, ["origin", "destination"], max_snap_m)
     best = _solve(g, a, b)
     if best is None:
-        raise NoRouteError(_no_route_message(net, profile, rules, weight, a, b, max_snap_m))
+        raise NoRouteError(_no_route_message(ctx, a, b))
     seg = np.where(g.twin >= 0, np.minimum(np.arange(len(g.twin)), g.twin), np.arange(len(g.twin)))
     kept: list[_Leg] = [best]
     w = g.w.copy()
@@ -1039,11 +1250,11 @@ def isochrones(
     applied = _applied(net, profile, rules, "travel_time_s")
     if "travel_time_s" not in applied.edges.columns:
         raise InputError("isochrones need travel times: give a profile (e.g. profile='car')")
-    g = graph_for(applied, "travel_time_s")
-    (a,) = _snap(applied, g, [_parse_point(origin, "origin")], ["origin"], max_snap_m)
-    s_cost = (1.0 - a.fracs) * g.w[a.rows]
-    ok = np.isfinite(s_cost)
-    csr = g.with_sources([g.vpos[a.rows][ok]], [s_cost[ok]])
+    ctx = _context(net, profile, rules, "travel_time_s")
+    g = ctx.g
+    (a,) = _snap_all(ctx, [_parse_point(origin, "origin")], ["origin"], max_snap_m)
+    sn, sc, _, _ = _starts(g, a, g.w)
+    csr = g.with_sources([sn], [sc])
     dist = dijkstra(csr, indices=g.n, limit=float(times[-1]))
     du = dist[g.upos]
     idx = _index(applied, g)
@@ -1088,30 +1299,74 @@ class Matrix:
     Attributes
     ----------
     durations_s, distances_m, costs
-        ``n × n`` numpy arrays: travel time (seconds) and length (metres) along
-        the least-cost path from row point to column point, and its cost;
-        ``inf`` where unreachable, 0 on the diagonal.
+        ``len(sources) × len(targets)`` numpy arrays: travel time (seconds)
+        and length (metres) along the least-cost path from row point to
+        column point, and its cost. ``inf`` where no route exists, ``NaN`` in
+        the row or column of a point that could not be snapped, 0 from a
+        point to itself.
+    sources, targets
+        DataFrames of the points: ``lat``, ``lon`` as given, ``snapped_lat``,
+        ``snapped_lon``, ``snap_distance_m``, ``edge`` (row label snapped to,
+        -1 if not snapped), ``node`` (OSM id when snapped to a node, else -1),
+        ``reason`` ('' when all is well, else why its row / column is empty).
     points
-        DataFrame of the points: ``lat``, ``lon`` as given, ``snapped_lat``,
-        ``snapped_lon``, ``snap_distance_m``, ``edge`` (row label snapped to).
+        ``sources`` (kept for square matrices).
+    problems
+        The per-point reason table: ``role`` (``"source"`` / ``"target"``;
+        ``"point"`` in a square matrix),
+        ``index``, ``lat``, ``lon``, ``reason``; empty when every point was
+        snapped and reaches (is reached by) some other point.
     """
 
-    def __init__(self, durations_s, distances_m, costs, points, *, profile_name, rules, weight):
+    def __init__(
+        self, durations_s, distances_m, costs, sources, targets, *, profile_name, rules, weight
+    ):
         self.durations_s = durations_s
         self.distances_m = distances_m
         self.costs = costs
-        self.points = points
+        self.sources = sources
+        self.targets = targets
+        self.points = sources
         self.profile_name = profile_name
         self.rules = rules
         self.weight = weight
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(len(sources), len(targets))``."""
+        return self.durations_s.shape
+
+    @property
+    def problems(self) -> pd.DataFrame:
+        """Points whose row or column is empty, and why."""
+        parts = []
+        sides = (
+            [("point", self.sources)]
+            if self.targets is self.sources
+            else [("source", self.sources), ("target", self.targets)]
+        )
+        for role, fr in sides:
+            bad = fr[fr["reason"] != ""]
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "role": role,
+                        "index": bad.index.to_numpy(),
+                        "lat": bad["lat"].to_numpy(),
+                        "lon": bad["lon"].to_numpy(),
+                        "reason": bad["reason"].to_numpy(),
+                    }
+                )
+            )
+        return pd.concat(parts, ignore_index=True)
+
     def __len__(self) -> int:
-        return len(self.points)
+        return len(self.sources)
 
     def to_frame(self) -> pd.DataFrame:
         """Long form: one row per (origin, destination) pair."""
-        n = len(self.points)
-        i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+        m, n = self.shape
+        i, j = np.meshgrid(np.arange(m), np.arange(n), indexing="ij")
         return pd.DataFrame(
             {
                 "origin": i.ravel(),
@@ -1123,102 +1378,206 @@ class Matrix:
         )
 
     def __repr__(self) -> str:
-        reach = np.isfinite(self.durations_s).mean() if len(self) else 1.0
+        m, n = self.shape
+        reach = np.isfinite(self.durations_s).mean() if m * n else 1.0
         return (
-            f"<geolog.Matrix {len(self)}×{len(self)} ({self.profile_name or self.weight}), "
+            f"<geolog.Matrix {m}×{n} ({self.profile_name or self.weight}), "
             f"{reach:.0%} of pairs reachable>"
         )
 
 
+def _parse_points(points: Any, role: str, errors: str) -> tuple[list, list[str]]:
+    """Points as ``(lat, lon)`` (``None`` where malformed, with ``errors="coerce"``)."""
+    if isinstance(points, shapely.Point) or (
+        isinstance(points, tuple) and len(points) == 2 and np.isscalar(points[0])
+    ):
+        raise InputError(f"{role}s must be a sequence of points, got one point {points!r}")
+    out, why = [], []
+    for i, p in enumerate(points):
+        try:
+            out.append(_parse_point(p, f"{role} {i}"))
+            why.append("")
+        except InputError as err:
+            if errors == "raise":
+                raise
+            out.append(None)
+            why.append(str(err))
+    return out, why
+
+
+def _matrix_side(
+    ctx: _Ctx, points: Any, role: str, max_snap_m: float, errors: str
+) -> tuple[list, list[_Snap | None], list[str]]:
+    """Parse and snap one side of a matrix: points, snaps and per-point reasons."""
+    pts, why = _parse_points(points, role, errors)
+    if not pts:
+        raise InputError(f"matrix needs at least one {role} point")
+    names = [f"{role} {i}" for i in range(len(pts))]
+    snaps, reasons = _snap(ctx, pts, names, max_snap_m, errors=errors)
+    return pts, snaps, [a or b for a, b in zip(why, reasons, strict=True)]
+
+
+def _points_frame(
+    pts: list, snaps: list[_Snap | None], reasons: list[str], applied: Any
+) -> pd.DataFrame:
+    ids = applied.nodes.index.to_numpy()
+    labels = applied.edges.index
+
+    def val(f, default):
+        return [default if s is None else f(s) for s in snaps]
+
+    return pd.DataFrame(
+        {
+            "lat": [np.nan if p is None else p[0] for p in pts],
+            "lon": [np.nan if p is None else p[1] for p in pts],
+            "snapped_lat": val(lambda s: s.lat, np.nan),
+            "snapped_lon": val(lambda s: s.lon, np.nan),
+            "snap_distance_m": val(lambda s: s.distance_m, np.nan),
+            "edge": val(lambda s: labels[s.rows[0]], -1),
+            "node": val(lambda s: int(ids[s.node]) if s.node >= 0 else -1, -1),
+            "reason": reasons,
+        }
+    )
+
+
 def matrix(
     net: Any,
-    points: Any,
+    sources: Any,
+    targets: Any = None,
     *,
     profile: Any = None,
     rules: Any = None,
     weight: str = "cost",
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    errors: str = "coerce",
 ) -> Matrix:
     """Many-to-many travel times and distances (multi-source Dijkstra).
 
-    One :func:`scipy.sparse.csgraph.dijkstra` call from all points (each a
-    virtual source node on its snapped edge), then lengths and times are summed
-    along each shortest-path tree by pointer doubling, all vectorised. Entry
-    ``[i, j]`` equals ``route(net, points[i], points[j], ...)``.
+    One :func:`scipy.sparse.csgraph.dijkstra` call from all sources (each a
+    virtual source node on its snapped edge, or its node), then lengths and
+    times are summed along each shortest-path tree by pointer doubling, all
+    vectorised. Entry ``[i, j]`` equals
+    ``route(net, sources[i], targets[j], ...)``.
 
     Parameters
     ----------
-    points
-        Sequence of ``(lat, lon)`` or shapely Points.
+    sources
+        Sequence of ``(lat, lon)`` or shapely Points (the rows).
+    targets
+        The columns; ``None`` (default): the sources (a square matrix).
+    errors
+        ``"coerce"`` (default): a point that is malformed or farther than
+        ``max_snap_m`` from every routable road gets ``NaN`` in its row /
+        column, and its reason in ``Matrix.problems``; unreachable pairs are
+        ``inf``. ``"raise"``: such a point raises ``InputError``.
     Other parameters as in :func:`route`.
 
     Returns
     -------
     Matrix
+
+    Examples
+    --------
+    >>> import geolog
+    >>> net = geolog.read_osm(geolog.data.path("andorra"))
+    >>> m = geolog.matrix(net, [(42.5078, 1.5211), (42.5440, 1.5140)], [(42.5345, 1.5807)])
+    >>> m.shape
+    (2, 1)
     """
-    pts = [_parse_point(p, f"point {i}") for i, p in enumerate(points)]
-    if not pts:
-        raise InputError("matrix needs at least one point")
-    applied, g = _context(net, profile, rules, weight)
-    snaps = _snap(applied, g, pts, [f"point {i}" for i in range(len(pts))], max_snap_m)
-    m, n = len(snaps), g.n
-    src_nodes, src_costs = [], []
-    for s in snaps:
-        c = (1.0 - s.fracs) * g.w[s.rows]
-        ok = np.isfinite(c)
-        src_nodes.append(g.vpos[s.rows][ok])
-        src_costs.append(c[ok])
-    csr = g.with_sources(src_nodes, src_costs)
-    dist, pred = dijkstra(csr, indices=n + np.arange(m), return_predecessors=True)
-    L, T = _tree_sums(g, pred, snaps)
-    cost = np.full((m, m), np.inf)
-    dur = np.full((m, m), np.inf)
-    dis = np.full((m, m), np.inf)
-    for j, s in enumerate(snaps):
-        for r, fr in zip(s.rows, s.fracs, strict=True):
-            c = dist[:, g.upos[r]] + fr * g.w[r]
-            better = c < cost[:, j]
-            cost[better, j] = c[better]
-            dur[better, j] = T[better, g.upos[r]] + fr * g.time[r]
-            dis[better, j] = L[better, g.upos[r]] + fr * g.length[r]
-    # pairs on the same edge: the direct stretch may beat any detour
-    by_row: dict[int, list[tuple[int, float]]] = {}
-    for i, s in enumerate(snaps):
-        for r, f in zip(s.rows, s.fracs, strict=True):
-            by_row.setdefault(int(r), []).append((i, float(f)))
-    for r, lst in by_row.items():
-        for i, fi in lst:
-            for j, fj in lst:
-                if fj >= fi:
-                    c = (fj - fi) * g.w[r]
-                    if c <= cost[i, j]:
-                        cost[i, j] = c
-                        dur[i, j] = (fj - fi) * g.time[r]
-                        dis[i, j] = (fj - fi) * g.length[r]
-    frame = pd.DataFrame(
-        {
-            "lat": [p[0] for p in pts],
-            "lon": [p[1] for p in pts],
-            "snapped_lat": [s.lat for s in snaps],
-            "snapped_lon": [s.lon for s in snaps],
-            "snap_distance_m": [s.distance_m for s in snaps],
-            "edge": applied.edges.index[[int(s.rows[0]) for s in snaps]],
-        }
-    )
+    if errors not in ("coerce", "raise"):
+        raise InputError(f"errors must be 'coerce' or 'raise', not {errors!r}")
+    ctx = _context(net, profile, rules, weight)
+    applied, g = ctx.applied, ctx.g
+    square = targets is None
+    spts, ssn, sre = _matrix_side(ctx, sources, "source", max_snap_m, errors)
+    if square:
+        tpts, tsn, tre = spts, ssn, sre
+    else:
+        tpts, tsn, tre = _matrix_side(ctx, targets, "target", max_snap_m, errors)
+    cost, dur, dis = _matrix_values(g, ssn, tsn)
+    # a snapped point that reaches no target / is reached by no source
+    reach = np.isfinite(cost)
+    if square:
+        np.fill_diagonal(reach, False)
+    sok = np.array([s is not None for s in ssn])
+    tok = np.array([s is not None for s in tsn])
+    for i in np.flatnonzero(sok & ~reach.any(axis=1)):
+        if (tok.sum() - (1 if square else 0)) > 0:
+            sre[i] = (
+                "no route from it to any target (cut off from them under this profile and rules)"
+            )
+    for j in np.flatnonzero(tok & ~reach.any(axis=0)):  # (tre is sre when square)
+        if (sok.sum() - (1 if square else 0)) > 0 and not tre[j]:
+            tre[j] = (
+                "no route to it from any source (cut off from them under this profile and rules)"
+            )
+    sfr = _points_frame(spts, ssn, sre, applied)
+    tfr = sfr if square else _points_frame(tpts, tsn, tre, applied)
     return Matrix(
-        dur, dis, cost, frame, profile_name=_pname(applied, profile), rules=rules, weight=weight
+        dur,
+        dis,
+        cost,
+        sfr,
+        tfr,
+        profile_name=_pname(applied, profile),
+        rules=rules,
+        weight=weight,
     )
+
+
+def _matrix_values(
+    g: RoutingGraph, ssn: list[_Snap | None], tsn: list[_Snap | None]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cost, duration and distance between snapped sources and targets (NaN where unsnapped)."""
+    M, N = len(ssn), len(tsn)
+    cost = np.full((M, N), np.nan)
+    dur = np.full((M, N), np.nan)
+    dis = np.full((M, N), np.nan)
+    si = [i for i, s in enumerate(ssn) if s is not None]
+    tj = [j for j, s in enumerate(tsn) if s is not None]
+    if not si or not tj:
+        return cost, dur, dis
+    n = g.n
+    starts = [_starts(g, ssn[i], g.w) for i in si]
+    csr = g.with_sources([s[0] for s in starts], [s[1] for s in starts])
+    dist, pred = dijkstra(csr, indices=n + np.arange(len(si)), return_predecessors=True)
+    L, T = _tree_sums(g, pred, starts)
+    c = np.full((len(si), len(tj)), np.inf)
+    d = np.full((len(si), len(tj)), np.inf)
+    t = np.full((len(si), len(tj)), np.inf)
+    for k, j in enumerate(tj):
+        tn, tc, tr, tf = _ends(g, tsn[j], g.w)
+        for node, extra, r, f in zip(tn, tc, tr, tf, strict=True):
+            cand = dist[:, node] + extra
+            better = cand < c[:, k]
+            c[better, k] = cand[better]
+            t[better, k] = T[better, node] + (f * g.time[r] if r >= 0 else 0.0)
+            d[better, k] = L[better, node] + (f * g.length[r] if r >= 0 else 0.0)
+    # pairs on the same edge: the direct stretch may beat any detour
+    for a, i in enumerate(si):
+        for k, j in enumerate(tj):
+            direct = _direct(ssn[i], tsn[j], g.w)
+            if direct is not None and direct[0] <= c[a, k]:
+                cc, r, fa, fb = direct
+                c[a, k] = cc
+                t[a, k] = (fb - fa) * g.time[r]
+                d[a, k] = (fb - fa) * g.length[r]
+    cost[np.ix_(si, tj)] = c
+    dur[np.ix_(si, tj)] = t
+    dis[np.ix_(si, tj)] = d
+    return cost, dur, dis
 
 
 def _tree_sums(
-    g: RoutingGraph, pred: np.ndarray, snaps: list[_Snap], *, chunk: int = 32
+    g: RoutingGraph, pred: np.ndarray, starts: list[tuple[np.ndarray, ...]], *, chunk: int = 32
 ) -> tuple[np.ndarray, np.ndarray]:
     """Length and time from each source to every node along its shortest-path tree.
 
     Each node's value is the value of the edge from its predecessor, found in
     the per-node in-edge table; then pointer doubling sums the values up the
     tree in ``log2(depth)`` vectorised gathers. Done in chunks of sources so
-    the working set stays in cache.
+    the working set stays in cache. ``starts`` are the sources' entry terms
+    (:func:`_starts`).
     """
     m, N = pred.shape
     n = g.n
@@ -1237,15 +1596,16 @@ def _tree_sums(
             r, c = np.nonzero(hit)
             vals[r, cols[c]] = ent_val[entry[cols[c], d]]
         # edges out of the virtual sources: the rest of the snapped edge (the
-        # cheaper start row when both directions lead to the same node)
+        # cheaper start row when both directions lead to the same node); a
+        # point at a node enters the graph there at no cost
         for i in range(mc):
-            s = snaps[c0 + i]
-            start_cost = (1.0 - s.fracs) * g.w[s.rows]
-            for k in np.argsort(-start_cost):  # cheapest written last
-                r, f = int(s.rows[k]), float(s.fracs[k])
-                v = int(g.vpos[r])
+            sn, sc, sr, sf = starts[c0 + i]
+            for k in np.argsort(-sc):  # cheapest written last
+                r, f, v = int(sr[k]), float(sf[k]), int(sn[k])
                 if pc[i, v] == n + c0 + i:
-                    vals[i, v] = (1.0 - f) * (g.length[r] + 1j * np.nan_to_num(g.time[r]))
+                    vals[i, v] = (
+                        (1.0 - f) * (g.length[r] + 1j * np.nan_to_num(g.time[r])) if r >= 0 else 0
+                    )
         P = np.where(pc >= 0, pc, N).astype(np.int64)
         fp = (np.arange(mc, dtype=np.int64)[:, None] * W + np.c_[P, np.full(mc, N)]).ravel()
         flat = vals.ravel()

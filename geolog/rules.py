@@ -66,13 +66,22 @@ import shapely
 
 from ._ruleparse import Condition, _Col, closest, column_kind, evaluate, parse_condition
 from ._yaml import parse_json, parse_yaml, read_text
-from .errors import GeologWarning, RuleError
+from .errors import GeologWarning, InputError, RuleError
 from .profiles import Profile, get_profile
 
 if TYPE_CHECKING:
     from .network import Network
 
-__all__ = ["Statement", "RuleSet", "load_rules", "explain", "rule_masks", "apply", "clear_cache"]
+__all__ = [
+    "Statement",
+    "RuleSet",
+    "load_rules",
+    "explain",
+    "rule_masks",
+    "edge_reasons",
+    "apply",
+    "clear_cache",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -151,7 +160,8 @@ class RuleSet:
     distance_influence
         Seconds per km added to the cost, or ``None`` to use the profile's.
     profile
-        The profile the rules were written for (name or path), or ``None``.
+        The profile the rules were written for (name, YAML path or an inline
+        profile mapping), or ``None``.
     description
         Free text.
     source
@@ -162,7 +172,7 @@ class RuleSet:
     speed: tuple[Statement, ...] = ()
     areas: Mapping[str, Any] = field(default_factory=dict)
     distance_influence: float | None = None
-    profile: str | None = None
+    profile: str | Mapping[str, Any] | None = None
     description: str = ""
     source: str = "<dict>"
 
@@ -383,11 +393,20 @@ def _from_dict(data: Any, *, source: str, base_dir: Path | None) -> RuleSet:
     if di is not None:
         di = _value(source, "distance_influence", di, "distance_influence")
     profile = data.get("profile")
-    if profile is not None and not isinstance(profile, str):
+    if profile is not None and not isinstance(profile, str | Mapping):
         raise RuleError(
-            f"{source}: 'profile' must be a profile name or a YAML path, got {profile!r}"
+            f"{source}: 'profile' must be a profile name, a YAML path or an inline profile "
+            f"mapping (as geolog.get_profile takes), got {profile!r}"
         )
-    if profile is not None and base_dir is not None and profile.lower().endswith((".yaml", ".yml")):
+    if isinstance(profile, Mapping):
+        try:
+            get_profile(profile)
+        except InputError as err:
+            raise RuleError(f"{source}: inline 'profile': {err}") from err
+        profile = dict(profile)
+    elif (
+        profile is not None and base_dir is not None and profile.lower().endswith((".yaml", ".yml"))
+    ):
         p = Path(profile)
         profile = str(p if p.is_absolute() else base_dir / p)
     rs = RuleSet(
@@ -743,6 +762,55 @@ def rule_masks(rules: Any, net: Network, *, profile: Any = None) -> pd.DataFrame
     df = pd.DataFrame({s.label: eff for s, eff, _ in out.applied}, index=net.edges.index)
     df.attrs["forbids"] = [s.label for s, _, zeroed in out.applied if zeroed.any()]
     return df
+
+
+def edge_reasons(net: Network, rows: Any, *, profile: Any = None, rules: Any = None) -> list[str]:
+    """Why edges are forbidden under a profile and rules ('' where usable).
+
+    Parameters
+    ----------
+    net
+        The network (raw, or with the same profile already applied).
+    rows
+        Edge row positions (``iloc``) to explain.
+    profile, rules
+        As in :func:`apply`.
+
+    Returns
+    -------
+    list of str
+        One string per row, e.g. ``"profile 'car': access tag forbids"`` or
+        ``"rule priority[0] (max_grade > 0.1)"``; several reasons are joined
+        with ``"; "``.
+    """
+    rs = load_rules(rules)
+    prof = _resolve_profile(profile, rs)
+    out = _compute(net, prof, rs)
+    rows = np.asarray(rows, dtype=np.int64)
+    limits = {
+        "climb": prof.max_grade,
+        "descent": prof.max_descent_grade,
+        "maxweight": prof.weight_t,
+    }
+    labels, masks = [], []
+    for reason, mask in out.base["forbidden"].items():
+        lim = limits.get(reason)
+        labels.append(
+            f"profile {prof.name!r}: {_REASONS[reason]}"
+            + (f" ({lim:g})" if lim is not None else "")
+        )
+        masks.append(mask[rows])
+    labels.append(f"profile {prof.name!r}: speed 0 (its surface / smoothness / track tables)")
+    masks.append(out.base["speed_kph"][rows] <= 0)
+    for s, _eff, zeroed in out.applied:
+        cond = "else" if s.kind == "else" else s.condition.text
+        labels.append(f"rule {s.label} ({cond})")
+        masks.append(zeroed[rows])
+    hit = np.column_stack(masks) if masks else np.zeros((len(rows), 0), dtype=bool)
+    out = [""] * len(rows)
+    for i in np.flatnonzero(hit.any(axis=1)):  # only the forbidden rows need words
+        out[i] = "; ".join(labels[k] for k in np.flatnonzero(hit[i]))
+    return out
 
 
 def _blocked_message(net: Network, prof: Profile, out: _Outcome, rs: RuleSet) -> str:

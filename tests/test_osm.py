@@ -41,8 +41,12 @@ def test_every_edge_is_a_drivable_highway_way(andorra, andorra_ways):
     for osmid in np.unique(edges["osmid"]):
         tags, _ = andorra_ways[osmid]
         assert "highway" in tags, f"way {osmid} is not a highway"
-        assert tags["highway"].split(";")[0] in _DRIVE
-        assert tags.get("access") not in ("no", "private") or tags.get("motor_vehicle") == "yes"
+        hw = tags["highway"].split(";")[0]
+        # a drive class, or a path a motor-vehicle key opens (Andorra way 75746410)
+        assert hw in _DRIVE or tags.get("motor_vehicle") in ("yes", "designated")
+        # the most specific tagged key of access < vehicle < motor_vehicle < motorcar
+        said = [tags[k] for k in ("access", "vehicle", "motor_vehicle", "motorcar") if k in tags]
+        assert not said or said[-1] not in ("no", "private")
     # Non-highway ways of the file (rivers, boundaries …) never become edges.
     other = {i for i, (t, _) in andorra_ways.items() if "highway" not in t}
     assert other and not other & set(edges["osmid"])
@@ -156,12 +160,15 @@ def test_network_types_nest(andorra):
     walk = geolog.read_osm(path, network="walk")
     allw = geolog.read_osm(path, network="all")
     drive_ways = set(andorra.edges["osmid"])
-    assert set(truck.edges["osmid"]) <= drive_ways
+    assert set(truck.edges["osmid"]) <= drive_ways  # no way in Andorra opens to hgv only
     assert drive_ways <= set(allw.edges["osmid"])
     assert set(walk.edges["osmid"]) <= set(allw.edges["osmid"])
     assert not walk.edges["highway"].isin(["motorway", "motorway_link"]).any()
     assert walk.edges["highway"].isin(["footway", "path", "steps"]).any()
-    assert not andorra.edges["highway"].isin(["footway", "path", "steps"]).any()
+    # paths only where a motor-vehicle key opens them (GR-11 track, way 75746410)
+    paths = andorra.edges[andorra.edges["highway"].isin(["footway", "path", "steps"])]
+    assert set(paths["osmid"]) == {75746410}
+    assert (paths["motor_vehicle"] == "designated").all()
 
 
 def test_truck_network_drops_weight_limited_ways(tmp_path):
@@ -275,3 +282,85 @@ def test_wkb_coordinates_without_geos_match_shapely():
         _wkb_line_coords(big, np.array([len(g.coords) for g in lines])),
         shapely.get_coordinates(lines),
     )
+
+
+# ----------------------------------------------------------------------------- access hierarchy
+# tags -> is the way kept by network drive / truck / walk, and usable by the
+# car / truck profiles (OSM wiki Key:access: the most specific tagged key decides)
+ACCESS_CASES = [
+    # tags                                                       drive  truck  walk   car    truck_p
+    ({"highway": "residential"},                                 True,  True,  True,  True,  True),
+    ({"highway": "residential", "access": "no"},                 False, False, False, False, False),
+    ({"highway": "residential", "access": "no", "motor_vehicle": "yes"}, True, True, False, True, True),
+    ({"highway": "primary", "motor_vehicle": "no", "motorcar": "yes"},   True, False, True, True, False),
+    ({"highway": "residential", "access": "private", "motorcar": "destination"}, True, False, False, True, False),
+    ({"highway": "residential", "hgv": "no"},                    True,  False, True,  True,  False),
+    ({"highway": "residential", "vehicle": "no", "motor_vehicle": "yes"}, True, True, True, True, True),
+    ({"highway": "residential", "access": "yes", "motor_vehicle": "no"},  False, False, True, False, False),
+    ({"highway": "path", "motor_vehicle": "designated"},         True,  True,  True,  True,  True),
+    ({"highway": "path"},                                        False, False, True,  False, False),
+    ({"highway": "cycleway", "motorcar": "yes"},                 True,  False, True,  True,  False),
+    ({"highway": "footway", "access": "yes"},                    False, False, True,  False, False),
+    ({"highway": "residential", "motor_vehicle": "no", "hgv": "yes"},    False, True, True, False, True),
+    ({"highway": "residential", "access": "no", "foot": "yes"},  False, False, True,  False, False),
+    ({"highway": "residential", "goods": "no"},                  True,  False, True,  True,  False),
+    ({"highway": "residential", "goods": "no", "hgv": "yes"},    True,  True,  True,  True,  True),
+    ({"highway": "residential", "motor_vehicle": "private;no"},  False, False, True,  False, False),
+    ({"highway": "track", "motor_vehicle": "agricultural"},      True,  True,  True,  False, False),
+    ({"highway": "residential", "motor_vehicle:conditional": "no @ (Mo-Fr 07:00-09:00)"}, True, True, True, True, True),
+    ({"highway": "residential", "motorcar": "No"},               False, True,  True,  False, True),
+    ({"highway": "residential", "vehicle": "no"},                False, False, True,  False, False),
+    ({"highway": "service", "access": "delivery", "hgv": "designated"},  True, True, True, True, True),
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def access_file(tmp_path_factory):
+    """One two-node way per case, far apart, in an OSM XML file."""
+    from xml.sax.saxutils import quoteattr
+
+    parts = ['<osm version="0.6">']
+    for i, (tags, *_) in enumerate(ACCESS_CASES):
+        lat = 42.5 + 0.01 * i
+        parts.append(f'<node id="{2 * i + 1}" lat="{lat}" lon="1.5"/>')
+        parts.append(f'<node id="{2 * i + 2}" lat="{lat}" lon="1.501"/>')
+        tag_xml = "".join(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
+        parts.append(
+            f'<way id="{100 + i}"><nd ref="{2 * i + 1}"/><nd ref="{2 * i + 2}"/>{tag_xml}</way>'
+        )
+    parts.append("</osm>")
+    path = tmp_path_factory.mktemp("access") / "access.osm"
+    path.write_text("\n".join(parts))
+    return path
+
+
+@pytest.mark.parametrize("column, network", [(1, "drive"), (2, "truck"), (3, "walk")])
+def test_access_hierarchy_per_network_type(access_file, column, network):
+    kept = set(geolog.read_osm(access_file, network=network).edges["osmid"])
+    for i, case in enumerate(ACCESS_CASES):
+        assert (100 + i in kept) == case[column], (network, case[0])
+
+
+@pytest.mark.parametrize("column, profile", [(4, "car"), (5, "truck")])
+def test_access_hierarchy_per_profile(access_file, column, profile):
+    import warnings
+
+    net = geolog.read_osm(access_file, network="all")
+    with warnings.catch_warnings():  # the truck's climb model wants terrain; not needed here
+        warnings.simplefilter("ignore", geolog.errors.GeologWarning)
+        applied = geolog.rules.apply(net, profile)
+    usable = applied.edges.groupby("osmid")["cost"].min().lt(np.inf)
+    for i, case in enumerate(ACCESS_CASES):
+        assert bool(usable.get(100 + i, False)) == case[column], (profile, case[0])
+
+
+def test_liechtenstein_landstrasse_is_kept_and_routable(liechtenstein):
+    """Way 239794985: primary, motor_vehicle=no + motorcar=yes: open to cars."""
+    e = liechtenstein.edges
+    land = e[e["osmid"] == 239794985]
+    assert len(land) and (land["name"] == "Landstrasse").all()
+    mid = land.geometry.iloc[len(land) // 2].interpolate(0.5, normalized=True)
+    far = liechtenstein.largest_component().nodes.iloc[0]
+    r = geolog.route(liechtenstein, (mid.y, mid.x), (far["y"], far["x"]), profile="car")
+    assert r.snapped["distance_m"].iloc[0] < 1 and r.length_m > 0
+    assert 239794985 in set(r.edges["osmid"])

@@ -298,3 +298,53 @@ def test_unknown_profile_name_suggests():
         geolog.get_profile("truk")
     with pytest.raises(InputError, match="does not exist"):
         geolog.get_profile("nowhere/profile.yaml")
+
+
+def test_weight_t_drives_the_climb_mass():
+    t40 = geolog.get_profile({"base": "truck", "name": "truck_40t", "weight_t": 40})
+    assert t40.grade_model["mass_kg"] == 40_000
+    gm = geolog.get_profile("truck").grade_model
+    # the heavier truck climbs slower: the power balance with m = 40 t, solved in the test
+    want = brentq(
+        lambda v: (
+            gm["power_kw"] * 1e3 * gm["efficiency"]
+            - 40_000 * G * (gm["crr"] * math.cos(math.atan(0.1)) + math.sin(math.atan(0.1))) * v
+            - 0.5 * gm["air_density"] * gm["cda_m2"] * v**3
+        ),
+        0.01,
+        100,
+    )
+    assert t40.grade_speed_kph(0.1) == pytest.approx(want * 3.6, rel=1e-9)
+    assert t40.grade_speed_kph(0.1) < geolog.get_profile("truck").grade_speed_kph(0.1)
+    by_mass = geolog.get_profile({"base": "truck", "name": "t26", "grade_model": {"mass_kg": 26e3}})
+    assert by_mass.weight_t == 26
+    with pytest.raises(InputError, match="disagree"):
+        geolog.get_profile(
+            {"base": "truck", "name": "x", "weight_t": 40, "grade_model": {"mass_kg": 18000}}
+        )
+
+
+def test_tracks_by_tracktype_surface_and_smoothness():
+    car = geolog.get_profile("car")
+    spec = yaml.safe_load((profiles.PROFILE_DIR / "car.yaml").read_text())
+    e = edges_frame(
+        highway=["track", "track", "track", "track", "residential", "residential", "track"],
+        tracktype=["grade1", "grade3", None, "grade2", None, None, "grade1"],
+        surface=[None, None, None, "gravel", "cobblestone", None, None],
+        smoothness=[None, None, None, None, None, "very_bad", "impassable"],
+        maxspeed=[None] * 7,
+    )
+    res = car.evaluate(e)
+    ts, sf = spec["track_speed"], spec["surface_factor"]
+    want = [
+        ts["grade1"],
+        ts["grade3"],
+        spec["highway"]["track"],  # untagged grade: the class speed
+        min(ts["grade2"] * sf["gravel"], spec["surface"]["gravel"]),
+        min(spec["highway"]["residential"] * sf["cobblestone"], spec["surface"]["cobblestone"]),
+        min(spec["highway"]["residential"], spec["smoothness"]["very_bad"]),
+        0.0,  # impassable
+    ]
+    np.testing.assert_allclose(res["speed_kph"], want)
+    # every track speed is slower than any paved road class
+    assert max(ts.values()) < spec["highway"]["residential"]

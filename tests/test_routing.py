@@ -503,3 +503,248 @@ def test_directions_treat_roundabouts_as_one_step(andorra):
         assert instr[i + 1].startswith("leave the roundabout"), instr[i : i + 2]
     assert "u-turn" not in d["turn"].tolist()
     assert d["distance_m"].sum() == pytest.approx(r.length_m, rel=1e-9)
+
+
+# ----------------------------------------------------------------------------- oracle with virtual nodes
+
+ANDORRA_TRUCK_RULES = {"priority": [{"if": "max_grade > 0.10", "multiply_by": 0}]}
+LIECHTENSTEIN_CAR_RULES = {
+    "priority": [
+        {"if": "highway == 'tertiary'", "multiply_by": 0},
+        {"if": "highway == 'residential'", "multiply_by": 0.5},
+    ]
+}
+
+
+def _cost_graph(applied) -> nx.DiGraph:
+    """The exported graph reduced to the least usable ``cost`` per (u, v)."""
+    H = nx.DiGraph()
+    H.add_nodes_from(applied.nodes.index)
+    for u, v, c in applied.to_networkx().edges(data="cost"):
+        if np.isfinite(c) and (not H.has_edge(u, v) or c < H[u][v]["cost"]):
+            H.add_edge(u, v, cost=c)
+    return H
+
+
+def _twin_row(edges, label):
+    """Label of the opposite-direction row of the same road (found by geometry), or None."""
+    e = edges.loc[label]
+    cand = edges[(edges["u"] == e["v"]) & (edges["v"] == e["u"]) & (edges["osmid"] == e["osmid"])]
+    rev = shapely.reverse(e.geometry)
+    for lab, row in cand.iterrows():
+        if row.geometry.equals_exact(rev, 1e-12):
+            return lab
+    return None
+
+
+def _add_min(H, u, v, cost):
+    """Add u -> v or keep the cheaper of two (a loop road's two directions share both ends)."""
+    if not H.has_edge(u, v) or cost < H[u][v]["cost"]:
+        H.add_edge(u, v, cost=cost)
+
+
+def _insert(H, edges, name, snap, other=None):
+    """Add snapped point ``name`` to H as a virtual node on its edge (or use its node)."""
+    if snap["node"] != -1:
+        return snap["node"]
+    label, f = snap["edge"], snap["fraction"]
+    parts = [(label, f)]
+    twin = _twin_row(edges, label)
+    if twin is not None:
+        parts.append((twin, 1.0 - f))
+    for lab, fr in parts:
+        e = edges.loc[lab]
+        c = e["cost"]
+        if np.isfinite(c):
+            _add_min(H, e["u"], name, fr * c)
+            _add_min(H, name, e["v"], (1 - fr) * c)
+    if other is not None and other[1]["node"] == -1:
+        # both points on the same road: the stretch between them
+        oname, o = other
+        for lab, fr in parts:
+            fo = o["fraction"] if o["edge"] == lab else None
+            if fo is None and _twin_row(edges, o["edge"]) == lab:
+                fo = 1.0 - o["fraction"]
+            if fo is not None and np.isfinite(edges.loc[lab, "cost"]):
+                c = edges.loc[lab, "cost"]
+                if fo >= fr:  # along this row the new point comes first
+                    _add_min(H, name, oname, (fo - fr) * c)
+                if fr >= fo:
+                    _add_min(H, oname, name, (fr - fo) * c)
+    return name
+
+
+def _oracle_points(net, rng, n_each: int) -> list[tuple[float, float]]:
+    """Points at random nodes, exactly at 3- and 4-way junctions, and within 50 m of a road."""
+    G = nx.Graph(net.to_networkx())
+    ids = np.array(list(G.nodes))
+    deg = np.array([G.degree(n) for n in ids])
+    xy = net.nodes[["y", "x"]]
+    pts = [tuple(xy.loc[n]) for n in rng.choice(ids, n_each)]
+    for k in (3, 4):
+        pts += [tuple(xy.loc[n]) for n in rng.choice(ids[deg == k], n_each // 2)]
+    lines = net.edges.geometry.to_numpy()
+    for li in rng.integers(0, len(lines), n_each):
+        p = shapely.line_interpolate_point(lines[li], rng.uniform(), normalized=True)
+        lon, lat, _ = GEOD.fwd(p.x, p.y, rng.uniform(0, 360), rng.uniform(0, 50))
+        pts.append((lat, lon))
+    return pts
+
+
+@pytest.mark.parametrize("region", ["andorra", "liechtenstein"])
+def test_routes_equal_dijkstra_with_virtual_nodes(region, andorra_terrain, liechtenstein):
+    if region == "andorra":
+        net, profile, rules, n_each, n_pairs = (
+            andorra_terrain,
+            "truck",
+            ANDORRA_TRUCK_RULES,
+            30,
+            110,
+        )
+    else:
+        net, profile, rules, n_each, n_pairs = (
+            liechtenstein,
+            "car",
+            LIECHTENSTEIN_CAR_RULES,
+            30,
+            110,
+        )
+    applied = geolog.rules.apply(net, profile, rules)
+    H = _cost_graph(applied)
+    big = [c for c in nx.strongly_connected_components(H) if len(c) >= 50]
+    in_big = set().union(*big)
+    rng = np.random.default_rng(11)
+    pts = _oracle_points(net, rng, n_each)
+    node_of = {tuple(net.nodes.loc[n, ["y", "x"]]): n for n in net.nodes.index}
+    edges = applied.edges
+    routed = unreachable = 0
+    for i, j in rng.integers(0, len(pts), (n_pairs, 2)):
+        a, b = pts[i], pts[j]
+        try:
+            r = routing.route(net, a, b, profile=profile, rules=rules, max_snap_m=20_000)
+            cost = r.cost
+        except NoRouteError as err:
+            r, cost = None, np.inf
+            msg = str(err)
+        snaps = (
+            r.snapped if r is not None else net.nearest_edges([a, b], profile=profile, rules=rules)
+        )
+        sa, sb = snaps.iloc[0], snaps.iloc[-1]
+        for q, s in ((a, sa), (b, sb)):
+            n = node_of.get(q)
+            if n is not None and n in in_big:  # a point at a routable node stays there
+                assert s["node"] == n and s["distance_m"] < 1e-6
+            if s["node"] == -1:  # the snapped edge is routable both ways round
+                e = edges.loc[s["edge"]]
+                assert any(e["u"] in c and e["v"] in c for c in big)
+        A = _insert(H, edges, "A", sa)
+        B = _insert(H, edges, "B", sb, other=(A, sa) if A == "A" else None)
+        try:
+            want = nx.dijkstra_path_length(H, A, B, weight="cost") if A != B else 0.0
+        except nx.NetworkXNoPath:
+            want = np.inf
+        finally:
+            H.remove_nodes_from([x for x in ("A", "B") if x in H])
+        if np.isinf(want):
+            assert r is None, f"{a} -> {b}: geolog found a route Dijkstra does not"
+            assert "no path" in msg and "priority[" in msg  # names the rule that cuts it
+            unreachable += 1
+            continue
+        assert r is not None, f"{a} -> {b}: false NoRouteError ({msg})"
+        assert cost == pytest.approx(want, rel=1e-9, abs=1e-6), (a, b)
+        routed += 1
+    # a 10 % grade limit splits Andorra's valleys for a truck: many pairs are
+    # genuinely unreachable (Dijkstra agrees), but most must route
+    assert routed + unreachable == n_pairs and routed >= 0.5 * n_pairs
+
+
+def test_matrix_rectangular_and_bad_points(andorra):
+    rng = np.random.default_rng(5)
+    nodes = andorra.largest_component().nodes
+    src = [tuple(nodes.loc[n, ["y", "x"]]) for n in rng.choice(nodes.index, 4)]
+    dst = [tuple(nodes.loc[n, ["y", "x"]]) for n in rng.choice(nodes.index, 3)]
+    far, bad = (45.0, 1.5), "nowhere"
+    m = routing.matrix(andorra, [*src, far], [*dst, bad], profile="car")
+    assert m.shape == m.durations_s.shape == (5, 4)
+    for i, a in enumerate(src):
+        for j, b in enumerate(dst):
+            r = routing.route(andorra, a, b, profile="car")
+            assert m.durations_s[i, j] == pytest.approx(r.duration_s, rel=1e-9, abs=1e-6)
+            assert m.distances_m[i, j] == pytest.approx(r.length_m, rel=1e-9, abs=1e-6)
+    assert np.isnan(m.durations_s[4]).all() and np.isnan(m.durations_s[:, 3]).all()
+    p = m.problems
+    assert list(zip(p["role"], p["index"], strict=True)) == [("source", 4), ("target", 3)]
+    assert "max_snap_m" in p["reason"].iloc[0] and "lat, lon" in p["reason"].iloc[1]
+    assert len(m.to_frame()) == 20
+    with pytest.raises(InputError, match="max_snap_m"):
+        routing.matrix(andorra, [*src, far], dst, profile="car", errors="raise")
+
+
+def test_nearest_edges_is_routings_snapper(andorra):
+    rng = np.random.default_rng(9)
+    x0, y0, x1, y1 = andorra.largest_component().nodes.total_bounds
+    pts = [(rng.uniform(y0, y1), rng.uniform(x0, x1)) for _ in range(12)]
+    rules = {"priority": [{"if": "highway == 'track'", "multiply_by": 0}]}
+    near = andorra.nearest_edges(pts, profile="car", rules=rules)
+    for k, p in enumerate(pts):
+        r = routing.route(andorra, p, pts[0], profile="car", rules=rules, max_snap_m=1e5)
+        s = r.snapped.iloc[0]
+        assert s["edge"] == near["edge"].iloc[k] or s["edge"] == near["twin"].iloc[k]
+        assert s["distance_m"] == pytest.approx(near["distance_m"].iloc[k], abs=1e-9)
+        assert (s["lat"], s["lon"]) == pytest.approx(
+            (near["lat"].iloc[k], near["lon"].iloc[k]), abs=1e-12
+        )
+    assert (andorra.edges.loc[near["edge"], "highway"] != "track").all()
+    # a point at a junction snaps to the junction itself
+    G = nx.Graph(andorra.to_networkx())
+    j = next(n for n in G.nodes if G.degree(n) == 4)
+    at = andorra.nearest_edges([tuple(andorra.nodes.loc[j, ["y", "x"]])])
+    assert at["node"].iloc[0] == j and at["distance_m"].iloc[0] < 1e-6
+
+
+def test_unroutable_nearest_road_is_named(syn):
+    rules = {"priority": [{"if": "name == 'Far St'", "multiply_by": 0}]}
+    # next to Far St, which the rule forbids: snapped to Bridge Rd instead, with a note
+    p = _at(6, 7, 0.5)
+    r = routing.route(syn, p, _at(2, 3, 0.5), profile="car", rules=rules)
+    note = r.snapped["note"].iloc[0]
+    assert "Far St" in note and "priority[0]" in note
+    assert r.snapped["distance_m"].iloc[0] > 40
+    with pytest.raises(InputError) as err:
+        routing.route(syn, p, _at(2, 3, 0.5), profile="car", rules=rules, max_snap_m=20)
+    msg = str(err.value)
+    assert "Far St" in msg and "priority[0]" in msg and "Bridge Rd" in msg
+
+
+def test_no_route_message_with_a_custom_profile_names_the_rule(syn):
+    prof = {"base": "car", "name": "slow car", "max_speed_kph": 40}
+    rules = {"priority": [{"if": "name == 'Bridge Rd'", "multiply_by": 0}]}
+    with pytest.raises(NoRouteError) as err:
+        routing.route(syn, _at(2, 3, 0.5), _at(6, 7, 0.5), profile=prof, rules=rules)
+    msg = str(err.value)
+    assert "'slow car'" in msg and "priority[0]" in msg and "even without" not in msg
+
+
+def test_matrix_names_a_cut_off_point(syn):
+    rules = {"priority": [{"if": "name == 'Bridge Rd'", "multiply_by": 0}]}
+    pts = [_at(2, 3, 0.5), _at(3, 5, 0.5), _at(6, 7, 0.5)]
+    m = routing.matrix(syn, pts, profile="car", rules=rules)
+    assert np.isinf(m.costs[2, :2]).all() and np.isinf(m.costs[:2, 2]).all()
+    assert np.isfinite(m.costs[:2, :2]).all() and m.costs[2, 2] == 0
+    p = m.problems
+    assert list(p["index"]) == [2] and "cut off" in p["reason"].iloc[0]
+
+
+def test_point_in_a_piece_the_rules_cut_off_says_why(andorra_terrain):
+    # a residential street above Sant Julià de Lòria whose only ways out climb more than 10 %
+    p, q = (42.482182, 1.459175), (42.5078, 1.5211)
+    kw = {"profile": "truck", "rules": ANDORRA_TRUCK_RULES}
+    with pytest.raises(InputError) as err:
+        routing.route(andorra_terrain, p, q, **kw)
+    msg = str(err.value)
+    assert "cut off" in msg and "priority[0] (max_grade > 0.10)" in msg and "max_snap_m" in msg
+    near = andorra_terrain.nearest_edges([p], **kw)
+    assert f"{near['distance_m'].iloc[0]:,.0f} m away" in msg  # the nearest routable road
+    r = routing.route(andorra_terrain, p, q, max_snap_m=3000, **kw)
+    assert r.snapped["distance_m"].iloc[0] == pytest.approx(near["distance_m"].iloc[0])
+    assert "cut off" in r.snapped["note"].iloc[0]

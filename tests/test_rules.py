@@ -630,3 +630,23 @@ def test_cli_rules_check(tiny, tmp_path, capsys):
     blocked.write_text("priority:\n  - if: length_m > 0\n    multiply_by: 0\n")
     assert main(["rules", "check", str(blocked), str(net_file)]) == 2
     assert "forbid every edge" in capsys.readouterr().err.replace("\n", " ")
+
+
+def test_rule_file_takes_an_inline_profile(andorra, tmp_path):
+    text = """
+profile:
+  base: car
+  name: slow car
+  max_speed_kph: 40
+priority:
+  - if: highway == 'track'
+    multiply_by: 0
+"""
+    path = tmp_path / "rules.yaml"
+    path.write_text(text)
+    out = geolog.rules.apply(andorra, None, path)
+    assert out.meta["profile"] == "slow car"
+    assert out.edges["speed_kph"].max() <= 40
+    assert np.isinf(out.edges.loc[out.edges["highway"] == "track", "cost"]).all()
+    with pytest.raises(geolog.errors.RuleError, match="inline .profile.*max_speed_kph"):
+        geolog.load_rules({"profile": {"base": "car", "name": "x", "max_sped_kph": 3}})

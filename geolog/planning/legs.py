@@ -34,38 +34,19 @@ def travel(net: Any, latlon: np.ndarray, profile: str, rules: Any = None) -> Tra
     """Travel times (s) and distances (m) between all ``(lat, lon)`` points for ``profile``."""
     from .. import routing
 
-    n = len(latlon)
     pts = [(float(a), float(b)) for a, b in latlon]
-    try:
-        ok = np.arange(n)
-        m = routing.matrix(net, pts, profile=profile, rules=rules)
-    except InputError:
-        # some point is off every road this profile may use: find which, plan the rest
-        ok = []
-        for i, p in enumerate(pts):
-            try:
-                routing.matrix(net, [p], profile=profile, rules=rules)
-            except InputError as err:
-                logger.info("point %d unusable for profile %s: %s", i, profile, err)
-            else:
-                ok.append(i)
-        ok = np.asarray(ok, dtype=np.int64)
-        if len(ok) == 0:
-            m = None
-        else:
-            m = routing.matrix(net, [pts[i] for i in ok], profile=profile, rules=rules)
-    dur = np.full((n, n), np.inf)
-    dis = np.full((n, n), np.inf)
+    m = routing.matrix(net, pts, profile=profile, rules=rules)
+    for r in m.problems.itertuples():
+        logger.info("point %d unusable for profile %s: %s", r.index, profile, r.reason)
+    # a point that could not be snapped is unreachable (inf) for the planner
+    dur = np.nan_to_num(np.asarray(m.durations_s, dtype=float), nan=np.inf)
+    dis = np.nan_to_num(np.asarray(m.distances_m, dtype=float), nan=np.inf)
     np.fill_diagonal(dur, 0.0)
     np.fill_diagonal(dis, 0.0)
-    lat, lon = latlon[:, 0].astype(float).copy(), latlon[:, 1].astype(float).copy()
-    if m is not None:
-        dur[np.ix_(ok, ok)] = np.asarray(m.durations_s, dtype=float)
-        dis[np.ix_(ok, ok)] = np.asarray(m.distances_m, dtype=float)
-        fr = m.points
-        if {"snapped_lat", "snapped_lon"} <= set(fr.columns):
-            lat[ok] = fr["snapped_lat"].to_numpy(float)
-            lon[ok] = fr["snapped_lon"].to_numpy(float)
+    fr = m.points
+    snapped = fr["snapped_lat"].notna().to_numpy()
+    lat = np.where(snapped, fr["snapped_lat"].to_numpy(float), latlon[:, 0].astype(float))
+    lon = np.where(snapped, fr["snapped_lon"].to_numpy(float), latlon[:, 1].astype(float))
     return Travel(dur, dis, lat, lon)
 
 

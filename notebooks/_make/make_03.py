@@ -36,9 +36,9 @@ from geolog.errors import GeologWarning, NoRouteError
 rules_dir = geolog.data.path("andorra").parent / "rules"
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", GeologWarning)  # SRTM voids are filled and flagged per edge
-    net = geolog.read_osm(geolog.data.path("andorra")).with_terrain(
-        geolog.DEM.open(geolog.data.dem_path("andorra"))
-    )
+    dem = geolog.DEM.open(geolog.data.dem_path("andorra"))
+    net = geolog.read_osm(geolog.data.path("andorra")).with_terrain(dem)
+    walk = geolog.read_osm(geolog.data.path("andorra"), network="walk").with_terrain(dem)
 depot = (42.463704, 1.490886)  # DEP-SUD, Sant Julià de Lòria  (lat, lon)
 engolasters = (42.5199, 1.5675)
 cols = ["profile", "length_m", "duration_s", "ascent_m", "descent_m", "max_grade", "edges"]
@@ -51,11 +51,17 @@ net""",
 `geolog.route` snaps both points onto the nearest road the profile may use
 (part-way along the edge, not to the nearest junction) and runs Dijkstra on
 the CSR view of the profile's `cost`. The truck's speed comes from its climb
-model (power vs mass on the grade); on foot it is Tobler's hiking function.""",
+model (power vs mass on the grade); on foot it is Tobler's hiking function.
+The walker uses the `walk` network (footpaths and steps included) and obeys
+the access tags: stretches of the valley's main road are `foot=no`.""",
     ),
     (
         "code",
-        """trips = {p: geolog.route(net, depot, engolasters, profile=p) for p in ("car", "truck", "foot")}
+        """trips = {p: geolog.route(net, depot, engolasters, profile=p) for p in ("car", "truck")}
+try:
+    trips["foot"] = geolog.route(walk, depot, engolasters, profile="foot")
+except NoRouteError as err:
+    print("on foot:", err)
 pd.DataFrame([r.summary() for r in trips.values()])[cols].round(3)""",
     ),
     (
@@ -68,9 +74,11 @@ ax.set_title("Sant Julià de Lòria → Engolasters");""",
     ),
     (
         "md",
-        """All three follow the valley: in Andorra there is rarely a second road.
-The profiles change the time (the truck's climb model slows it on every
-ramp; on foot it is a day's walk), much less the line.
+        """Car and truck follow the valley: in Andorra there is rarely a second
+road. The profiles change the time (the truck's climb model slows it on every
+ramp), much less the line. On foot there is no way at all in this extract:
+the main road out of Sant Julià is tagged `foot=no` and no footpath replaces
+it, so geolog says so rather than send a walker where walkers may not go.
 
 ## 2 · Adding the rules one by one
 
