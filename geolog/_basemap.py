@@ -56,6 +56,7 @@ _STYLES = {
     "forest": {"color": "#4b8b3b", "weight": 0, "fillColor": "#5fa052", "fillOpacity": 0.28},
 }
 _RIVER_COLOR = "#3b83bd"
+_KINDS = {"water", "built", "forest", *_WATER_LINES}
 _OSM_SUFFIXES = (".osm", ".pbf", ".osm.gz", ".osm.bz2", ".o5m", ".opl")
 _TOLERANCE_DEG = 5e-5  # about 5 m: display simplification of areas and rivers
 _MIN_REF_KM = 3.0  # a road ref is labelled on its longest stretch and each other one this long
@@ -258,21 +259,28 @@ def _pad(bounds: tuple[float, ...], frac: float = 0.15) -> tuple[float, float, f
     return w - dx, s - dy, e + dx, n + dy
 
 
-def _features(gdf: gpd.GeoDataFrame, key: str) -> list[dict]:
-    import json
+def _collection(gdf: gpd.GeoDataFrame) -> str:
+    """A GeoJSON FeatureCollection text with property ``k`` (the kind), built without a parse.
 
+    The text holds only shapely's numeric GeoJSON and kinds from this module's
+    fixed sets (checked), so it is safe inside ``<script>`` as it is.
+    """
     import shapely
 
     if not len(gdf):
-        return []
+        return '{"type":"FeatureCollection","features":[]}'
+    kinds = gdf["kind"].astype(str).to_numpy()
+    if not set(kinds) <= _KINDS:
+        raise ValueError(f"unexpected base-map kinds {set(kinds) - _KINDS}")
     geoms = shapely.set_precision(
         shapely.simplify(gdf.geometry.values, _TOLERANCE_DEG, preserve_topology=True), 1e-5
     )
     keep = ~shapely.is_empty(geoms)
-    return [
-        {"type": "Feature", "geometry": json.loads(g), "properties": {"k": str(k)}}
-        for g, k in zip(shapely.to_geojson(geoms[keep]), gdf[key].to_numpy()[keep], strict=True)
-    ]
+    feats = ",".join(
+        f'{{"type":"Feature","geometry":{g},"properties":{{"k":"{k}"}}}}'
+        for g, k in zip(shapely.to_geojson(geoms[keep]), kinds[keep], strict=True)
+    )
+    return f'{{"type":"FeatureCollection","features":[{feats}]}}'
 
 
 def _ref_labels(net: Network | None, bounds: tuple[float, ...]) -> list[list[Any]]:
@@ -328,15 +336,11 @@ def basemap_layer(
     box = _pad(bounds) if bounds is not None else (-180.0, -90.0, 180.0, 90.0)
     places = _clip(basemap.places, box)
     rank = places["place"].map(PLACE_CLASS).fillna("minor").to_numpy()
+    geo = {
+        "areas": _collection(_clip(basemap.areas, box)),
+        "lines": _collection(_clip(basemap.water_lines, box)),
+    }
     data = {
-        "areas": {
-            "type": "FeatureCollection",
-            "features": _features(_clip(basemap.areas, box), "kind"),
-        },
-        "lines": {
-            "type": "FeatureCollection",
-            "features": _features(_clip(basemap.water_lines, box), "kind"),
-        },
         "styles": _STYLES,
         "river": {"color": _RIVER_COLOR, "widths": _WATER_LINES},
         "places": [
@@ -345,7 +349,7 @@ def basemap_layer(
         ],
         "refs": _ref_labels(net, box),
     }
-    return BasemapLayer(data, name=name, attribution=OSM_ATTRIBUTION, show=show)
+    return BasemapLayer(data, geo, name=name, attribution=OSM_ATTRIBUTION, show=show)
 
 
 def add_basemap(

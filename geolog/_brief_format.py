@@ -18,6 +18,21 @@ def fmt_km(m: float) -> str:
     return f"{m / 1000:.2f} km" if np.isfinite(m) else "–"
 
 
+def fmt_len(m: float) -> str:
+    """Metres for people: "85 m", "1.2 km"."""
+    if not np.isfinite(m):
+        return "–"
+    return f"{m:.0f} m" if m < 1000 else f"{m / 1000:.1f} km"
+
+
+def fmt_hhmm(s: float) -> str:
+    """A duration as H:MM (hours may exceed 24)."""
+    if not np.isfinite(s):
+        return "–"
+    m = int(round(s / 60.0))
+    return f"{m // 60}:{m % 60:02d}"
+
+
 def fmt_time(s: float) -> str:
     if not np.isfinite(s):
         return "–"

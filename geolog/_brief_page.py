@@ -46,10 +46,13 @@ pre.yaml { background: #f6f8fa; border: 1px solid var(--line); padding: 8px 10px
 svg.profile { max-width: 900px; display: block; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: middle;
   margin-right: 4px; }
+@page { size: A4; margin: 12mm; }
 @media print {
+  body { font-size: 10.5pt; }
   nav.toc, .leaflet-control-zoom, .leaflet-control-layers { display: none !important; }
   main { max-width: none; padding: 0; }
-  .map-frame { height: 16cm; page-break-inside: avoid; }
+  .map-frame { height: 15cm; page-break-inside: avoid; }
+  .leaflet-control-attribution { font-size: 7pt; }
   main > section { page-break-inside: avoid; }
   table.data { page-break-inside: auto; }
   tr { page-break-inside: avoid; }
@@ -184,13 +187,14 @@ def render_page(
 <p class="purpose">{escape(purpose)}</p>
 <p class="meta data-date">{escape(data_date)}</p>
 <p class="meta">Generated {escape(generated)} · geolog {escape(version)} · works offline</p>
-<nav class="toc"><a href="#map-section">Map</a><a href="#routes">Routes</a><a href="#profile">Elevation</a><a href="#rules">Rules</a><a href="#assumptions">Assumptions</a><a href="#sources">Sources</a></nav>
+<nav class="toc"><a href="#map-section">Map</a><a href="#routes">Routes</a><a href="#directions">Directions</a><a href="#profile">Elevation</a><a href="#rules">Rules</a><a href="#assumptions">Assumptions</a><a href="#sources">Sources</a></nav>
 </header>
 <section id="map-section"><h2>Map</h2>
 <div class="map-frame">{map_body}</div>
 <p class="note">Basemap: hillshade of the elevation model, place names, water, built-up areas, forest and road numbers from the OpenStreetMap file, and the road network (coloured by steepest grade), all embedded in this file. OpenStreetMap web tiles are an optional layer (needs internet).</p>
 </section>
 <section id="routes"><h2>Routes</h2>{sections["routes"]}</section>
+<section id="directions"><h2>Directions</h2>{sections.get("directions", "")}</section>
 <section id="profile"><h2>Elevation profile</h2>{sections["profile"]}</section>
 <section id="rules"><h2>Rules in force</h2>{sections["rules"]}</section>
 <section id="assumptions"><h2>Assumptions</h2>{sections["assumptions"]}</section>

@@ -302,8 +302,10 @@ class HtmlControl(MacroElement):
 class BasemapLayer(Layer):
     """The OSM base map (areas, rivers, place and ref labels) in the panes of :data:`PANES`.
 
-    ``data`` holds ``areas`` and ``lines`` (GeoJSON with property ``k``, the style
-    key), ``styles``, ``river`` (colour and width per waterway), ``places``
+    ``geojson`` holds ``areas`` and ``lines``: GeoJSON *text* with property
+    ``k`` (the style key) made by :func:`geolog._basemap._collection` from numbers
+    and fixed kinds only (no data text), placed in the page as it is. ``data``
+    holds ``styles``, ``river`` (colour and width per waterway), ``places``
     (``[lat, lon, name, class]``) and ``refs`` (``[lat, lon, ref]``). Labels are
     set with ``textContent``, so no name is parsed as HTML. Minor places and refs
     show from zoom 13.
@@ -315,6 +317,8 @@ class BasemapLayer(Layer):
         var {{ this.get_name() }} = (function () {
             var map = {{ this.map_name }};
             var d = {{ this.data_json }};
+            d.areas = {{ this.areas_json }};
+            d.lines = {{ this.lines_json }};
             var opts = {{ this.options_json }};
             function pane(n, z) {
                 var p = map.getPane(n) || map.createPane(n);
@@ -353,11 +357,19 @@ class BasemapLayer(Layer):
     )
 
     def __init__(
-        self, data: dict, *, name: str, attribution: str | None = None, show: bool = True
+        self,
+        data: dict,
+        geojson: dict[str, str],
+        *,
+        name: str,
+        attribution: str | None = None,
+        show: bool = True,
     ) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "BasemapLayer"
         self.data_json = script_json(data)
+        self.areas_json = geojson["areas"]
+        self.lines_json = geojson["lines"]
         self.options_json = script_json({"attribution": attribution})
         self.map_name = ""
 
