@@ -344,7 +344,7 @@ def directions_section(routes: list[Any], labels: list[str], departure: Any = No
         km0 = np.concatenate([[0.0], np.cumsum(dist)[:-1]])
         t0 = np.concatenate([[0.0], np.cumsum(dur)[:-1]])
         when = (
-            [(start + _dt.timedelta(seconds=float(t))).strftime("%H:%M") for t in t0]
+            [(start + _dt.timedelta(minutes=round(t / 60))).strftime("%H:%M") for t in t0]
             if start is not None
             else ["+" + fmt_hhmm(t) for t in t0]
         )
