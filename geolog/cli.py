@@ -169,7 +169,7 @@ def info(
     table.add_column("value", justify="right")
     for key in ("nodes", "edges", "segments", "oneway_edges"):
         table.add_row(key, f"{s[key]:,}")
-    table.add_row("length (km)", f"{s['length_km']:,.1f}")
+    table.add_row("length (km of road, each road once)", f"{s['length_km']:,.1f}")
     table.add_row("bbox", ", ".join(f"{b:.4f}" for b in s["bbox"]))
     for hw, km in s["km_by_highway"].items():
         table.add_row(f"  {_t(hw)}", f"{km:,.1f} km")
@@ -412,7 +412,7 @@ def isochrone_cmd(
 
     atomic_write_text(output, iso.to_json())
     for t, km in zip(iso["time_s"], iso["reached_km"], strict=True):
-        out.print(f"{t / 60:g} min: {km:,.1f} km of road reached")
+        out.print(f"{t / 60:g} min: {km:,.1f} directed km of road reached (each way counted)")
     out.print(f"wrote {_t(output)}", highlight=False)
 
 
