@@ -20,7 +20,7 @@ import datetime as _dt
 import functools
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +86,7 @@ class Basemap:
     areas: gpd.GeoDataFrame
     timestamp: str | None
     source: str
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.places) + len(self.water_lines) + len(self.areas)
@@ -285,10 +286,18 @@ def _collection(gdf: gpd.GeoDataFrame) -> str:
 
 def _ref_labels(net: Network | None, bounds: tuple[float, ...]) -> list[list[Any]]:
     """Labels ``[lat, lon, ref]``: each ref's longest stretch and every other one ≥ 3 km."""
-    import shapely
-
     if net is None or "ref" not in net.edges.columns or not len(net.edges):
         return []
+    cache = getattr(net, "_cache", {})
+    if "basemap_ref_labels" not in cache:
+        cache["basemap_ref_labels"] = _all_ref_labels(net)
+    w, s, e, n = bounds
+    return [x for x in cache["basemap_ref_labels"] if w <= x[1] <= e and s <= x[0] <= n]
+
+
+def _all_ref_labels(net: Network) -> list[list[Any]]:
+    import shapely
+
     e = net.edges[net.edges["ref"].notna() & (net.edges["ref"].astype(str).str.len() > 0)]
     out: list[list[Any]] = []
     for ref, grp in e.groupby(e["ref"].astype(str).str.split(";").str[0].str.strip()):
@@ -299,8 +308,7 @@ def _ref_labels(net: Network | None, bounds: tuple[float, ...]) -> list[list[Any
         for part in parts[keep]:
             pt = shapely.line_interpolate_point(part, 0.5, normalized=True)
             out.append([round(pt.y, 5), round(pt.x, 5), ref])
-    w, s, e_, n = bounds
-    return [x for x in out if w <= x[1] <= e_ and s <= x[0] <= n]
+    return out
 
 
 def basemap_layer(
@@ -336,10 +344,13 @@ def basemap_layer(
     box = _pad(bounds) if bounds is not None else (-180.0, -90.0, 180.0, 90.0)
     places = _clip(basemap.places, box)
     rank = places["place"].map(PLACE_CLASS).fillna("minor").to_numpy()
-    geo = {
-        "areas": _collection(_clip(basemap.areas, box)),
-        "lines": _collection(_clip(basemap.water_lines, box)),
-    }
+    key = ("geojson", box)
+    if key not in basemap._cache:
+        basemap._cache[key] = {
+            "areas": _collection(_clip(basemap.areas, box)),
+            "lines": _collection(_clip(basemap.water_lines, box)),
+        }
+    geo = basemap._cache[key]
     data = {
         "styles": _STYLES,
         "river": {"color": _RIVER_COLOR, "widths": _WATER_LINES},

@@ -325,7 +325,7 @@ class BasemapLayer(Layer):
                 p.style.zIndex = z; p.style.pointerEvents = "none"; return n;
             }
             var ap = pane("geolog-basemap", 350), lp = pane("geolog-labels", 450);
-            var rend = L.svg({pane: ap});
+            var rend = L.canvas({pane: ap, padding: 0.5});
             var g = L.featureGroup([], {attribution: opts.attribution});
             g.addLayer(L.geoJSON(d.areas, {pane: ap, renderer: rend, interactive: false,
                 style: function (f) { return d.styles[f.properties.k] || {}; }}));
