@@ -110,6 +110,9 @@ def make_map(
 ) -> folium.Map:
     """One offline map with everything given: hillshade, roads, routes, isochrones, rule areas.
 
+    The view fits the routes and isochrones when there are any (the roads and
+    base map around them stay drawn), else the network.
+
     Exposed as ``geolog.map(...)``.
 
     Parameters
@@ -158,12 +161,8 @@ def make_map(
     bounds = None
     if net is not None and len(net.edges):
         bounds = tuple(net.edges.total_bounds)
-    elif all_routes:
-        import shapely
-
-        b = shapely.bounds(np.array([r.geometry for r in all_routes]))
-        bounds = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
-    m = base_map(None, bounds=bounds, osm_tiles=osm_tiles, height=height)
+    view = _content_bounds(all_routes, isochrones) or bounds
+    m = base_map(None, bounds=view, osm_tiles=osm_tiles, height=height)
     if dem is not None:
         if bounds is not None and hasattr(dem, "clip"):
             try:
@@ -189,3 +188,18 @@ def make_map(
         label = "route" if len(all_routes) == 1 else f"route {i + 1}"
         route_layer(r, name=label, color=None if i == 0 else _CAT[i % len(_CAT)]).add_to(m)
     return finish(m)
+
+
+def _content_bounds(routes: list[Any], isochrones: Any) -> tuple[float, ...] | None:
+    """Bounds of the routes and isochrones (what the map is about), padded by 10 %; None if none."""
+    import shapely
+
+    geoms = [r.geometry for r in routes]
+    if isochrones is not None and len(isochrones):
+        geoms += list(isochrones.geometry)
+    if not geoms:
+        return None
+    b = shapely.bounds(np.array(geoms, dtype=object))
+    w, s, e, n = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
+    dx, dy = max((e - w) * 0.1, 0.002), max((n - s) * 0.1, 0.002)
+    return (w - dx, s - dy, e + dx, n + dy)
