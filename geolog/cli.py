@@ -369,6 +369,13 @@ def route_cmd(
             found = routing.alternatives(net, o, d, k=alternatives, profile=profile, rules=rules)
         else:
             found = [routing.route(net, o, d, via=vias, profile=profile, rules=rules)]
+    if len(found) < alternatives:
+        console.print(
+            f"note: {len(found)} of {alternatives} routes found: no other route shares at most "
+            "70 % of its length with those found and costs at most 1.5 times the best",
+            highlight=False,
+            soft_wrap=True,
+        )
     features = []
     for i, r in enumerate(found):
         feat = r.__geo_interface__["features"][0]
