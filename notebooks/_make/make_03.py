@@ -135,7 +135,7 @@ pd.DataFrame(rows).fillna("")""",
         """ax = net.plot(plt.subplots(figsize=(7, 6))[1], color="0.8", linewidth=0.5)
 zone = geolog.rules.load_rules(rules_dir / "flood_closure.yaml").areas["flood_zone"]
 gpd.GeoSeries([zone], crs="EPSG:4326").plot(ax=ax, color="tab:blue", alpha=0.3)
-for (name, r), lw in zip(routes.items(), [6, 4.5, 3.5, 2.5, 1.5]):
+for (name, r), lw in zip(routes.items(), [6.5, 5.5, 4.5, 3.5, 2.5, 1.5], strict=False):
     ax.plot(*r.geometry.xy, linewidth=lw, alpha=0.7, label=name)
 ax.legend(loc="lower right", fontsize=8)
 ax.set_title("The truck's route as rules are added (blue: flood zone)");""",
@@ -143,9 +143,10 @@ ax.set_title("The truck's route as rules are added (blue: flood zone)");""",
     (
         "md",
         """The flood-zone penalty moves the truck off the valley floor next to the
-depot; the speed rules cost time, not road. The grade ban then closes the
-only road up to Engolasters: one stretch of the CS-200 reads above 18 % on the
-90 m SRTM tile. What the whole rule file does to the network is
+depot; the speed rules cost time, not road. The 18 % grade ban leaves a way
+open: with each road's profile estimated from the 90 m SRTM tile and its error
+model, no stretch on the way up reads above 18 %, so the last row still has a
+route (and the plot all six). What the whole rule file does to the network is
 `geolog.explain` — edges matched, km, edges forbidden:""",
     ),
     (
@@ -156,12 +157,16 @@ only road up to Engolasters: one stretch of the CS-200 reads above 18 % on the
         "md",
         """## 3 · When a rule cuts the map
 
-The error names the rule that closed the way, and the road:""",
+The truck now tows a heavy trailer: no sustained grade above 8 %. That closes
+the main road up (the CG-2), and there is no other way. The error names the
+rule that closed the way, and the road:""",
     ),
     (
         "code",
-        """try:
-    geolog.route(net, depot, engolasters, rules=rules_dir / "truck_loaded.yaml")
+        """strict = copy.deepcopy(full)
+strict["priority"][0]["if"] = "max_grade > 0.08"  # heavy trailer: 8 % at most
+try:
+    geolog.route(net, depot, engolasters, rules=strict)
 except NoRouteError as err:
     print(err)""",
     ),
@@ -172,7 +177,7 @@ rest (tracks, service and residential streets), then routes again:""",
     ),
     (
         "code",
-        """scoped = copy.deepcopy(full)
+        """scoped = copy.deepcopy(strict)
 scoped["priority"][0]["if"] += " and highway not in ('trunk', 'primary', 'secondary')"
 truck = geolog.route(net, depot, engolasters, rules=scoped)
 truck""",

@@ -115,10 +115,13 @@ isochrones, rule areas, optional slope/mobility overlays.""",
         "md",
         """## The briefing
 
-One HTML file: title and purpose, the map, the route table with its
-obstructions, the elevation profile, the rules (YAML + what each matched), the
-profile's assumptions, data sources with hashes, the generation time and geolog
-version. The route and rules are embedded as JSON so anyone can reproduce it.
+One HTML file: title, purpose and the data date (OSM snapshot, DEM), the map
+(hillshade, place names, water, built-up areas and road numbers from the same
+OSM file, the roads, the routes), the route table, the obstructions merged into
+one row per steep stretch of road with its km from the start, turn-by-turn
+directions with clock times from the departure, the elevation profile, the
+rules (YAML + what each matched), the assumptions of the profile and rules used,
+data sources with hashes, the generation time and geolog version. The route and rules are embedded as JSON so anyone can reproduce it.
 Open the file in a browser with the network cable unplugged: it works.""",
     ),
     (
@@ -133,6 +136,7 @@ path = geolog.briefing(
     purpose="Shelter kits to Encamp after the flood. Check the steep stretches before departure.",
     dem=dem,
     rules=rules,
+    departure="07:00",
     path=out,
 )
 print(path, f"{path.stat().st_size / 1e6:.2f} MB")""",
@@ -161,8 +165,9 @@ assert geolog.load_rules(data["rules"]).content_hash() == geolog.load_rules(rule
 
 from IPython.display import HTML
 
-HTML(f'<iframe srcdoc="{html.escape(page)}" style="width:100%;height:640px;border:1px solid #ccc">'
-     "</iframe>")""",
+# srcdoc needs no file server (IPython.display.IFrame only takes a URL)
+HTML(f'<div><iframe srcdoc="{html.escape(page)}" style="width:100%;height:640px;'
+     'border:1px solid #ccc"></iframe></div>')""",
     ),
     (
         "md",

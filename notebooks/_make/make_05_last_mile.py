@@ -71,12 +71,13 @@ cells = [
         "display(table.round(2))\n"
         "table.attrs['moved']"
     ),
-    md("Both plans on one map — switch layers on and off in the layer control."),
+    md(
+        "Both plans on one map — the disrupted plan's vehicles take the next colours, dashed; "
+        "switch layers on and off in the layer control (top right)."
+    ),
     code(
-        "import folium\n\n"
-        "m = base.to_map(name='base')\n"
+        "m = base.to_map(name='base', title='Base plan and disrupted plan')\n"
         "disrupted.to_map(m=m, name='disrupted')\n"
-        "folium.LayerControl(collapsed=False).add_to(m)\n"
         "m"
     ),
     md(
