@@ -114,6 +114,20 @@ class OfflineMap(folium.Map):
         for pane, z in PANES.items():
             folium.map.CustomPane(pane, z_index=z, pointer_events=False).add_to(self)
 
+    def _repr_html_(self, **kwargs: Any) -> str:
+        """The notebook frame: as tall as the map when its height is in pixels.
+
+        folium's default frame keeps a 60 % aspect ratio, which leaves blank space
+        under a map of fixed pixel height (or cuts it).
+        """
+        height = getattr(self, "height", None)
+        if isinstance(height, tuple) and height[1] == "px":
+            if self._parent is None:
+                Figure().add_child(self)
+            if isinstance(self._parent, Figure):
+                self._parent.height = f"{height[0] + 2:g}px"
+        return super()._repr_html_(**kwargs)
+
     def render(self, **kwargs: Any) -> None:
         figure = self.get_root()
         if isinstance(figure, Figure):
