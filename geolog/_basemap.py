@@ -4,9 +4,9 @@
 streams, lakes and reservoirs), built-up areas (residential, commercial,
 industrial and retail land use) and forest from an ``.osm.pbf``/``.osm`` file
 with pyosmium; :func:`basemap_layer` draws them, with road refs from the
-network as labels, as one Leaflet layer in panes *under* the data (areas at
-z-index 350, data at 400, labels at 450 so names stay legible over roads;
-labels take no clicks). The hillshade lies under both (pane
+network as labels, as one Leaflet layer in its own panes: areas and rivers
+under the data (z-index 350; data at 400), labels over the roads (450) so
+names stay legible, taking no clicks. The hillshade lies under both (pane
 ``geolog-relief``, 150), so the base map reads over the relief.
 
 Text from OSM (place names, refs) reaches the page only as JSON written by

@@ -64,6 +64,14 @@ _CSS = """
 """
 
 
+def _map_of(element: Any) -> folium.Map | None:
+    """The map an element was added to (through layers and groups), or None."""
+    parent = element._parent
+    while parent is not None and not isinstance(parent, folium.Map):
+        parent = parent._parent
+    return parent
+
+
 class Literal(Element):
     """Markup placed in the page exactly as given: never compiled or rendered as a template."""
 
@@ -149,10 +157,7 @@ class PanedImageOverlay(folium.raster_layers.ImageOverlay):
         self.geolog_pane = geolog_pane
 
     def render(self, **kwargs: Any) -> None:
-        parent = self._parent
-        while parent is not None and not isinstance(parent, folium.Map):
-            parent = parent._parent
-        if self.geolog_pane and isinstance(parent, OfflineMap):
+        if self.geolog_pane and isinstance(_map_of(self), OfflineMap):
             self.options["pane"] = self.geolog_pane
         super().render(**kwargs)
 
@@ -305,11 +310,10 @@ class HtmlControl(MacroElement):
     def render(self, **kwargs: Any) -> None:
         parent = self._parent
         self.layer_name = parent.get_name() if isinstance(parent, Layer) else ""
-        while parent is not None and not isinstance(parent, folium.Map):
-            parent = parent._parent
-        if parent is None:
+        m = _map_of(self)
+        if m is None:
             raise ValueError("a geolog legend must be added to a map or to a layer on a map")
-        self.map_name = parent.get_name()
+        self.map_name = m.get_name()
         super().render(**kwargs)
 
 
@@ -388,10 +392,8 @@ class BasemapLayer(Layer):
         self.map_name = ""
 
     def render(self, **kwargs: Any) -> None:
-        parent = self._parent
-        while parent is not None and not isinstance(parent, folium.Map):
-            parent = parent._parent
-        if parent is None:
+        m = _map_of(self)
+        if m is None:
             raise ValueError("a geolog base map must be added to a map")
-        self.map_name = parent.get_name()
+        self.map_name = m.get_name()
         super().render(**kwargs)
