@@ -84,6 +84,23 @@ def test_briefing_shows_place_labels_and_fits_the_data(brief):
         )
         ax, ay, bx, by, cw, ch = inside
         assert 0 <= ax < bx <= cw and 0 <= by < ay <= ch
+        # no control (layers, legends, zoom) covers the route: compare screen rectangles
+        hits = d.execute_script(
+            """
+            var rs = Array.from(document.querySelectorAll('path.geolog-route'))
+                .map(function (p) { return p.getBoundingClientRect(); });
+            var cs = Array.from(document.querySelectorAll('.leaflet-control'))
+                .map(function (c) { return c.getBoundingClientRect(); });
+            var n = 0;
+            rs.forEach(function (r) { cs.forEach(function (c) {
+                var w = Math.min(r.right, c.right) - Math.max(r.left, c.left);
+                var h = Math.min(r.bottom, c.bottom) - Math.max(r.top, c.top);
+                if (w > 2 && h > 2) { n += 1; }
+            }); });
+            return [n, rs.length];
+            """
+        )
+        assert hits[1] > 0 and hits[0] == 0
         # zoom to the country: the three towns are visible labels inside the map
         d.execute_script("window.geologMap.setView([42.53, 1.57], 12, {animate: false});")
         shown = d.execute_script(
