@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ._format import fmt_duration
+from ._format import fmt_hhmm as fmt_hhmm
 from ._format import fmt_km as fmt_km
+from ._format import fmt_len as fmt_len
 from ._format import fmt_pct as fmt_pct
 from ._html import escape
 

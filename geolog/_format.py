@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["fmt_duration", "fmt_clock", "fmt_km", "fmt_pct"]
+__all__ = ["fmt_duration", "fmt_clock", "fmt_hhmm", "fmt_km", "fmt_len", "fmt_pct"]
 
 _MISSING = "–"
 
@@ -41,3 +41,18 @@ def fmt_km(metres: float | None) -> str:
 def fmt_pct(grade: float | None) -> str:
     """A grade (fraction) as an unsigned percentage, ``"7.5 %"``."""
     return f"{abs(grade) * 100:.1f} %" if _finite(grade) else _MISSING
+
+
+def fmt_len(metres: float | None) -> str:
+    """Metres for people: "85 m", "1.2 km"; "–" when missing."""
+    if not _finite(metres):
+        return _MISSING
+    return f"{metres:.0f} m" if metres < 1000 else f"{metres / 1000:.1f} km"
+
+
+def fmt_hhmm(seconds: float | None) -> str:
+    """A duration as H:MM, to the minute (hours may exceed 24); "–" when missing."""
+    if not _finite(seconds):
+        return _MISSING
+    m = int(round(seconds / 60.0))
+    return f"{m // 60}:{m % 60:02d}"

@@ -11,7 +11,6 @@ from ._format import fmt_duration
 from ._html import escape
 from ._map_base import (
     _NODATA_COLOR,
-    _SEQ,
     GRADE_BINS,
     GRADE_COLORS,
     OSM_ATTRIBUTION,
@@ -155,6 +154,11 @@ def route_layer(
     )
 
 
+#: Isochrone bands, shortest first: saturated warm to cool colours that stay legible on the
+#: grey hillshade (viridis' near-black first class read as shadow).
+_ISO_COLORS = ("#d7191c", "#f07c28", "#f5c518", "#4fb0c6", "#2c6fbb")
+
+
 def isochrone_layer(
     isochrones: gpd.GeoDataFrame,
     *,
@@ -170,7 +174,8 @@ def isochrone_layer(
     iso = iso.sort_values("time_s", ascending=False)
     n = len(iso)
     colors = [
-        _SEQ[min(len(_SEQ) - 1, round(i * (len(_SEQ) - 1) / max(n - 1, 1)))] for i in range(n)
+        _ISO_COLORS[min(len(_ISO_COLORS) - 1, round(i * (len(_ISO_COLORS) - 1) / max(n - 1, 1)))]
+        for i in range(n)
     ][::-1]
     feats = []
     items = []
@@ -181,7 +186,7 @@ def isochrone_layer(
         feats.append(
             _feature(
                 geom,
-                style={"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.25},
+                style={"color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.3},
                 tooltip=escape(lab),
             )
         )

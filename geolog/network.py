@@ -109,8 +109,13 @@ class Network:
 
     def __repr__(self) -> str:
         kind = self.meta.get("network_type", "?")
-        km = self.edges["length_m"].sum() / 1000
-        return f"<geolog.Network {kind}: {len(self.nodes):,} nodes, {len(self.edges):,} edges, {km:,.1f} km>"
+        # km of road counts a two-way road once (as summary() and `geolog info` do)
+        km = self.edges.loc[self._segment_mask(), "length_m"].sum() / 1000
+        directed = self.edges["length_m"].sum() / 1000
+        return (
+            f"<geolog.Network {kind}: {len(self.nodes):,} nodes, {len(self.edges):,} edges, "
+            f"{km:,.1f} km of road ({directed:,.1f} directed km)>"
+        )
 
     def __len__(self) -> int:
         return len(self.edges)

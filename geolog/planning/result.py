@@ -280,12 +280,26 @@ class Plan:
         return atomic_write_text(path, self.itinerary.to_csv(index=False))
 
     def to_map(
-        self, *, m: Any = None, name: str | None = None, osm_tiles: bool = False, tiles: Any = None
+        self,
+        *,
+        m: Any = None,
+        name: str | None = None,
+        title: str | None = None,
+        osm_tiles: bool = False,
+        basemap: Any = None,
+        tiles: Any = None,
     ):
-        """Offline folium map: one colour per vehicle, depots, served and unserved stops.
+        """Offline folium map: one colour per vehicle, numbered stops, depots, unserved stops.
 
-        The map carries Leaflet inline (:func:`geolog.maps.base_map`), so it
-        opens with no internet; all labels are HTML-escaped.
+        A new map has a title, the hillshade of the network's DEM (when the
+        network has terrain), the offline OSM base map (place names, water,
+        built-up areas), the roads in grey and a vehicle legend. The map carries
+        Leaflet inline (:func:`geolog.maps.base_map`), so it opens with no
+        internet; all labels are HTML-escaped.
+
+        Several plans on one map: ``m = p.to_map(name="base");
+        q.to_map(m=m, name="disrupted")`` — the second plan's vehicles get the
+        next colours and dashed lines, and the layer control lists both.
 
         Parameters
         ----------
@@ -293,6 +307,11 @@ class Plan:
             An existing map to draw on (to compare plans on one map).
         name
             Prefix of this plan's layers in the layer control.
+        title
+            Title shown on a new map (default "Distribution plan — n vehicles").
+        basemap
+            Offline base map: ``None`` uses the network's OSM file when found,
+            a path reads that file, ``False`` draws none.
         osm_tiles
             Add OpenStreetMap web tiles as an optional layer (off at opening).
         tiles
@@ -300,7 +319,7 @@ class Plan:
         """
         from .plan_map import draw_plan
 
-        return draw_plan(self, m=m, name=name, osm_tiles=osm_tiles)
+        return draw_plan(self, m=m, name=name, osm_tiles=osm_tiles, title=title, basemap=basemap)
 
 
 def _as_text(frame):
