@@ -30,6 +30,12 @@ CURVATURE_COEFFICIENT = 0.85714
 _NODATA = -32768.0
 
 
+def colrow(transform: Any, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Fractional (column, row) of points ``x``, ``y`` on a north-up grid."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return (x - transform.c) / transform.a, (y - transform.f) / transform.e
+
+
 def gdal_viewshed_path() -> str | None:
     """Path of the ``gdal_viewshed`` program (Debian ``gdal-bin``), or ``None``."""
     return shutil.which("gdal_viewshed")
@@ -102,8 +108,7 @@ class Viewshed:
 
         Points off the grid are not visible.
         """
-        inv = ~self.transform
-        col, row = inv * (np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        col, row = colrow(self.transform, x, y)
         col, row = np.floor(col).astype(np.int64), np.floor(row).astype(np.int64)
         _, h, w = self.visible.shape
         inside = (row >= 0) & (row < h) & (col >= 0) & (col < w)
@@ -239,7 +244,7 @@ def _place_observers(metric: Any, obs: pd.DataFrame) -> pd.DataFrame:
 
     tr = Transformer.from_crs(4326, metric.crs, always_xy=True)
     x, y = tr.transform(obs["lon"].to_numpy(), obs["lat"].to_numpy())
-    col, row = ~metric.transform * (np.asarray(x), np.asarray(y))
+    col, row = colrow(metric.transform, x, y)
     h, w = metric.shape
     ground = np.full(len(obs), np.nan)
     for i, name in enumerate(obs["name"]):
@@ -316,7 +321,7 @@ def _read_visible(path: Path, metric: Any) -> np.ndarray:
         arr = ds.read(1)
         t = ds.transform
     out = np.zeros(metric.shape, dtype=bool)
-    c0, r0 = ~metric.transform * (t.c, t.f)
+    c0, r0 = colrow(metric.transform, t.c, t.f)
     r0, c0 = int(round(r0)), int(round(c0))
     h, w = arr.shape
     rs, cs = max(r0, 0), max(c0, 0)

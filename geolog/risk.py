@@ -722,7 +722,7 @@ def contingency(net: Any, route: Any, *, segments: Any = "road"):
         from the start, metres), ``length_m``, ``detour_exists``,
         ``extra_s`` / ``extra_m`` (detour minus route, seconds and metres;
         NaN without a detour), ``via`` (main roads of the detour not on the
-        route), ``advice`` (one line for a briefing) and the detour
+        route; without a detour, why), ``advice`` (one line for a briefing) and the detour
         ``geometry`` (empty without one).
     """
     import geopandas as gpd
@@ -732,7 +732,7 @@ def contingency(net: Any, route: Any, *, segments: Any = "road"):
 
     if not isinstance(route, routing.Route):
         raise InputError(f"contingency needs a geolog Route, not {type(route).__name__}")
-    g, net = route._g, route._net
+    g, costed = route._g, route._net
     along = np.r_[0.0, np.cumsum(route._frac * g.length[route.rows])]
     recs = []
     for label, pos in _stretches(net, route, segments):
@@ -746,13 +746,15 @@ def contingency(net: Any, route: Any, *, segments: Any = "road"):
         ]
         length = float(np.sum(route._frac[pos] * g.length[route.rows[pos]]))
         if any(leg is None for leg in legs):
+            ends = pos[0] == 0 or pos[-1] == len(route.rows) - 1
+            why = "the start or end of the route is on it" if ends else ""
             recs.append(
-                (label, along[pos[0]], length, False, np.nan, np.nan, "", shapely.LineString())
+                (label, along[pos[0]], length, False, np.nan, np.nan, why, shapely.LineString())
             )
             continue
-        det = routing.Route(net, g, legs, route._snaps, profile_name=route.profile_name,
+        det = routing.Route(costed, g, legs, route._snaps, profile_name=route.profile_name,
                             rules=route.rules, weight=route.weight)  # fmt: skip
-        via = _via(net.edges, det, route)
+        via = _via(costed.edges, det, route)
         recs.append((label, along[pos[0]], length, True, det.duration_s - route.duration_s,
                      det.length_m - route.length_m, via, det.geometry))  # fmt: skip
     cols = [
@@ -770,6 +772,7 @@ def contingency(net: Any, route: Any, *, segments: Any = "road"):
         f"if {r.stretch} is closed, go via {r.via or 'a parallel street'} (+{r.extra_s / 60:.0f} min)"
         if r.detour_exists
         else f"if {r.stretch} is closed, there is no detour under these rules"
+        + (f" ({r.via})" if r.via else "")
         for r in frame.itertuples()
     ]
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=4326)
