@@ -369,3 +369,23 @@ def test_public_names():
         warnings.simplefilter("error")
         assert callable(geolog.contingency)
     assert issubclass(InputError, GeologError)
+
+
+@needs_gdal
+def test_map_layers_escape_names(andorra, andorra_dem, zones):
+    import folium
+
+    from geolog.maps import critical_links_layer, threat_layer, viewshed_layer
+
+    evil = zones.assign(name=["<script>alert(1)</script>", "checkpoint"])
+    window = andorra_dem.clip((1.50, 42.50, 1.58, 42.56))
+    vs = geolog.viewshed(window, {"<b>post</b>": (42.53, 1.54)})
+    links = geolog.critical_links(andorra, {"a": A, "b": B}, profile="car", top=3)
+    m = folium.Map(tiles=None)
+    for layer in (threat_layer(evil), viewshed_layer(vs), critical_links_layer(links)):
+        layer.add_to(m)
+    html = m.get_root().render()
+    assert "<script>alert(1)" not in html
+    assert "\\u0026lt;script\\u0026gt;alert(1)" in html  # escaped, then JSON-encoded
+    assert "<b>post</b>" not in html and "observer &lt;b&gt;post" in html
+    assert "#1 " in html and "threat: high" in html
