@@ -720,8 +720,10 @@ def contingency(net: Any, route: Any, *, segments: Any = "road"):
     geopandas.GeoDataFrame
         One row per stretch: ``stretch`` (road name), ``from_m`` (distance
         from the start, metres), ``length_m``, ``detour_exists``,
-        ``extra_s`` / ``extra_m`` (detour minus route, seconds and metres;
-        NaN without a detour), ``via`` (main roads of the detour not on the
+        ``extra_s`` / ``extra_m`` / ``extra_cost`` (detour minus route:
+        seconds, metres and routing weight; NaN without a detour — a route on
+        ``risk_cost`` may find a detour that is faster but more exposed, so
+        ``extra_s`` can be negative while ``extra_cost`` is not), ``via`` (main roads of the detour not on the
         route; without a detour, why), ``advice`` (one line for a briefing) and the detour
         ``geometry`` (empty without one).
     """
@@ -749,14 +751,25 @@ def contingency(net: Any, route: Any, *, segments: Any = "road"):
             ends = pos[0] == 0 or pos[-1] == len(route.rows) - 1
             why = "the start or end of the route is on it" if ends else ""
             recs.append(
-                (label, along[pos[0]], length, False, np.nan, np.nan, why, shapely.LineString())
+                (
+                    label,
+                    along[pos[0]],
+                    length,
+                    False,
+                    np.nan,
+                    np.nan,
+                    np.nan,
+                    why,
+                    shapely.LineString(),
+                )
             )
             continue
         det = routing.Route(costed, g, legs, route._snaps, profile_name=route.profile_name,
                             rules=route.rules, weight=route.weight)  # fmt: skip
         via = _via(costed.edges, det, route)
         recs.append((label, along[pos[0]], length, True, det.duration_s - route.duration_s,
-                     det.length_m - route.length_m, via, det.geometry))  # fmt: skip
+                     det.length_m - route.length_m, det.cost - route.cost, via,
+                     det.geometry))  # fmt: skip
     cols = [
         "stretch",
         "from_m",
@@ -764,12 +777,13 @@ def contingency(net: Any, route: Any, *, segments: Any = "road"):
         "detour_exists",
         "extra_s",
         "extra_m",
+        "extra_cost",
         "via",
         "geometry",
     ]
     frame = pd.DataFrame(recs, columns=cols)
     frame["advice"] = [
-        f"if {r.stretch} is closed, go via {r.via or 'a parallel street'} (+{r.extra_s / 60:.0f} min)"
+        f"if {r.stretch} is closed, go via {r.via or 'a parallel street'} ({r.extra_s / 60:+.0f} min)"
         if r.detour_exists
         else f"if {r.stretch} is closed, there is no detour under these rules"
         + (f" ({r.via})" if r.via else "")
