@@ -434,18 +434,18 @@ def _segments(route: Any):
         e = route.edges
         cols = ["edge", "name", "traversed_m", "traversed_s"]
         return gpd.GeoDataFrame(e.reindex(columns=cols), geometry=e.geometry.to_numpy(), crs=e.crs)
-    legs = getattr(route, "legs", None)
-    if legs is None:
+    legs = getattr(route, "routes", None)
+    if not isinstance(legs, gpd.GeoDataFrame):
         raise InputError(
             f"exposure_report needs a geolog Route or Plan, not {type(route).__name__}"
         )
     legs = legs.to_crs(4326)
     out = pd.DataFrame(
         {
-            "vehicle": legs["vehicle"].to_numpy() if "vehicle" in legs else 0,
+            "vehicle": legs["vehicle"].to_numpy(),
             "edge": -1,
-            "name": legs["name"].to_numpy() if "name" in legs else "",
-            "traversed_m": legs["length_m"].to_numpy(dtype=float),
+            "name": [f"{a} → {b}" for a, b in zip(legs["from_id"], legs["to_id"], strict=True)],
+            "traversed_m": legs["distance_m"].to_numpy(dtype=float),
             "traversed_s": legs["duration_s"].to_numpy(dtype=float),
         }
     )

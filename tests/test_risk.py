@@ -389,3 +389,22 @@ def test_map_layers_escape_names(andorra, andorra_dem, zones):
     assert "\\u0026lt;script\\u0026gt;alert(1)" in html  # escaped, then JSON-encoded
     assert "<b>post</b>" not in html and "observer &lt;b&gt;post" in html
     assert "#1 " in html and "threat: high" in html
+
+
+def test_exposure_report_of_a_plan(andorra_terrain, zones):
+    stops = [
+        {"id": "S1", "lat": 42.5063, "lon": 1.5218, "demand": [100], "service_s": 300},
+        {"id": "S2", "lat": 42.5089, "lon": 1.5386, "demand": [100], "service_s": 300},
+    ]
+    fleet = [{"name": "van", "count": 1, "capacity": [1000], "profile": "car", "depot": "D",
+              "shift_start_s": 7 * 3600, "shift_end_s": 15 * 3600}]  # fmt: skip
+    depots = [{"id": "D", "lat": 42.463704, "lon": 1.490886}]
+    p = geolog.plan(andorra_terrain, depots, stops, fleet, time_limit_s=1.0)
+    rep = exposure_report(p, zones=zones)
+    assert len(rep) == len(p.routes) and (rep["vehicle"] == p.routes["vehicle"].to_numpy()).all()
+    crs = andorra_terrain.metric_crs()
+    legs = p.routes.to_crs(crs).geometry
+    for level in ("high", "medium"):
+        want = legs.intersection(_metric_zone(zones, level, crs)).length.to_numpy()
+        np.testing.assert_allclose(rep[f"exposure_{level}_m"], want, rtol=1e-6, atol=0.01)
+    assert rep["exposure_high_m"].sum() > 0
