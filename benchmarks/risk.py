@@ -58,24 +58,18 @@ OBSERVERS = {
 
 def _brute_force(g, nodes: np.ndarray) -> dict[int, tuple[int, float]]:
     """Every usable link removed in turn, all site pairs recomputed (scipy)."""
-    from scipy.sparse import csr_array
     from scipy.sparse.csgraph import dijkstra
 
-    from geolog.risk import _second_best
+    from geolog.risk import _links, _second_best, _without_link
 
     base = dijkstra(g.csr, indices=nodes)[:, nodes]
     ok = ~np.eye(len(nodes), dtype=bool) & np.isfinite(base)
     second = _second_best(g)
-    rows = np.flatnonzero(g.usable)
-    links = np.unique(np.where((g.twin[rows] >= 0) & (g.twin[rows] < rows), g.twin[rows], rows))
+    links = _links(g, np.flatnonzero(g.usable))
     out = {}
     for r in links:
-        pair = [int(r)] + ([int(g.twin[r])] if g.twin[r] >= 0 else [])
-        ent = g.entries_for_pairs(g.upos[pair], g.vpos[pair])
-        ent = ent[(ent >= 0) & np.isin(g.entry_row[np.maximum(ent, 0)], pair)]
-        data = g.data.copy()
-        data[ent] = second[ent]
-        new = dijkstra(csr_array((data, g.indices, g.indptr), shape=(g.n, g.n)), indices=nodes)
+        mat, _ = _without_link(g, second, int(r))
+        new = dijkstra(mat, indices=nodes)
         new = new[:, nodes]
         cut = int((ok & ~np.isfinite(new)).sum())
         added = float(np.sum(np.where(ok & np.isfinite(new), new - base, 0.0)))

@@ -510,6 +510,27 @@ def _path_entries(g: Any, pred: np.ndarray, src: int, targets: np.ndarray) -> np
     return g.entries_for_pairs(np.array(tails, np.int64), np.array(heads, np.int64))
 
 
+def _links(g: Any, rows: np.ndarray) -> np.ndarray:
+    """Road links of edge rows: each named by the lower row of it and its twin, unique."""
+    return np.unique(np.where((g.twin[rows] >= 0) & (g.twin[rows] < rows), g.twin[rows], rows))
+
+
+def _without_link(g: Any, second: np.ndarray, r: int) -> tuple[Any, np.ndarray]:
+    """The CSR with link ``r`` (row and twin) lost, and the CSR entries that changed.
+
+    Each entry the link realised falls back to its next-best parallel edge
+    (``second``, from :func:`_second_best`), or to no edge.
+    """
+    from scipy.sparse import csr_array
+
+    pair = [r] + ([int(g.twin[r])] if g.twin[r] >= 0 else [])
+    ent = g.entries_for_pairs(g.upos[pair], g.vpos[pair])
+    ent = ent[(ent >= 0) & np.isin(g.entry_row[np.maximum(ent, 0)], pair)]
+    data = g.data.copy()
+    data[ent] = second[ent]
+    return csr_array((data, g.indices, g.indptr), shape=(g.n, g.n)), ent
+
+
 def critical_links(
     net: Any,
     sites: Any,
@@ -560,7 +581,6 @@ def critical_links(
         ``attrs["total_s"]`` the total site-to-site time before any loss.
     """
     import geopandas as gpd
-    from scipy.sparse import csr_array
     from scipy.sparse.csgraph import dijkstra
 
     from . import routing
@@ -578,20 +598,12 @@ def critical_links(
     used = np.zeros((k, len(g.keys)), dtype=bool)
     for i in range(k):
         used[i, _path_entries(g, pred[i], int(src[i]), src)] = True
-    rows = g.entry_row[np.flatnonzero(used.any(axis=0))]
-    link = np.where((g.twin[rows] >= 0) & (g.twin[rows] < rows), g.twin[rows], rows)
-    link = np.unique(link)
     second = _second_best(g)
     records = []
-    for r in link:
-        pair = [int(r)] + ([int(g.twin[r])] if g.twin[r] >= 0 else [])
-        ent = g.entries_for_pairs(g.upos[pair], g.vpos[pair])
-        ent = ent[(ent >= 0) & np.isin(g.entry_row[np.maximum(ent, 0)], pair)]
-        data = g.data.copy()
-        data[ent] = second[ent]
+    for r in _links(g, g.entry_row[np.flatnonzero(used.any(axis=0))]):
+        mat, ent = _without_link(g, second, int(r))
         who = np.flatnonzero(used[:, ent].any(axis=1))
         new = base.copy()
-        mat = csr_array((data, g.indices, g.indptr), shape=(g.n, g.n))
         new[who] = dijkstra(mat, indices=src[who])[:, src]
         cut = ok & ~np.isfinite(new)
         added = float(np.sum(np.where(ok & ~cut, new - base, 0.0)))
