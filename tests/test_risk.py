@@ -408,3 +408,30 @@ def test_exposure_report_of_a_plan(andorra_terrain, zones):
         want = legs.intersection(_metric_zone(zones, level, crs)).length.to_numpy()
         np.testing.assert_allclose(rep[f"exposure_{level}_m"], want, rtol=1e-6, atol=0.01)
     assert rep["exposure_high_m"].sum() > 0
+
+
+def test_cli_risk_writes_map_and_lists_links(zones, tmp_path, capsys):
+    from geolog.cli import main
+
+    zfile = tmp_path / "zones.geojson"
+    zones.to_file(zfile)
+    sfile = tmp_path / "sites.geojson"
+    gpd.GeoDataFrame(
+        {"name": ["<i>depot</i>", "town"]},
+        geometry=[shapely.Point(A[1], A[0]), shapely.Point(B[1], B[0])],
+        crs=4326,
+    ).to_file(sfile)
+    out = tmp_path / "risk.html"
+    osm = str(geolog.data.path("andorra"))
+    argv = ["risk", osm, "--threats", str(zfile), "--sites", str(sfile), "--top", "3"]
+    assert main([*argv, "-o", str(out)]) == 0
+    html = out.read_text()
+    assert "threat zones" in html and "critical links" in html and "<i>depot" not in html
+    printed = capsys.readouterr().out
+    assert "critical links" in printed and "wrote" in printed
+    bad = tmp_path / "bad.geojson"
+    zones.drop(columns="level").to_file(bad)
+    assert main(["risk", osm, "--threats", str(bad), "-o", str(tmp_path / "x.html")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "'level' column" in err[0]
+    assert not (tmp_path / "x.html").exists()
