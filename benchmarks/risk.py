@@ -60,7 +60,7 @@ def _brute_force(g, nodes: np.ndarray) -> dict[int, tuple[int, float]]:
     """Every usable link removed in turn, all site pairs recomputed (scipy)."""
     from scipy.sparse.csgraph import dijkstra
 
-    from geolog.risk import _links, _second_best, _without_link
+    from geolog._links import _links, _second_best, _without_link
 
     base = dijkstra(g.csr, indices=nodes)[:, nodes]
     ok = ~np.eye(len(nodes), dtype=bool) & np.isfinite(base)
