@@ -43,6 +43,10 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "solve_cvrp": ("planning", "solve_cvrp"),
     "planning": ("planning", None),
     "distribution": ("distribution", None),
+    "risk": ("risk", None),
+    "viewshed": ("risk", "viewshed"),
+    "critical_links": ("risk", "critical_links"),
+    "contingency": ("risk", "contingency"),
 }
 
 # modules reachable as geolog.<name> without an import statement

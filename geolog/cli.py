@@ -551,6 +551,53 @@ def brief(
     )
 
 
+@app.command("risk")
+def risk_cmd(
+    network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
+    threats: Path = typer.Option(None, "--threats", help="Threat zones (GeoJSON/GPKG, 'level')"),
+    observers: Path = typer.Option(None, "--observers", help="Observation posts (points)"),
+    sites: Path = typer.Option(None, "--sites", help="Key sites (points, 'name') for links"),
+    dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for viewsheds; repeat"),
+    profile: str = typer.Option("car", "--profile", "-p", help="car, truck, foot, tracked or YAML"),
+    rules: Path = typer.Option(None, "--rules", help="Route rules YAML"),
+    top: int = typer.Option(10, "--top", help="Critical links to list"),
+    output: Path = typer.Option(..., "-o", "--output", help="Risk map HTML to write"),
+) -> None:
+    """Map threat zones, viewsheds and the critical links between sites; list the links."""
+    import geopandas as gpd
+
+    from . import maps, risk
+    from ._html import atomic_write_text
+
+    if observers is not None and not dem:
+        raise InputError("--observers needs a DEM for the viewshed: add --dem TILE")
+    _writable(output)
+    net = _routing_network(network_file, None)
+    m = maps.base_map(net)
+    if threats is not None:
+        maps.threat_layer(threats).add_to(m)
+    if observers is not None:
+        from .terrain import DEM
+
+        with _reported_warnings():
+            vs = risk.viewshed(DEM.open(dem), gpd.read_file(observers))
+        maps.viewshed_layer(vs).add_to(m)
+    if sites is not None:
+        costed = net.with_threats(threats) if threats is not None else net
+        links = risk.critical_links(costed, gpd.read_file(sites), profile=profile, rules=rules)
+        maps.critical_links_layer(links, top=top).add_to(m)
+        table = Table(title=f"{_t(network_file.name)}: critical links ({_t(profile)})")
+        for col in ("#", "road", "added min", "pairs cut", "cut off"):
+            table.add_column(col, justify="left" if col in ("road", "cut off") else "right")
+        for r in links.head(top).itertuples():
+            road = r.name if isinstance(r.name, str) and r.name else f"{r.highway} (edge {r.edge})"
+            table.add_row(str(r.rank), _t(road), f"{r.added_s / 60:,.1f}", str(r.cut_pairs),
+                          _t(r.cut_off))  # fmt: skip
+        out.print(table)
+    atomic_write_text(output, maps.finish(m).get_root().render())
+    out.print(f"wrote {_t(output)}", highlight=False)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """geolog warnings (voids filled, edges dropped) as one line, not a source listing."""
     label = "[yellow]warning:[/]" if issubclass(category, GeologWarning) else category.__name__

@@ -52,6 +52,7 @@ from ._map_base import (  # noqa: F401 - the public names of geolog.maps
     finish,
     legend,
 )
+from ._map_risk import critical_links_layer, threat_layer, viewshed_layer  # noqa: F401
 from ._map_roads import network_layer
 from ._map_routes import isochrone_layer, route_layer, route_popup_html  # noqa: F401
 from ._map_terrain import (

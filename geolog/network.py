@@ -596,6 +596,18 @@ class Network:
 
         return add_terrain(self, dem, **kwargs)
 
+    def with_threats(self, zones, **kwargs) -> Network:
+        """Add threat exposure columns and ``risk_cost``; see :func:`geolog.risk.with_threats`."""
+        from .risk import with_threats
+
+        return with_threats(self, zones, **kwargs)
+
+    def with_visibility(self, viewshed) -> Network:
+        """Add the metres and share of each edge in view; see :func:`geolog.risk.with_visibility`."""
+        from .risk import with_visibility
+
+        return with_visibility(self, viewshed)
+
     def apply(self, profile=None, rules=None) -> Network:
         """Apply a travel profile and route rules; see :func:`geolog.rules.apply`.
 

@@ -21,6 +21,7 @@ TOP_LEVEL = [
     "__version__", "data", "errors", "GeologError", "Network", "load", "read_osm", "osm", "DEM",
     "get_profile", "load_rules", "explain", "route", "alternatives", "isochrones", "matrix",
     "Route", "Matrix", "maps", "map", "briefing", "plan", "compare", "distribution",
+    "risk", "viewshed", "critical_links", "contingency",
 ]  # fmt: skip
 
 MODULES = {
@@ -50,13 +51,17 @@ MODULES = {
     "geolog.planning": ["ENGINES", "UNSERVED_REASONS", "PLAN_FORMATS", "Plan", "plan", "compare",
                         "solve_cvrp", "solve_model"],
     "geolog.cli": ["app", "main"],
+    "geolog.risk": ["LEVELS", "LEVEL_WEIGHTS", "CURVATURE_COEFFICIENT", "Viewshed", "viewshed",
+                    "threat_zones", "with_threats", "with_visibility", "exposure_report",
+                    "critical_links", "contingency"],
 }  # fmt: skip
 
 METHODS = {
     ("geolog.network", "Network"): [
         "apply", "csr", "csr_edges", "fingerprint", "from_osmnx", "largest_component",
         "metric_crs", "nearest_edges", "node_ids", "node_positions", "plot", "replace", "save",
-        "summary", "to_networkx", "twin_positions", "with_terrain",
+        "summary", "to_networkx", "twin_positions", "with_terrain", "with_threats",
+        "with_visibility",
     ],
     ("geolog.routing", "Route"): ["directions", "edges", "geometry", "profile", "snapped",
                                   "summary", "to_geojson"],
