@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -92,8 +92,14 @@ def render_map(
     rules: Any,
     osm_tiles: bool,
     basemap: Any = None,
+    *,
+    extra_layers: Sequence[Any] = (),
 ) -> tuple[str, str, str]:
-    """(header, body html, script) of the briefing map, rendered by folium."""
+    """(header, body html, script) of the briefing map, rendered by folium.
+
+    ``extra_layers`` (folium layers, e.g. threat zones) go above the roads and
+    rule areas, under the routes.
+    """
     import shapely
     from branca.element import Figure
 
@@ -121,6 +127,8 @@ def render_map(
         ).add_to(m)
     if rules is not None and maps._rule_areas(rules):
         maps.areas_layer(rules).add_to(m)
+    for layer in extra_layers:
+        layer.add_to(m)
     for i, (r, lab) in enumerate(zip(routes, labels, strict=True)):
         maps.route_layer(
             r, name=lab, color=None if i == 0 else maps._CAT[i % len(maps._CAT)]
@@ -170,6 +178,11 @@ def render_page(
     ``application/json`` script through :func:`geolog._html.script_json`.
     """
     map_header, map_body, map_script = map_parts
+    risk = sections.get("risk", "")
+    risk_toc = '<a href="#risk">Risks</a>' if risk else ""
+    risk_section = (
+        f'<section id="risk"><h2>Risks and contingencies</h2>{risk}</section>\n' if risk else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -187,7 +200,7 @@ def render_page(
 <p class="purpose">{escape(purpose)}</p>
 <p class="meta data-date">{escape(data_date)}</p>
 <p class="meta">Generated {escape(generated)} · geolog {escape(version)} · works offline</p>
-<nav class="toc"><a href="#map-section">Map</a><a href="#routes">Routes</a><a href="#directions">Directions</a><a href="#profile">Elevation</a><a href="#rules">Rules</a><a href="#assumptions">Assumptions</a><a href="#sources">Sources</a></nav>
+<nav class="toc"><a href="#map-section">Map</a><a href="#routes">Routes</a><a href="#directions">Directions</a><a href="#profile">Elevation</a>{risk_toc}<a href="#rules">Rules</a><a href="#assumptions">Assumptions</a><a href="#sources">Sources</a></nav>
 </header>
 <section id="map-section"><h2>Map</h2>
 <div class="map-frame">{map_body}</div>
@@ -196,7 +209,7 @@ def render_page(
 <section id="routes"><h2>Routes</h2>{sections["routes"]}</section>
 <section id="directions"><h2>Directions</h2>{sections.get("directions", "")}</section>
 <section id="profile"><h2>Elevation profile</h2>{sections["profile"]}</section>
-<section id="rules"><h2>Rules in force</h2>{sections["rules"]}</section>
+{risk_section}<section id="rules"><h2>Rules in force</h2>{sections["rules"]}</section>
 <section id="assumptions"><h2>Assumptions</h2>{sections["assumptions"]}</section>
 <section id="sources"><h2>Data sources</h2>{sections["sources"]}</section>
 </main>

@@ -59,7 +59,11 @@ def viewshed_layer(
     max_size: int = 1600,
     show: bool = True,
 ) -> folium.map.Layer:
-    """Cells in view (of one observer, or any) as a red overlay, observers as markers."""
+    """Cells in view (of one observer, or any) as a red overlay, observers as markers.
+
+    One layer group: the image and the observer markers (an image overlay
+    cannot hold markers in Leaflet).
+    """
     import folium
 
     r = vs.raster(observer)
@@ -68,15 +72,18 @@ def viewshed_layer(
     rgba = np.zeros((*warped.shape, 4), dtype=np.uint8)
     seen = np.nan_to_num(warped, nan=0.0) >= 0.5
     rgba[seen] = (211, 47, 47, 255)
-    layer = _image_layer(
+    layer = folium.FeatureGroup(name=escape(name), show=show)
+    image = _image_layer(
         rgba,
         bounds,
         name=name,
         attribution="Viewshed: gdal_viewshed",
         opacity=opacity,
-        show=show,
+        show=True,
         css_class="geolog-viewshed",
     )
+    image.control = False  # one entry in the layer control: the group (image and observers)
+    image.add_to(layer)
     for row in vs.observers.itertuples():
         folium.CircleMarker(
             (row.lat, row.lon),

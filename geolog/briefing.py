@@ -42,6 +42,7 @@ from ._brief_context import (
     sources_section,
 )
 from ._brief_page import data_date, render_map, render_page, route_json
+from ._brief_risk import risk_layers, risk_section
 from ._brief_routes import (
     OBSTRUCTION_GRADE,
     directions_section,
@@ -75,6 +76,10 @@ def briefing(
     basemap: Any = None,
     departure: Any = None,
     generated: _dt.datetime | None = None,
+    threats: Any = None,
+    viewshed: Any = None,
+    critical_links: Any = None,
+    contingency: Any = None,
 ) -> str | Path:
     """Write a self-contained offline HTML map briefing for one or more routes.
 
@@ -114,6 +119,21 @@ def briefing(
         ("+H:MM").
     generated
         Timestamp to print (default now, UTC).
+    threats
+        Threat zones (see :func:`geolog.risk.threat_zones`): drawn on the map,
+        and the "Risks and contingencies" section lists the metres and time of
+        each route inside each threat level (:func:`geolog.risk.exposure_report`)
+        and inside each zone.
+    viewshed
+        A :class:`geolog.risk.Viewshed`: drawn on the map, and the section lists
+        the metres and time of each route in view of each observer.
+    critical_links
+        A table from :func:`geolog.critical_links`: its worst links drawn on the map.
+    contingency
+        ``True`` to compute :func:`geolog.contingency` for each route, or its
+        table (for the first route) or a list of tables (one per route): the
+        section lists each closed stretch, its detour and the extra time.
+        Without any of these four the briefing has no risk section.
 
     Returns
     -------
@@ -157,7 +177,11 @@ def briefing(
 
     bm = resolve_basemap(basemap, net)
     map_header, map_body, map_script = render_map(
-        net, rlist, labels, dem, rules_obj, osm_tiles, bm if bm is not None else False
+        net, rlist, labels, dem, rules_obj, osm_tiles, bm if bm is not None else False,
+        extra_layers=risk_layers(threats, viewshed, critical_links),
+    )  # fmt: skip
+    risk_html, risk_json = risk_section(
+        rlist, labels, net=net, zones=threats, viewshed=viewshed, contingency=contingency
     )
     routes_html, summaries = route_section(rlist, labels, net)
     profile_html = profile_section(rlist, labels)
@@ -179,6 +203,8 @@ def briefing(
         "network": net_meta,
         "dem_source": getattr(dem, "source", None) if dem is not None else None,
     }
+    if risk_json:
+        data["risk"] = risk_json
     page = render_page(
         title=title,
         purpose=purpose,
@@ -193,6 +219,7 @@ def briefing(
             "rules": rules_html,
             "assumptions": assumptions_html,
             "sources": sources_html,
+            "risk": risk_html,
         },
         data=data,
     )

@@ -3,6 +3,8 @@ and gdal_viewshed, critical links against a networkx brute force."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import warnings
 
@@ -12,6 +14,7 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
+from _browser import browser, console_errors, open_page, requires_browser
 from affine import Affine
 
 import geolog
@@ -435,3 +438,69 @@ def test_cli_risk_writes_map_and_lists_links(zones, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "'level' column" in err[0]
     assert not (tmp_path / "x.html").exists()
+
+
+# ----------------------------------------------------------------------------- briefing
+
+RISK_PAYLOAD = "{{7*7}}<img src=x onerror=alert(1)>"
+
+
+def _risk_rows(page: str) -> dict[str, str]:
+    """First two cells of each row of the risk section: label -> metres text."""
+    sec = re.search(r'<section id="risk">(.*?)</section>', page, re.S)
+    assert sec, "no risk section"
+    return dict(re.findall(r"<tr><td>([^<]*)</td><td class=num>([^<]*)</td>", sec.group(1)))
+
+
+@needs_gdal
+@requires_browser
+def test_briefing_risk_section_matches_report_and_escapes(threatened, andorra_dem, zones, tmp_path):
+    evil = zones.assign(name=[RISK_PAYLOAD, "checkpoint"])
+    vs = geolog.viewshed(andorra_dem.clip((1.50, 42.50, 1.58, 42.56)), {"post": (42.53, 1.54)})
+    r = geolog.route(threatened, A, B, weight="cost")
+    table = geolog.contingency(threatened, r)
+    assert table["detour_exists"].any()
+    table.loc[0, ["stretch", "advice"]] = RISK_PAYLOAD  # untrusted road name
+    out = geolog.briefing(threatened, r, title="risk", threats=evil, viewshed=vs,
+                          contingency=table, path=tmp_path / "risk.html")  # fmt: skip
+    page = out.read_text(encoding="utf-8")
+    rep = exposure_report(r, zones=evil, viewshed=vs)
+    rows = _risk_rows(page)
+    for label, col in [("inside high threat zones", "exposure_high_m"),
+                       ("inside medium threat zones", "exposure_medium_m"),
+                       ("inside any threat zone", "exposure_m"),
+                       ("in view of observer post", "visible_post_m")]:  # fmt: skip
+        assert float(rows[label]) == pytest.approx(rep[col].sum(), abs=0.5)
+    assert rep["exposure_high_m"].sum() > 500 and rep["visible_post_m"].sum() > 0
+    # per zone: independent shapely intersection in UTM
+    crs = threatened.metric_crs()
+    line = gpd.GeoSeries([r.geometry], crs=4326).to_crs(crs).iloc[0]
+    town = gpd.GeoSeries([evil.geometry.iloc[0]], crs=4326).to_crs(crs).iloc[0]
+    esc = "&#123;&#123;7*7}}&lt;img src=x onerror=alert(1)&gt;"
+    zone = re.search(f"<tr><td>{re.escape(esc)}</td><td>high</td><td class=num>([^<]*)</td>", page)
+    assert float(zone.group(1)) == pytest.approx(line.intersection(town).length, abs=0.5)
+    m = re.search(r'<script type="application/json" id="geolog-data">(.*?)</script>', page, re.S)
+    data = json.loads(m.group(1))["risk"][0]
+    assert data["exposure"]["exposure_high_s"] == pytest.approx(rep["exposure_high_s"].sum())
+    assert len(data["contingency"]) == len(table)
+    assert "<img src=x" not in page
+    with browser() as d:
+        open_page(d, out, ready_js="window.geologMapReady")
+        text = d.execute_script("return document.getElementById('risk').textContent")
+        assert text.count(RISK_PAYLOAD) == 3  # zone row, closed stretch, advice
+        assert "If a stretch is closed" in text and "min" in text
+        assert d.execute_script("return document.querySelectorAll('img[src=\"x\"]').length") == 0
+        assert (
+            d.execute_script("return document.querySelectorAll('path.geolog-threat').length") == 2
+        )
+        assert (
+            d.execute_script("return document.querySelectorAll('img.geolog-viewshed').length") == 1
+        )
+        assert console_errors(d) == []
+
+
+def test_briefing_without_risk_arguments_has_no_risk_section(threatened):
+    r = geolog.route(threatened, A, B, weight="cost")
+    page = geolog.briefing(threatened, r, title="plain")
+    assert 'id="risk"' not in page and "Risks and contingencies" not in page
+    assert '"risk"' not in page and "geolog-threat" not in page
