@@ -10,7 +10,9 @@ purpose and data date, map, route table(s) with grade classes and steep stretche
 merged per road with their km from the start (≥ 7 % flagged as obstructions),
 turn-by-turn directions with clock times, elevation profile (inline SVG, no
 script), rules in force (YAML and the explain table), assumptions (profile,
-speeds, and what the rules and terrain used imply), data sources and dates, generation time and geolog version. The
+speeds, and what the rules and terrain used imply), data sources and dates, generation time and geolog version;
+with ``threats=`` / ``viewshed=`` / ``contingency=``, "Risks and contingencies"
+(exposure per threat level and observer, detours per closed stretch). The
 routes, profile and rules are also embedded as JSON in a
 ``<script type="application/json" id="geolog-data">`` element so the route can
 be reproduced; ``<``, ``>`` and ``&`` in it are written as ``\\u003c``-style

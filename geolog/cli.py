@@ -533,6 +533,12 @@ def brief(
     dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain/hillshade"),
     title: str = typer.Option("Route briefing", "--title", help="Briefing title"),
     purpose: str = typer.Option("", "--purpose", help="One-paragraph purpose"),
+    threats: Path = typer.Option(
+        None, "--threats", help="Threat zones (GeoJSON/GPKG, 'level'): map and risk section"
+    ),
+    contingency: bool = typer.Option(
+        False, "--contingency", help="List a detour for each road of the route if it is closed"
+    ),
     output: Path = typer.Option(..., "-o", "--output", help="Briefing HTML to write"),
 ) -> None:
     """Route from --from to --to and write a self-contained offline HTML map briefing."""
@@ -545,7 +551,8 @@ def brief(
     net = _routing_network(network_file, dem)  # adds terrain from --dem, prints warnings
     r = route(net, o, d, via=vias, profile=profile, rules=rules)
     # the hillshade DEM is re-opened from what with_terrain recorded in net.meta
-    path = briefing(net, r, title=title, purpose=purpose, rules=rules, path=output)
+    path = briefing(net, r, title=title, purpose=purpose, rules=rules, path=output,
+                    threats=threats, contingency=True if contingency else None)  # fmt: skip
     out.print(
         f"wrote {_t(path)} ({path.stat().st_size / 1e6:.2f} MB): {_t(repr(r))}", highlight=False
     )

@@ -438,6 +438,20 @@ def test_cli_risk_writes_map_and_lists_links(zones, tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "'level' column" in err[0]
     assert not (tmp_path / "x.html").exists()
+    # geolog brief --threats --contingency: the risk section, equal to exposure_report
+    bfile = tmp_path / "brief.html"
+    ends = ["--from", f"{A[0]},{A[1]}", "--to", f"{B[0]},{B[1]}"]
+    argv = ["brief", osm, *ends, "--threats", str(zfile), "--contingency", "-o", str(bfile)]
+    assert main(argv) == 0
+    page = bfile.read_text(encoding="utf-8")
+    r = geolog.route(geolog.read_osm(osm, network="drive"), A, B, profile="car")
+    want = exposure_report(r, zones=zones)["exposure_high_m"].sum()
+    assert float(_risk_rows(page)["inside high threat zones"]) == pytest.approx(want, abs=0.5)
+    assert "If a stretch is closed" in page
+    argv = ["brief", osm, *ends, "--threats", str(bad), "-o", str(tmp_path / "y.html")]
+    assert main(argv) == 2
+    assert "'level' column" in capsys.readouterr().err
+    assert not (tmp_path / "y.html").exists()
 
 
 # ----------------------------------------------------------------------------- briefing
