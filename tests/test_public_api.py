@@ -137,3 +137,13 @@ def test_cli_commands_exist():
     assert res.exit_code == 0
     for command in ("build", "plan", "brief", "route"):
         assert command in res.output, command
+
+
+def test_routing_names_are_the_split_modules_objects():
+    """routing.py re-exports what now lives in its private modules, the very same objects."""
+    from geolog import _directions, _isochrones, _matrix, _points, _route, routing
+
+    assert routing.Route is _route.Route and geolog.Route is routing.Route
+    assert routing.Matrix is _matrix.Matrix and routing.matrix is _matrix.matrix
+    assert routing.isochrones is _isochrones.isochrones is geolog.isochrones
+    assert callable(_directions.directions) and callable(_points.parse_point)
