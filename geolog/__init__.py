@@ -43,6 +43,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "solve_cvrp": ("planning", "solve_cvrp"),
     "planning": ("planning", None),
     "distribution": ("distribution", None),
+    "clear_cache": ("_cache", "clear_cache"),
 }
 
 # modules reachable as geolog.<name> without an import statement

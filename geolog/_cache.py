@@ -10,7 +10,8 @@ them all. Call it to free memory, or after editing a file a cache read (a
 bundled profile, a DEM tile rewritten in place).
 
 New caches use :class:`LRU` (a bounded, registered mapping), :func:`register`
-(an existing ``functools`` cache: ``register("name", fn.cache_clear)``) or
+(any cache with a clear function), :func:`register_function` (a
+``functools`` cache) or
 :func:`track` (objects carrying a ``_cache`` dict).
 """
 
@@ -22,7 +23,15 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-__all__ = ["LRU", "clear_cache", "register", "registered", "sizes", "track"]
+__all__ = [
+    "LRU",
+    "clear_cache",
+    "register",
+    "register_function",
+    "registered",
+    "sizes",
+    "track",
+]
 
 _CLEARERS: dict[str, tuple[Callable[[], None], Callable[[], int] | None]] = {}
 _TRACKED: weakref.WeakSet = weakref.WeakSet()
@@ -34,6 +43,12 @@ def register(name: str, clear: Callable[[], None], size: Callable[[], int] | Non
     Registering the same name again replaces the entry (a module reloaded).
     """
     _CLEARERS[name] = (clear, size)
+
+
+def register_function(name: str, fn: Any) -> Any:
+    """Register a ``functools.cache`` / ``lru_cache`` function under ``name``; return it."""
+    register(name, fn.cache_clear, lambda: fn.cache_info().currsize)
+    return fn
 
 
 class LRU:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_array
 
+from . import _cache
 from .errors import InputError
 
 __all__ = ["RoutingGraph", "graph_for"]
@@ -39,6 +40,14 @@ logger = logging.getLogger(__name__)
 
 _CACHE: dict[tuple[int, str], tuple[weakref.ref, RoutingGraph]] = {}
 _LOCK = threading.Lock()
+
+
+def _clear() -> None:
+    with _LOCK:
+        _CACHE.clear()
+
+
+_cache.register("routing graphs", _clear, _CACHE.__len__)
 
 
 @dataclass

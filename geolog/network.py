@@ -25,6 +25,7 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
+from ._cache import track as _track_cache
 from ._io import atomic_path
 from .errors import InputError
 
@@ -113,6 +114,7 @@ class Network:
 
         self.meta = {"geolog_version": __version__, **(meta or {})}
         self._cache: dict[Any, Any] = {}
+        _track_cache(self)  # geolog.clear_cache() empties it
 
     # ------------------------------------------------------------------ basics
 

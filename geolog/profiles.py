@@ -80,6 +80,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from . import _cache
 from ._speed_models import _GRADE_MODELS, G, braking_speed_kph, climb_speed_kph, tobler_kph
 from .errors import InputError
 
@@ -478,6 +479,9 @@ def _builtin_dict_cached(name: str) -> str:
     return json.dumps(_read_yaml(PROFILE_DIR / f"{name}.yaml"))
 
 
+_cache.register_function("bundled profile files", _builtin_dict_cached)
+
+
 def _builtin_dict(name: str) -> dict:
     return json.loads(_builtin_dict_cached(name))
 
@@ -485,6 +489,9 @@ def _builtin_dict(name: str) -> dict:
 @cache
 def _builtin(name: str) -> Profile:
     return Profile.from_dict(_builtin_dict(name), source=f"{name!r} (bundled {name}.yaml)")
+
+
+_cache.register_function("bundled profiles", _builtin)
 
 
 def get_profile(profile: str | Path | Mapping[str, Any] | Profile) -> Profile:

@@ -21,6 +21,7 @@ TOP_LEVEL = [
     "__version__", "data", "errors", "GeologError", "Network", "load", "read_osm", "osm", "DEM",
     "get_profile", "load_rules", "explain", "route", "alternatives", "isochrones", "matrix",
     "Route", "Matrix", "maps", "map", "briefing", "plan", "compare", "distribution",
+    "clear_cache",
 ]  # fmt: skip
 
 MODULES = {
