@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -315,8 +317,42 @@ class Route:
         }
 
     def to_geojson(self, **kwargs: Any) -> str:
-        """GeoJSON text (a FeatureCollection with one LineString feature, lon/lat)."""
+        """GeoJSON text (a FeatureCollection with one LineString feature, lon/lat).
+
+        Returns the text; :meth:`to_file` writes a file.
+        """
         return json.dumps(self.__geo_interface__, **kwargs)
+
+    def to_file(self, path: str | os.PathLike) -> Path:
+        """Write the route atomically; the format comes from the suffix.
+
+        ``.geojson`` / ``.json`` (as :meth:`to_geojson`), ``.gpkg`` (layers
+        ``route`` and ``edges``), ``.parquet`` (GeoParquet, the line and its
+        summary) or ``.gpx`` (a GPX 1.1 track with ``<ele>`` elevations in
+        metres when the network has terrain). An existing file is replaced
+        only once the new one is complete.
+
+        Returns
+        -------
+        pathlib.Path
+            The path written.
+
+        Raises
+        ------
+        InputError
+            Unknown suffix, or the folder is not writable.
+
+        Examples
+        --------
+        >>> import geolog, tempfile, pathlib
+        >>> net = geolog.read_osm(geolog.data.path("andorra"))
+        >>> r = geolog.route(net, (42.5078, 1.5211), (42.5440, 1.5140), profile="car")
+        >>> r.to_file(pathlib.Path(tempfile.mkdtemp()) / "route.gpx").suffix
+        '.gpx'
+        """
+        from ._route_export import write_route
+
+        return write_route(self, path)
 
     def __repr__(self) -> str:
         return route_repr(self)

@@ -58,7 +58,7 @@ METHODS = {
         "summary", "to_networkx", "twin_positions", "with_terrain",
     ],
     ("geolog.routing", "Route"): ["directions", "edges", "geometry", "profile", "snapped",
-                                  "summary", "to_geojson"],
+                                  "summary", "to_geojson", "to_file"],
     ("geolog.routing", "Matrix"): ["to_frame"],
     ("geolog.planning", "Plan"): ["replan", "summary", "to_csv", "to_geojson", "to_map",
                                   "to_file"],
