@@ -217,7 +217,7 @@ def graph_for(net: Any, weight: str) -> RoutingGraph:
     g = _build(net, weight)
     with _LOCK:
         try:
-            ref = weakref.ref(net, lambda _r, k=key: _CACHE.pop(k, None))
+            ref = weakref.ref(net, lambda _r, k=key, c=_CACHE: c.pop(k, None))  # c: at exit too
         except TypeError:  # not weak-referenceable: do not cache
             return g
         _CACHE[key] = (ref, g)

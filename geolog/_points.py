@@ -14,7 +14,7 @@ import shapely
 
 from .errors import InputError
 
-__all__ = ["parse_point", "parse_points", "parse_latlon_text"]
+__all__ = ["parse_point", "parse_points", "parse_latlon_text", "lonlat_arrays"]
 
 
 def parse_point(p: Any, what: str) -> tuple[float, float]:
@@ -63,3 +63,37 @@ def parse_latlon_text(text: str, what: str) -> tuple[float, float]:
             f"{what} {text!r} is not LAT,LON in degrees (e.g. 42.5078,1.5211)"
         ) from None
     return parse_point((lat, lon), what)
+
+
+def lonlat_arrays(points: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Many points, vectorised: ``(lon, lat)`` arrays from ``(lat, lon)`` pairs or shapely Points.
+
+    Accepts a sequence or ``(n, 2)`` array of ``(lat, lon)`` pairs, one pair,
+    shapely Points or a GeoSeries / GeoDataFrame (reprojected to EPSG:4326).
+    """
+    import geopandas as gpd
+
+    if isinstance(points, gpd.GeoSeries | gpd.GeoDataFrame):
+        g = points.to_crs("EPSG:4326").geometry if points.crs else points.geometry
+        return shapely.get_x(g.to_numpy()), shapely.get_y(g.to_numpy())
+    if isinstance(points, shapely.Point):
+        return np.array([points.x]), np.array([points.y])
+    seq = list(points) if not isinstance(points, np.ndarray) else points
+    if len(seq) and isinstance(seq[0], shapely.Point):
+        return shapely.get_x(np.asarray(seq)), shapely.get_y(np.asarray(seq))
+    try:
+        arr = np.asarray(seq, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise InputError(
+            f"points must be (lat, lon) pairs or shapely Points, got {points!r}"
+        ) from err
+    if arr.ndim == 1 and arr.shape == (2,):
+        arr = arr[None, :]
+    if arr.ndim != 2 or arr.shape[1] != 2:
+        raise InputError(f"points must be (lat, lon) pairs, got an array of shape {arr.shape}")
+    lat, lon = arr[:, 0], arr[:, 1]
+    if not (np.all(np.abs(lat) <= 90) and np.all(np.abs(lon) <= 180)) or not np.isfinite(arr).all():
+        raise InputError(
+            "points must be (lat, lon) in degrees: latitude within ±90, longitude within ±180"
+        )
+    return lon, lat

@@ -62,7 +62,7 @@ METHODS = {
     ("geolog.routing", "Matrix"): ["to_frame"],
     ("geolog.planning", "Plan"): ["replan", "summary", "to_csv", "to_geojson", "to_map",
                                   "to_file"],
-    ("geolog.terrain", "DEM"): ["aspect", "bounds", "cell_size_m", "clip", "hillshade",
+    ("geolog.terrain", "DEM"): ["aspect", "bounds", "cell_size_m", "clip", "hillshade", "sample_points",
                                 "mobility", "open", "res", "sample", "shape", "slope",
                                 "to_metric", "write"],
     ("geolog.rules", "RuleSet"): ["content_hash", "description", "distance_influence",
