@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 import shapely
 
-from ._io import atomic_path, atomic_write_text
+from ._io import atomic_path, atomic_write_text, file_format
 from .errors import InputError
 
 #: File formats :meth:`geolog.Route.to_file` writes, by suffix.
@@ -30,12 +30,7 @@ ROUTE_FORMATS = {
 
 def route_format(path: str | os.PathLike) -> str:
     """The suffix of ``path`` if a route can be written as it, else an InputError."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in ROUTE_FORMATS:
-        raise InputError(
-            f"cannot write a route as {Path(path).name!r}: use one of {', '.join(ROUTE_FORMATS)}"
-        )
-    return suffix
+    return file_format(path, ROUTE_FORMATS, "a route")
 
 
 def route_frame(route: Any):

@@ -27,14 +27,15 @@ _REASONS = {
 }
 
 
+def _limits(prof: Profile) -> dict[str, float | None]:
+    """The profile's limit behind each restriction that has one (grades, tonnes)."""
+    return {"climb": prof.max_grade, "descent": prof.max_descent_grade, "maxweight": prof.weight_t}
+
+
 def _explain_frame(net: Network, prof: Profile, out: _Outcome) -> pd.DataFrame:
     km = net.edges["length_m"].to_numpy(dtype=float) / 1000.0
     rows = []
-    limits = {
-        "climb": prof.max_grade,
-        "descent": prof.max_descent_grade,
-        "maxweight": prof.weight_t,
-    }
+    limits = _limits(prof)
     for i, (reason, mask) in enumerate(out.base["forbidden"].items()):
         cond = _REASONS[reason]
         if limits.get(reason) is not None:
@@ -177,11 +178,7 @@ def edge_reasons(net: Network, rows: Any, *, profile: Any = None, rules: Any = N
     prof = _resolve_profile(profile, rs)
     out = _compute(net, prof, rs)
     rows = np.asarray(rows, dtype=np.int64)
-    limits = {
-        "climb": prof.max_grade,
-        "descent": prof.max_descent_grade,
-        "maxweight": prof.weight_t,
-    }
+    limits = _limits(prof)
     labels, masks = [], []
     for reason, mask in out.base["forbidden"].items():
         lim = limits.get(reason)
