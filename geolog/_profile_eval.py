@@ -6,7 +6,6 @@ once per distinct tag value, then index by code (fast on arrow strings).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +14,7 @@ import pandas as pd
 
 from . import _access
 from ._access import deciding, explicitly_open
-from ._maxspeed import parse_maxspeed_array
+from ._maxspeed import parse_maxspeed_array, parse_maxweight_t
 
 if TYPE_CHECKING:
     from .profiles import Profile
@@ -120,7 +119,9 @@ def _forbidden(prof: Profile, tags: _Tags) -> dict[str, np.ndarray]:
         "access": _access.member(decided[0], prof.forbid_access),
     }
     if prof.weight_t is not None and "maxweight" in edges.columns:
-        out["maxweight"] = parse_weight(edges["maxweight"]) < prof.weight_t  # NaN compares False
+        out["maxweight"] = (
+            parse_maxweight_t(edges["maxweight"]) < prof.weight_t
+        )  # NaN compares False
     else:
         out["maxweight"] = np.zeros(tags.n, dtype=bool)
     out["climb"], out["descent"] = _grade_limits(prof, edges)
@@ -143,22 +144,3 @@ def evaluate(prof: Profile, edges: pd.DataFrame) -> dict[str, Any]:
         "has_terrain": has_terrain,
         "forbidden": forbidden,
     }
-
-
-_WEIGHT = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(t|kg|st|lbs)?\s*$", re.IGNORECASE)
-_WEIGHT_UNITS = {"": 1.0, "t": 1.0, "kg": 0.001, "st": 0.90718474, "lbs": 0.00045359237}
-
-
-def parse_weight(values: pd.Series) -> np.ndarray:
-    """OSM ``maxweight`` → tonnes (NaN where untagged or not understood)."""
-    s = pd.Series(np.asarray(values, dtype=object))
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    parsed = np.full(len(uniques), np.nan)
-    for i, u in enumerate(uniques):
-        m = _WEIGHT.match(str(u))
-        if m:
-            parsed[i] = float(m[1].replace(",", ".")) * _WEIGHT_UNITS[(m[2] or "").lower()]
-    out = np.full(len(s), np.nan)
-    ok = codes >= 0
-    out[ok] = parsed[codes[ok]]
-    return out
