@@ -280,7 +280,12 @@ class Route:
 
     # export ------------------------------------------------------------------
     def summary(self) -> dict:
-        """The headline numbers as a plain dict (JSON-ready)."""
+        """The headline numbers as a plain dict (JSON-ready).
+
+        geolog's rule: ``summary()`` of one thing (a network, a route) is a
+        dict; of many things (:meth:`geolog.Plan.summary`, one row per
+        vehicle) a DataFrame.
+        """
 
         def num(x: float | None) -> float | None:
             return None if x is None or not np.isfinite(x) else round(float(x), 6)
