@@ -121,17 +121,37 @@ def sizes() -> dict[str, int | None]:
     return {name: (size() if size else None) for name, (_, size) in _CLEARERS.items()}
 
 
-def clear_cache() -> None:
+def clear_cache(*names: str) -> None:
     """Empty every geolog cache: network views, routing graphs, costed networks, areas, DEMs.
 
     Results stay correct without calling it (cached objects never change);
     call it to free memory, or after changing a file in place that a cache
     read (a DEM tile, a bundled profile).
 
+    Parameters
+    ----------
+    *names
+        Empty only these caches (names as in ``geolog._cache.registered()``,
+        e.g. ``"costed networks"``); none given: all of them.
+
+    Raises
+    ------
+    InputError
+        A name that is not a registered cache.
+
     Examples
     --------
     >>> import geolog
     >>> geolog.clear_cache()
+    >>> geolog.clear_cache("costed networks", "rule area masks")
     """
-    for clear, _ in list(_CLEARERS.values()):
-        clear()
+    unknown = [n for n in names if n not in _CLEARERS]
+    if unknown:
+        from .errors import InputError
+
+        raise InputError(
+            f"no cache named {unknown[0]!r}; the caches are: {', '.join(map(repr, _CLEARERS))}"
+        )
+    for name, (clear, _) in list(_CLEARERS.items()):
+        if not names or name in names:
+            clear()

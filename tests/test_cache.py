@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import geolog
 from geolog import _cache, _graph, rules
 
@@ -40,6 +42,16 @@ def test_clear_cache_empties_every_registered_cache(andorra):
 def test_rules_clear_cache_is_the_one_clear_cache():
     assert rules.clear_cache is geolog.clear_cache is _cache.clear_cache
     assert "clear_cache" in geolog.__all__
+
+
+def test_clear_cache_by_name(andorra):
+    applied = rules.apply(andorra, "car", RULES)
+    andorra.fingerprint()  # a network view
+    geolog.clear_cache("costed networks")
+    assert rules.apply(andorra, "car", RULES) is not applied
+    assert "fingerprint" in andorra._cache  # the other caches are kept
+    with pytest.raises(geolog.errors.InputError, match="costed networks"):
+        geolog.clear_cache("costed netwroks")
 
 
 def test_lru_drops_the_least_recently_used():
