@@ -28,12 +28,13 @@ test: $(DEVSTAMP)
 	$(BIN)/python -m pytest tests --nbmake notebooks
 
 lint: $(DEVSTAMP)
-	$(BIN)/ruff check geolog tests benchmarks notebooks/_make
-	$(BIN)/ruff format --check geolog tests benchmarks notebooks/_make
+	$(BIN)/ruff check geolog tests benchmarks notebooks data
+	$(BIN)/ruff format --check geolog tests benchmarks notebooks data
 
 format: $(DEVSTAMP)
-	$(BIN)/ruff format geolog tests benchmarks notebooks/_make
-	$(BIN)/ruff check --fix geolog tests benchmarks notebooks/_make
+	$(BIN)/nbstripout --keep-id notebooks/*.ipynb
+	$(BIN)/ruff format geolog tests benchmarks notebooks data
+	$(BIN)/ruff check --fix geolog tests benchmarks notebooks data
 
 bench: $(DEVSTAMP)
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

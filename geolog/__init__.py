@@ -51,6 +51,7 @@ _MODULES = (
     "network",
     "osm",
     "terrain",
+    "drape",
     "costing",
     "profiles",
     "rules",

@@ -81,7 +81,9 @@ def rules_section(rules: Any, raw: Any, net: Network | None, profile: Any) -> st
     return "".join(out)
 
 
-def assumptions_section(routes: list[Any], profile: Any) -> tuple[str, list[dict]]:
+def assumptions_section(
+    routes: list[Any], profile: Any, rules: Any = None, net: Network | None = None
+) -> tuple[str, list[dict]]:
     names = []
     for r in routes:
         n = getattr(r, "profile_name", None)
@@ -135,10 +137,38 @@ def assumptions_section(routes: list[Any], profile: Any) -> tuple[str, list[dict
                 + "".join(f"<li>{escape(s)}</li>" for s in d["sources"])
                 + "</ul>"
             )
-    out.append(
-        f'<p class="note">Grades are fractions of rise over run along the road from the DEM; a stretch at or above {OBSTRUCTION_GRADE * 100:.0f} % in either direction is flagged as an obstruction for loaded vehicles. Travel times assume free-flowing traffic, dry roads and no stops.</p>'
-    )
+    out.append(_general_assumptions(rules, net))
     return "".join(out), dicts
+
+
+def _general_assumptions(rules: Any, net: Network | None) -> str:
+    """What the times and grades assume, from the rules and terrain actually used."""
+    from ._brief_format import fmt_len
+
+    items = []
+    terrain = (getattr(net, "meta", None) or {}).get("terrain") or {}
+    if terrain:
+        window = terrain.get("max_grade_window_m")
+        over = f" over {fmt_len(float(window))} of road" if window else ""
+        items.append(
+            f"Grades are the steepest rise over run{over}, estimated from "
+            f"{terrain.get('dem_source') or 'the DEM'}; a stretch at or above "
+            f"{OBSTRUCTION_GRADE * 100:.0f} % in either direction is flagged as an obstruction."
+        )
+    else:
+        items.append("The network has no terrain: grades and climbs are unknown.")
+    d = rules.to_dict() if callable(getattr(rules, "to_dict", None)) else {}
+    if d:
+        what = d.get("description") or "the rule set"
+        n_p, n_s = len(d.get("priority") or []), len(d.get("speed") or [])
+        items.append(
+            f"Conditions are those of the rules in force ({what}): {n_p} priority and "
+            f"{n_s} speed rule(s) change the profile's choices and speeds (see Rules in force)."
+        )
+    else:
+        items.append("No route rules: road conditions are the profile's defaults.")
+    items.append("Travel times assume free-flowing traffic and no stops on the way.")
+    return '<ul class="note">' + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>"
 
 
 def _bundled_provenance(rows: list[list[Any]]) -> list[list[Any]]:
@@ -153,6 +183,14 @@ def _bundled_provenance(rows: list[list[Any]]) -> list[list[Any]]:
             out.append([f"provenance ({reg.name})", reg.source, "", ""])
             out.append([f"terms ({reg.name})", reg.terms, "", ""])
     return out
+
+
+def _terrain_method(terrain: Mapping) -> str:
+    from ._brief_format import fmt_len
+
+    window = terrain.get("max_grade_window_m")
+    over = f"; steepest grade over {fmt_len(float(window))}" if window else ""
+    return f"{terrain.get('method', 'road profiles from the DEM')}{over}"
 
 
 def sources_section(
@@ -182,7 +220,7 @@ def sources_section(
         rows.append(
             [
                 "terrain method",
-                f"{terrain.get('smooth', '')}; max grade over {terrain.get('max_grade_window_m', '?')} m",
+                _terrain_method(terrain),
                 "",
                 "",
             ]

@@ -5,28 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
+from ._format import fmt_duration
+from ._format import fmt_hhmm as fmt_hhmm
+from ._format import fmt_km as fmt_km
+from ._format import fmt_len as fmt_len
+from ._format import fmt_pct as fmt_pct
 from ._html import escape
+
+fmt_time = fmt_duration  # the briefing's name for it
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
-
-
-def fmt_km(m: float) -> str:
-    return f"{m / 1000:.2f} km" if np.isfinite(m) else "–"
-
-
-def fmt_time(s: float) -> str:
-    if not np.isfinite(s):
-        return "–"
-    m = int(round(s / 60.0))
-    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
-
-
-def fmt_pct(g: float) -> str:
-    return f"{abs(g) * 100:.1f} %" if np.isfinite(g) else "–"
 
 
 def html_table(

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._basemap import add_basemap
 from ._html import escape, script_json
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,10 +46,13 @@ pre.yaml { background: #f6f8fa; border: 1px solid var(--line); padding: 8px 10px
 svg.profile { max-width: 900px; display: block; }
 .swatch { display: inline-block; width: 12px; height: 12px; border-radius: 2px; vertical-align: middle;
   margin-right: 4px; }
+@page { size: A4; margin: 12mm; }
 @media print {
+  body { font-size: 10.5pt; }
   nav.toc, .leaflet-control-zoom, .leaflet-control-layers { display: none !important; }
   main { max-width: none; padding: 0; }
-  .map-frame { height: 16cm; page-break-inside: avoid; }
+  .map-frame { height: 15cm; page-break-inside: avoid; }
+  .leaflet-control-attribution { font-size: 7pt; }
   main > section { page-break-inside: avoid; }
   table.data { page-break-inside: auto; }
   tr { page-break-inside: avoid; }
@@ -81,7 +85,13 @@ def route_json(route: Any, summary: dict, label: str) -> dict:
 
 
 def render_map(
-    net: Network | None, routes: list[Any], labels: list[str], dem: Any, rules: Any, osm_tiles: bool
+    net: Network | None,
+    routes: list[Any],
+    labels: list[str],
+    dem: Any,
+    rules: Any,
+    osm_tiles: bool,
+    basemap: Any = None,
 ) -> tuple[str, str, str]:
     """(header, body html, script) of the briefing map, rendered by folium."""
     import shapely
@@ -103,6 +113,7 @@ def render_map(
             except Exception as err:  # noqa: BLE001
                 logger.info("not clipping the DEM: %s", err)
         maps.hillshade_layer(d).add_to(m)
+    add_basemap(m, basemap, net)
     if net is not None and len(net.edges):
         has_terrain = "max_grade" in net.edges.columns or "grade" in net.edges.columns
         maps.network_layer(
@@ -114,7 +125,7 @@ def render_map(
         maps.route_layer(
             r, name=lab, color=None if i == 0 else maps._CAT[i % len(maps._CAT)]
         ).add_to(m)
-    maps.finish(m)
+    maps.finish(m, collapsed=True)
     fig = Figure()
     fig.add_child(m)
     fig.render()
@@ -128,6 +139,18 @@ def render_map(
     return header, body, script
 
 
+def data_date(basemap: Any, dem: Any) -> str:
+    """'Data: OpenStreetMap <file> as of <date> · elevation <source>' for the page header."""
+    parts = []
+    if basemap is not None:
+        when = f" as of {basemap.timestamp[:10]}" if basemap.timestamp else ""
+        parts.append(f"OpenStreetMap {basemap.source}{when}")
+    src = getattr(dem, "source", None) if dem is not None else None
+    if src:
+        parts.append(f"elevation {src}")
+    return "Data: " + " · ".join(parts) if parts else ""
+
+
 def render_page(
     *,
     title: str,
@@ -135,6 +158,7 @@ def render_page(
     generated: str,
     version: str,
     map_parts: tuple[str, str, str],
+    data_date: str = "",
     sections: dict[str, str],
     data: dict,
 ) -> str:
@@ -161,14 +185,16 @@ def render_page(
 <header class="top">
 <h1>{escape(title)}</h1>
 <p class="purpose">{escape(purpose)}</p>
+<p class="meta data-date">{escape(data_date)}</p>
 <p class="meta">Generated {escape(generated)} · geolog {escape(version)} · works offline</p>
-<nav class="toc"><a href="#map-section">Map</a><a href="#routes">Routes</a><a href="#profile">Elevation</a><a href="#rules">Rules</a><a href="#assumptions">Assumptions</a><a href="#sources">Sources</a></nav>
+<nav class="toc"><a href="#map-section">Map</a><a href="#routes">Routes</a><a href="#directions">Directions</a><a href="#profile">Elevation</a><a href="#rules">Rules</a><a href="#assumptions">Assumptions</a><a href="#sources">Sources</a></nav>
 </header>
 <section id="map-section"><h2>Map</h2>
 <div class="map-frame">{map_body}</div>
-<p class="note">Basemap: hillshade of the elevation model and the road network (coloured by steepest grade), both embedded in this file. OpenStreetMap web tiles are an optional layer (needs internet).</p>
+<p class="note">Basemap: hillshade of the elevation model, place names, water, built-up areas, forest and road numbers from the OpenStreetMap file, and the road network (coloured by steepest grade), all embedded in this file. OpenStreetMap web tiles are an optional layer (needs internet).</p>
 </section>
 <section id="routes"><h2>Routes</h2>{sections["routes"]}</section>
+<section id="directions"><h2>Directions</h2>{sections.get("directions", "")}</section>
 <section id="profile"><h2>Elevation profile</h2>{sections["profile"]}</section>
 <section id="rules"><h2>Rules in force</h2>{sections["rules"]}</section>
 <section id="assumptions"><h2>Assumptions</h2>{sections["assumptions"]}</section>

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ._brief_format import Raw, fmt_km, fmt_latlon, fmt_pct, fmt_time, html_table
+from ._brief_format import (
+    Raw,
+    fmt_hhmm,
+    fmt_km,
+    fmt_latlon,
+    fmt_len,
+    fmt_pct,
+    fmt_time,
+    html_table,
+)
 from ._html import escape, svg_profile
+from .errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import Network
@@ -26,6 +37,16 @@ _CLASS_EDGES = (0.0, 0.05, 0.07, 0.10, 0.14, np.inf)
 
 
 _CLASS_LABELS = ("< 5 %", "5–7 %", "7–10 %", "10–14 %", "≥ 14 %")
+
+
+def dem_cell_m(net: Network | None) -> float:
+    """The DEM cell size (largest side, metres) recorded by ``with_terrain``; 0 if unknown."""
+    terrain = (getattr(net, "meta", None) or {}).get("terrain") or {}
+    cell = terrain.get("dem_cell_m")
+    try:
+        return float(np.max(np.atleast_1d(np.asarray(cell, dtype=float)))) if cell else 0.0
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _route_edges(route: Any, net: Network | None) -> pd.DataFrame | None:
@@ -137,7 +158,7 @@ def route_section(
             ]
         )
         row_cls.append("obstruction" if flag else "")
-        details.append(_grade_detail(label, edges))
+        details.append(_grade_detail(label, edges, dem_cell_m(net)))
     table = html_table(
         [
             "route",
@@ -159,7 +180,7 @@ def route_section(
     return table + "".join(details), summaries
 
 
-def _grade_detail(label: str, edges: pd.DataFrame | None) -> str:
+def _grade_detail(label: str, edges: pd.DataFrame | None, cell_m: float) -> str:
     length = _lengths(edges)
     if edges is None or length is None:
         return ""
@@ -193,41 +214,91 @@ def _grade_detail(label: str, edges: pd.DataFrame | None) -> str:
             ["grade (either direction)", "km", "share", ""], rows, numeric={1, 2}, row_class=rcls
         ),
     ]
-    steep = np.flatnonzero(np.nan_to_num(g, nan=0.0) >= OBSTRUCTION_GRADE)
-    if steep.size:
-        names = _road_names(edges).to_numpy()
-        order = steep[np.argsort(-g[steep], kind="stable")][:25]
-        gc = (
-            edges["grade_class"].astype(object).to_numpy()
-            if "grade_class" in edges.columns
-            else None
-        )
-        signed = (
-            edges["max_grade"].to_numpy(dtype=float)
-            if "max_grade" in edges.columns
-            else np.full(len(edges), np.nan)
-        )
-        srows = [
+    table = obstruction_stretches(edges, cell_m=cell_m)
+    if len(table):
+        rows = [
             [
                 i + 1,
-                names[j],
-                fmt_pct(g[j]) + (" down" if signed[j] < 0 else " up" if signed[j] > 0 else ""),
-                f"{length[j]:.0f} m",
-                "" if gc is None or gc[j] is None else gc[j],
+                t.road,
+                fmt_km(t.start_m),
+                fmt_km(t.end_m),
+                fmt_len(t.length_m),
+                fmt_pct(t.steepest_grade) + (" down" if t.steepest_grade < 0 else " up"),
             ]
-            for i, j in enumerate(order)
+            for i, t in enumerate(table.itertuples())
         ]
-        more = f" (steepest 25 of {steep.size})" if steep.size > 25 else ""
         out.append(
-            f"<h3>{escape(label)}: obstructions (stretches ≥ {OBSTRUCTION_GRADE * 100:.0f} %){escape(more)}</h3>"
+            f"<h3>{escape(label)}: obstructions (stretches ≥ {OBSTRUCTION_GRADE * 100:.0f} %, "
+            "per road, in route order)</h3>"
             + html_table(
-                ["#", "road", "steepest grade (travel direction)", "length", "grade class"],
-                srows,
-                numeric={0, 2, 3},
-                row_class=["obstruction"] * len(srows),
+                ["#", "road", "from km", "to km", "length", "steepest grade (travel direction)"],
+                rows,
+                numeric={0, 2, 3, 4, 5},
+                row_class=["obstruction"] * len(rows),
             )
+            + f'<p class="note">Steep edges on the same road closer than one DEM cell '
+            f"({escape(fmt_len(cell_m))}) are one stretch; a stretch is at least one DEM cell long "
+            "(the DEM cannot place a grade more finely) unless the road itself is shorter.</p>"
         )
     return "".join(out)
+
+
+def obstruction_stretches(
+    edges: pd.DataFrame, *, cell_m: float = 0.0, grade: float = OBSTRUCTION_GRADE
+) -> pd.DataFrame:
+    """Steep stretches of a route merged per road, in route order.
+
+    Parameters
+    ----------
+    edges
+        The route's edges in travel order (``traversed_m`` or ``length_m``,
+        ``max_grade`` or ``grade``, ``name``/``ref``/``highway``).
+    cell_m
+        DEM cell size in metres: steep edges of one road closer than this are
+        merged, and a stretch shorter than this is widened to it (centred,
+        within the road), unless the road's run on the route is shorter.
+    grade
+        Threshold (fraction, either direction).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``road``, ``start_m`` and ``end_m`` (distance from the route start),
+        ``length_m`` and ``steepest_grade`` (signed fraction in the travel
+        direction, + climbing).
+    """
+    cols = ["road", "start_m", "end_m", "length_m", "steepest_grade"]
+    length = _lengths(edges)
+    g = _grade_series(edges) if edges is not None else None
+    if length is None or g is None or not len(edges):
+        return pd.DataFrame(columns=cols)
+    signed = edges["max_grade" if "max_grade" in edges.columns else "grade"].to_numpy(float)
+    end = np.cumsum(length)
+    start = end - length
+    names = _road_names(edges).to_numpy()
+    run = np.concatenate([[0], np.cumsum(names[1:] != names[:-1])])
+    steep = np.nan_to_num(g, nan=0.0) >= grade
+    out = []
+    for r in np.unique(run[steep]):
+        idx = np.flatnonzero(run == r)
+        r0, r1 = start[idx[0]], end[idx[-1]]
+        st = idx[steep[idx]]
+        # split where the gap between steep edges is one DEM cell or more
+        breaks = np.flatnonzero(start[st[1:]] - end[st[:-1]] >= max(cell_m, 1e-9)) + 1
+        spans = []
+        for grp in np.split(st, breaks):
+            a, b = start[grp[0]], end[grp[-1]]
+            if b - a < cell_m:  # centre one DEM cell on it, kept inside the road's run
+                a = min(max(r0, (a + b - cell_m) / 2), max(r0, r1 - cell_m))
+                b = min(r1, a + cell_m)
+            j = grp[np.argmax(g[grp])]
+            if spans and a <= spans[-1][1]:  # widening made two stretches touch
+                pa, _, pj = spans[-1]
+                spans[-1] = (pa, b, pj if g[pj] >= g[j] else j)
+            else:
+                spans.append((a, b, j))
+        out += [(names[idx[0]], a, b, b - a, signed[j]) for a, b, j in spans]
+    return pd.DataFrame(out, columns=cols)
 
 
 def profile_section(routes: list[Any], labels: list[str]) -> str:
@@ -252,3 +323,61 @@ def profile_section(routes: list[Any], labels: list[str]) -> str:
         "(between profile samples).</p>"
     )
     return "".join(parts)
+
+
+def directions_section(routes: list[Any], labels: list[str], departure: Any = None) -> str:
+    """Turn-by-turn tables: step, instruction, road, km from start, clock time, distance, HH:MM."""
+    start = _clock_start(departure)
+    parts = []
+    for route, label in zip(routes, labels, strict=True):
+        f = getattr(route, "directions", None)
+        try:
+            d = f() if callable(f) else None
+        except Exception as err:  # noqa: BLE001 - a route without directions still gets a briefing
+            logger.info("no directions for %s: %s", label, err)
+            d = None
+        if d is None or not len(d):
+            parts.append(f'<p class="note">{escape(label)}: no directions.</p>')
+            continue
+        dist = d["distance_m"].to_numpy(float)
+        dur = d["duration_s"].to_numpy(float)
+        km0 = np.concatenate([[0.0], np.cumsum(dist)[:-1]])
+        t0 = np.concatenate([[0.0], np.cumsum(dur)[:-1]])
+        when = (
+            [(start + _dt.timedelta(minutes=round(t / 60))).strftime("%H:%M") for t in t0]
+            if start is not None
+            else ["+" + fmt_hhmm(t) for t in t0]
+        )
+        rows = [
+            [int(st), ins, road, f"{k / 1000:.1f}", w, fmt_len(m), fmt_hhmm(t)]
+            for st, ins, road, k, w, m, t in zip(
+                d["step"], d["instruction"], d["road"], km0, when, dist, dur, strict=True
+            )
+        ]
+        clock = f"time (departure {start:%H:%M})" if start is not None else "time from start"
+        parts.append(
+            f"<h3>{escape(label)}: directions</h3>"
+            + html_table(
+                ["step", "instruction", "road", "km from start", clock, "for", "duration"],
+                rows,
+                numeric={0, 3, 4, 5, 6},
+                css="data directions",
+            )
+        )
+    return "".join(parts)
+
+
+def _clock_start(departure: Any) -> _dt.datetime | None:
+    """``departure`` ("HH:MM", a ``datetime.time`` or ``datetime``) as a datetime; None if None."""
+    if departure is None:
+        return None
+    if isinstance(departure, _dt.datetime):
+        return departure
+    if isinstance(departure, _dt.time):
+        return _dt.datetime.combine(_dt.date(2000, 1, 1), departure)
+    try:
+        return _dt.datetime.strptime(str(departure).strip(), "%H:%M")
+    except ValueError as err:
+        raise InputError(
+            f"departure {departure!r} is not a clock time; give 'HH:MM' (e.g. '06:30')"
+        ) from err

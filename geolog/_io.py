@@ -11,6 +11,7 @@ file removes it once its process is gone.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import tempfile
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from .errors import InputError
 
-__all__ = ["atomic_path", "atomic_write_text", "check_writable"]
+__all__ = ["atomic_path", "atomic_write_text", "check_writable", "sha256_file"]
 
 _TMP_TAG = ".geolog-"
 
@@ -151,3 +152,12 @@ def file_format(path: str | os.PathLike, formats: Mapping[str, str], what: str) 
             f"cannot write {what} as {Path(path).name!r}: use one of {', '.join(formats)}"
         )
     return suffix
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """SHA-256 hex digest of a file, read in 1 MiB blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

@@ -8,7 +8,7 @@ import numpy as np
 import shapely
 from scipy.sparse.csgraph import dijkstra
 
-from ._points import parse_point
+from ._geometry import parse_point
 from ._route_snap import DEFAULT_MAX_SNAP_M, _applied, _context, _index, _snap_all, _starts
 from ._snap import cut_lines
 from .errors import InputError

@@ -29,7 +29,16 @@ from folium.template import Template
 
 from ._html import offline_head, script_json
 
-__all__ = ["Literal", "freeze", "OfflineMap", "PolylineLayer", "GeoJsonLayer", "HtmlControl"]
+__all__ = [
+    "Literal",
+    "freeze",
+    "OfflineMap",
+    "PolylineLayer",
+    "GeoJsonLayer",
+    "HtmlControl",
+    "BasemapLayer",
+    "PANES",
+]
 
 _CSS = """
 .geolog-legend { background: rgba(255,255,255,.92); padding: 6px 9px; border-radius: 4px;
@@ -40,7 +49,27 @@ _CSS = """
 .geolog-legend .geolog-legend-row { white-space: nowrap; }
 .leaflet-container { background: #f2efe9; }
 .leaflet-control-layers-base:empty { display: none; }
+.geolog-label { white-space: nowrap; }
+.geolog-label span { position: absolute; transform: translate(-50%, -50%); color: #1d1d1d;
+  font: 600 12px/1.1 system-ui, sans-serif; text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff,
+  0 0 4px #fff; }
+.geolog-label-major span { font-size: 15px; font-weight: 700; }
+.geolog-label-minor span { font-size: 11px; font-weight: 500; color: #333; }
+.geolog-label-ref span { font: 700 10px/1 system-ui, sans-serif; background: #fffbe6;
+  border: 1px solid #6b5a2a; border-radius: 2px; padding: 1px 3px; text-shadow: none; }
+.leaflet-tooltip.geolog-num { background: transparent; border: 0; box-shadow: none; padding: 0;
+  color: #fff; font: 700 10px/1 system-ui, sans-serif; text-shadow: 0 0 2px #000; }
+.leaflet-tooltip.geolog-num:before { display: none; }
+.geolog-lowzoom .geolog-label-minor, .geolog-lowzoom .geolog-label-ref { display: none; }
 """
+
+
+def _map_of(element: Any) -> folium.Map | None:
+    """The map an element was added to (through layers and groups), or None."""
+    parent = element._parent
+    while parent is not None and not isinstance(parent, folium.Map):
+        parent = parent._parent
+    return parent
 
 
 class Literal(Element):
@@ -70,6 +99,12 @@ def freeze(figure: Figure) -> None:
                 part._children[key] = lit
 
 
+#: Map panes around Leaflet's overlay pane (400, where the data goes): the hillshade
+#: (relief) and base-map areas and rivers under it, base-map labels over it (they take
+#: no clicks), all under markers (600).
+PANES = {"geolog-relief": 150, "geolog-basemap": 350, "geolog-labels": 450}
+
+
 class OfflineMap(folium.Map):
     """A ``folium.Map`` whose page carries Leaflet inline and loads nothing from the web.
 
@@ -84,6 +119,22 @@ class OfflineMap(folium.Map):
     def __init__(self, *args: Any, tiles: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, tiles=tiles, **kwargs)
         self._name = "Map"
+        for pane, z in PANES.items():
+            folium.map.CustomPane(pane, z_index=z, pointer_events=False).add_to(self)
+
+    def _repr_html_(self, **kwargs: Any) -> str:
+        """The notebook frame: as tall as the map when its height is in pixels.
+
+        folium's default frame keeps a 60 % aspect ratio, which leaves blank space
+        under a map of fixed pixel height (or cuts it).
+        """
+        height = getattr(self, "height", None)
+        if isinstance(height, tuple) and height[1] == "px":
+            if self._parent is None:
+                Figure().add_child(self)
+            if isinstance(self._parent, Figure):
+                self._parent.height = f"{height[0] + 2:g}px"
+        return super()._repr_html_(**kwargs)
 
     def render(self, **kwargs: Any) -> None:
         figure = self.get_root()
@@ -93,6 +144,22 @@ class OfflineMap(folium.Map):
         super().render(**kwargs)
         if isinstance(figure, Figure):
             freeze(figure)
+
+
+class PanedImageOverlay(folium.raster_layers.ImageOverlay):
+    """An image overlay placed in one of geolog's :data:`PANES` when its map has them.
+
+    On a plain ``folium.Map`` (no such pane) it stays in Leaflet's overlay pane.
+    """
+
+    def __init__(self, *args: Any, geolog_pane: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.geolog_pane = geolog_pane
+
+    def render(self, **kwargs: Any) -> None:
+        if self.geolog_pane and isinstance(_map_of(self), OfflineMap):
+            self.options["pane"] = self.geolog_pane
+        super().render(**kwargs)
 
 
 class PolylineLayer(Layer):
@@ -151,7 +218,9 @@ class GeoJsonLayer(Layer):
     """A GeoJSON FeatureCollection with per-feature style, tooltip and popup.
 
     Feature properties used: ``style`` (Leaflet path options; for points also
-    ``radius``), ``tooltip`` and ``popup`` (HTML strings already escaped).
+    ``radius``), ``tooltip`` and ``popup`` (HTML strings already escaped), and
+    ``label`` (escaped HTML shown permanently in the middle of a point, e.g. a
+    stop number; the tooltip is then not bound).
     """
 
     _template = Template(
@@ -166,7 +235,12 @@ class GeoJsonLayer(Layer):
                     return L.circleMarker(latlng, f.properties.style || {});
                 },
                 onEachFeature: function (f, layer) {
-                    if (f.properties.tooltip) { layer.bindTooltip(f.properties.tooltip, {sticky: true}); }
+                    if (f.properties.label) {
+                        layer.bindTooltip(f.properties.label, {permanent: true, direction: "center",
+                                                               className: "geolog-num"});
+                    } else if (f.properties.tooltip) {
+                        layer.bindTooltip(f.properties.tooltip, {sticky: true});
+                    }
                     if (f.properties.popup) { layer.bindPopup(f.properties.popup, {maxWidth: 360}); }
                 }
             });
@@ -236,9 +310,90 @@ class HtmlControl(MacroElement):
     def render(self, **kwargs: Any) -> None:
         parent = self._parent
         self.layer_name = parent.get_name() if isinstance(parent, Layer) else ""
-        while parent is not None and not isinstance(parent, folium.Map):
-            parent = parent._parent
-        if parent is None:
+        m = _map_of(self)
+        if m is None:
             raise ValueError("a geolog legend must be added to a map or to a layer on a map")
-        self.map_name = parent.get_name()
+        self.map_name = m.get_name()
+        super().render(**kwargs)
+
+
+class BasemapLayer(Layer):
+    """The OSM base map (areas, rivers, place and ref labels) in the panes of :data:`PANES`.
+
+    ``geojson`` holds ``areas`` and ``lines``: GeoJSON *text* with property
+    ``k`` (the style key) made by :func:`geolog._basemap._collection` from numbers
+    and fixed kinds only (no data text), placed in the page as it is. ``data``
+    holds ``styles``, ``river`` (colour and width per waterway), ``places``
+    (``[lat, lon, name, class]``) and ``refs`` (``[lat, lon, ref]``). Labels are
+    set with ``textContent``, so no name is parsed as HTML. Minor places and refs
+    show from zoom 13.
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var map = {{ this.map_name }};
+            var d = {{ this.data_json }};
+            d.areas = {{ this.areas_json }};
+            d.lines = {{ this.lines_json }};
+            var opts = {{ this.options_json }};
+            function pane(n, z) {
+                var p = map.getPane(n) || map.createPane(n);
+                p.style.zIndex = z; p.style.pointerEvents = "none"; return n;
+            }
+            var ap = pane("geolog-basemap", 350), lp = pane("geolog-labels", 450);
+            var rend = L.canvas({pane: ap, padding: 0.5});
+            var g = L.featureGroup([], {attribution: opts.attribution});
+            g.addLayer(L.geoJSON(d.areas, {pane: ap, renderer: rend, interactive: false,
+                style: function (f) { return d.styles[f.properties.k] || {}; }}));
+            g.addLayer(L.geoJSON(d.lines, {pane: ap, renderer: rend, interactive: false,
+                style: function (f) {
+                    return {color: d.river.color, weight: d.river.widths[f.properties.k] || 1,
+                            opacity: 0.9};
+                }}));
+            function label(lat, lon, text, cls) {
+                var s = document.createElement("span");
+                s.textContent = text;
+                var icon = L.divIcon({html: s, className: "geolog-label geolog-label-" + cls,
+                                      iconSize: null});
+                return L.marker([lat, lon], {icon: icon, pane: lp, interactive: false,
+                                             keyboard: false});
+            }
+            d.places.forEach(function (p) { g.addLayer(label(p[0], p[1], p[2], p[3])); });
+            d.refs.forEach(function (r) { g.addLayer(label(r[0], r[1], r[2], "ref")); });
+            function zoomed() {
+                map.getPane(lp).classList.toggle("geolog-lowzoom", map.getZoom() < 13);
+            }
+            map.on("zoomend", zoomed);
+            map.whenReady(zoomed);
+            g.getAttribution = function () { return opts.attribution; };
+            return g;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(
+        self,
+        data: dict,
+        geojson: dict[str, str],
+        *,
+        name: str,
+        attribution: str | None = None,
+        show: bool = True,
+    ) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "BasemapLayer"
+        self.data_json = script_json(data)
+        self.areas_json = geojson["areas"]
+        self.lines_json = geojson["lines"]
+        self.options_json = script_json({"attribution": attribution})
+        self.map_name = ""
+
+    def render(self, **kwargs: Any) -> None:
+        m = _map_of(self)
+        if m is None:
+            raise ValueError("a geolog base map must be added to a map")
+        self.map_name = m.get_name()
         super().render(**kwargs)

@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._geometry import DEG_PER_M
 from ._html import escape
 from .errors import InputError
 
@@ -46,7 +47,7 @@ _CAT = (
     "#17becf",
 )
 _NODATA_COLOR = "#9e9e9e"
-_DEG_PER_M = 1.0 / 111_320.0
+_DEG_PER_M = DEG_PER_M  # metres -> degrees for simplification tolerances
 
 
 def base_map(
@@ -115,10 +116,18 @@ def base_map(
 
 
 def finish(m: folium.Map, *, collapsed: bool = False) -> folium.Map:
-    """Add the layer control (once) and return the map."""
+    """Add the layer control (once, or move the existing one last) and return the map.
+
+    The control lists the layers created before it in the page, so after more
+    layers are drawn on a finished map (a second plan, another route) it is
+    moved behind them; otherwise the page fails with ``setZIndex`` of undefined.
+    """
     import folium
 
-    if not any(isinstance(c, folium.LayerControl) for c in m._children.values()):
+    controls = [k for k, c in m._children.items() if isinstance(c, folium.LayerControl)]
+    for key in controls:
+        m._children[key] = m._children.pop(key)
+    if not controls:
         folium.LayerControl(collapsed=collapsed, position="topright").add_to(m)
     return m
 
@@ -135,7 +144,12 @@ def legend(title: str, items: Iterable[tuple[str, str]], *, position: str = "bot
 
 
 def _feature(
-    geom: Any, *, style: dict | None = None, tooltip: str | None = None, popup: str | None = None
+    geom: Any,
+    *,
+    style: dict | None = None,
+    tooltip: str | None = None,
+    popup: str | None = None,
+    label: str | None = None,
 ) -> dict:
     import json
 
@@ -145,7 +159,7 @@ def _feature(
     return {
         "type": "Feature",
         "geometry": json.loads(shapely.to_geojson(g)),
-        "properties": {"style": style or {}, "tooltip": tooltip, "popup": popup},
+        "properties": {"style": style or {}, "tooltip": tooltip, "popup": popup, "label": label},
     }
 
 

@@ -213,7 +213,8 @@ def network_layer(
     tolerance_m: float = 3.0,
     weight: float = 2.5,
     show: bool = True,
-    legend_position: str = "bottomright",
+    legend_position: str | None = "bottomright",
+    color: str | None = None,
 ) -> folium.map.Layer:
     """The road network as one layer, coloured by a column, with its legend.
 
@@ -236,6 +237,11 @@ def network_layer(
         Line width in pixels.
     show
         Whether the layer is on at opening.
+    legend_position
+        Where the legend goes; ``None`` for no legend.
+    color
+        One colour for every road (a plain road backdrop, e.g. under a plan);
+        ``color_by`` then only sets the tooltip values.
 
     Returns
     -------
@@ -253,7 +259,7 @@ def network_layer(
     tips = _road_label(rows)
     if color_by != "highway":
         tips = tips + "<br>" + text.map(escape).astype(object)
-    styles = [{"color": c, "weight": weight, "opacity": 0.8} for c in palette]
+    styles = [{"color": color or c, "weight": weight, "opacity": 0.8} for c in palette]
     data = {"c": coords, "o": offsets, "s": idx.astype(int).tolist(), "t": tips.tolist()}
     layer = PolylineLayer(
         data,
@@ -263,6 +269,7 @@ def network_layer(
         canvas=True,
         show=show,
     )
-    legend(title, items, position=legend_position).add_to(layer)
+    if legend_position and color is None:
+        legend(title, items, position=legend_position).add_to(layer)
     logger.debug("network_layer: %d segments, %d vertices", len(rows), len(coords) // 2)
     return layer

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._format import fmt_duration
 from ._html import escape
 from ._map_base import (
     _NODATA_COLOR,
-    _SEQ,
     GRADE_BINS,
     GRADE_COLORS,
     OSM_ATTRIBUTION,
@@ -32,19 +32,12 @@ def _route_edges(route: Any) -> pd.DataFrame | None:
     return None
 
 
-def _fmt_duration(seconds: float) -> str:
-    if not np.isfinite(seconds):
-        return "–"
-    m = int(round(seconds / 60.0))
-    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
-
-
 def route_popup_html(route: Any, *, label: str = "Route") -> str:
     """Escaped HTML summary of a route: length, time, ascent, descent, steepest climb."""
     mg = float(getattr(route, "max_grade", np.nan))
     rows = [
         ("length", f"{route.length_m / 1000:.2f} km"),
-        ("time", _fmt_duration(float(route.duration_s))),
+        ("time", fmt_duration(float(route.duration_s))),
         ("ascent", f"{float(getattr(route, 'ascent_m', np.nan)):.0f} m"),
         ("descent", f"{float(getattr(route, 'descent_m', np.nan)):.0f} m"),
         ("steepest climb", f"{mg * 100:.1f} %" if np.isfinite(mg) else "–"),
@@ -161,6 +154,11 @@ def route_layer(
     )
 
 
+#: Isochrone bands, shortest first: saturated warm to cool colours that stay legible on the
+#: grey hillshade (viridis' near-black first class read as shadow).
+_ISO_COLORS = ("#d7191c", "#f07c28", "#f5c518", "#4fb0c6", "#2c6fbb")
+
+
 def isochrone_layer(
     isochrones: gpd.GeoDataFrame,
     *,
@@ -176,18 +174,19 @@ def isochrone_layer(
     iso = iso.sort_values("time_s", ascending=False)
     n = len(iso)
     colors = [
-        _SEQ[min(len(_SEQ) - 1, round(i * (len(_SEQ) - 1) / max(n - 1, 1)))] for i in range(n)
+        _ISO_COLORS[min(len(_ISO_COLORS) - 1, round(i * (len(_ISO_COLORS) - 1) / max(n - 1, 1)))]
+        for i in range(n)
     ][::-1]
     feats = []
     items = []
     for (t, geom), c in zip(
         iso[["time_s", "geometry"]].itertuples(index=False), colors, strict=True
     ):
-        lab = f"≤ {_fmt_duration(float(t))}"
+        lab = f"≤ {fmt_duration(float(t))}"
         feats.append(
             _feature(
                 geom,
-                style={"color": c, "weight": 1, "fillColor": c, "fillOpacity": 0.25},
+                style={"color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.3},
                 tooltip=escape(lab),
             )
         )

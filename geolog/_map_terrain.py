@@ -40,10 +40,11 @@ def _image_layer(
     opacity: float,
     show: bool,
     css_class: str,
+    pane: str | None = None,
 ) -> folium.map.Layer:
-    import folium
+    from ._leaflet import PanedImageOverlay
 
-    return folium.raster_layers.ImageOverlay(
+    return PanedImageOverlay(
         png_data_uri(rgba),
         bounds=bounds,
         name=escape(name),
@@ -54,6 +55,7 @@ def _image_layer(
         attribution=escape(attribution),
         class_name=css_class,
         interactive=False,
+        geolog_pane=pane,
     )
 
 
@@ -95,6 +97,7 @@ def hillshade_layer(
         opacity=opacity,
         show=show,
         css_class="geolog-hillshade",
+        pane="geolog-relief",
     )
 
 

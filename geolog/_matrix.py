@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 from scipy.sparse.csgraph import dijkstra
 
+from ._geometry import parse_points
 from ._graph import RoutingGraph
-from ._points import parse_points
 from ._route_search import _direct
 from ._route_snap import DEFAULT_MAX_SNAP_M, _context, _Ctx, _ends, _pname, _Snap, _snap, _starts
 from .errors import InputError

@@ -1,6 +1,7 @@
 """Display formatting of routes: the terminal line, the notebook table, number formats.
 
-Every value that may come from untrusted text (road names, profile names) is
+Durations use the one formatter of :mod:`geolog._format`. Every value that
+may come from untrusted text (road names, profile names) is
 HTML-escaped in :func:`route_html`.
 """
 
@@ -11,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from ._format import fmt_duration as _fmt_duration
+
 
 def _fmt(x: float, spec: str) -> str:
     return "?" if x is None or not np.isfinite(x) else format(x, spec)
@@ -18,13 +21,6 @@ def _fmt(x: float, spec: str) -> str:
 
 def _fmt_pct(x: float) -> str:
     return "?" if x is None or not np.isfinite(x) else f"{x:.1%}"
-
-
-def _fmt_duration(s: float) -> str:
-    if s is None or not np.isfinite(s):
-        return "? min"
-    m = s / 60
-    return f"{m:,.1f} min" if m < 90 else f"{int(m // 60)} h {m % 60:02.0f} min"
 
 
 def route_repr(r: Any) -> str:

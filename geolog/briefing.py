@@ -4,10 +4,13 @@
 Leaflet 1.9.4 is inlined (vendored from npm, BSD-2-Clause, licence in
 ``geolog/assets``), the basemap is the DEM hillshade plus the roads (PNG and
 JSON inside the page), and OpenStreetMap web tiles are only an optional layer,
-off at opening. Sections: title and purpose, map, route table(s) with grade
-classes (≥ 7 % flagged as obstructions), elevation profile (inline SVG, no
+off at opening; an offline base map from the network's OSM file (place names,
+water, built-up areas, forest, road refs) lies under the data. Sections: title,
+purpose and data date, map, route table(s) with grade classes and steep stretches
+merged per road with their km from the start (≥ 7 % flagged as obstructions),
+turn-by-turn directions with clock times, elevation profile (inline SVG, no
 script), rules in force (YAML and the explain table), assumptions (profile,
-speeds), data sources and dates, generation time and geolog version. The
+speeds, and what the rules and terrain used imply), data sources and dates, generation time and geolog version. The
 routes, profile and rules are also embedded as JSON in a
 ``<script type="application/json" id="geolog-data">`` element so the route can
 be reproduced; ``<``, ``>`` and ``&`` in it are written as ``\\u003c``-style
@@ -29,6 +32,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._basemap import resolve_basemap
 from ._brief_context import (
     assumptions_section,
     dem_from_meta,
@@ -37,15 +41,21 @@ from ._brief_context import (
     rules_section,
     sources_section,
 )
-from ._brief_page import render_map, render_page, route_json
-from ._brief_routes import OBSTRUCTION_GRADE, profile_section, route_section
+from ._brief_page import data_date, render_map, render_page, route_json
+from ._brief_routes import (
+    OBSTRUCTION_GRADE,
+    directions_section,
+    obstruction_stretches,
+    profile_section,
+    route_section,
+)
 from ._html import atomic_write_text
 from .errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .network import Network
 
-__all__ = ["briefing", "OBSTRUCTION_GRADE"]
+__all__ = ["briefing", "OBSTRUCTION_GRADE", "obstruction_stretches"]
 
 
 logger = logging.getLogger(__name__)
@@ -62,6 +72,8 @@ def briefing(
     labels: Sequence[str] | None = None,
     path: str | os.PathLike[str] | None = None,
     osm_tiles: bool = True,
+    basemap: Any = None,
+    departure: Any = None,
     generated: _dt.datetime | None = None,
 ) -> str | Path:
     """Write a self-contained offline HTML map briefing for one or more routes.
@@ -91,6 +103,15 @@ def briefing(
     osm_tiles
         Offer OpenStreetMap web tiles as an optional layer (off at opening; the
         briefing never needs them).
+    basemap
+        Offline base map (place names, water, built-up areas, forest, road
+        refs): ``None`` (default) reads the network's own OSM file when it is
+        found on this machine, a path reads that OSM file, ``False`` draws none.
+        Its timestamp is the data date in the header.
+    departure
+        Departure clock time ("HH:MM", ``datetime.time`` or ``datetime``) for
+        the directions' clock column; default none: times from the start
+        ("+H:MM").
     generated
         Timestamp to print (default now, UTC).
 
@@ -134,11 +155,15 @@ def briefing(
     when = (generated or _dt.datetime.now(_dt.UTC)).replace(microsecond=0)
     generated_s = when.isoformat().replace("+00:00", "Z")
 
-    map_header, map_body, map_script = render_map(net, rlist, labels, dem, rules_obj, osm_tiles)
+    bm = resolve_basemap(basemap, net)
+    map_header, map_body, map_script = render_map(
+        net, rlist, labels, dem, rules_obj, osm_tiles, bm if bm is not None else False
+    )
     routes_html, summaries = route_section(rlist, labels, net)
     profile_html = profile_section(rlist, labels)
+    directions_html = directions_section(rlist, labels, departure)
     rules_html = rules_section(rules_obj, raw_rules, net, getattr(rlist[0], "profile_name", None))
-    assumptions_html, profile_dicts = assumptions_section(rlist, None)
+    assumptions_html, profile_dicts = assumptions_section(rlist, None, rules_obj, net)
     sources_html, net_meta = sources_section(net, dem, generated_s, __version__)
 
     data = {
@@ -159,9 +184,11 @@ def briefing(
         purpose=purpose,
         generated=generated_s,
         version=__version__,
+        data_date=data_date(bm, dem),
         map_parts=(map_header, map_body, map_script),
         sections={
             "routes": routes_html,
+            "directions": directions_html,
             "profile": profile_html,
             "rules": rules_html,
             "assumptions": assumptions_html,

@@ -19,14 +19,16 @@ import sys
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperArgument, TyperCommand
 
+from ._geometry import parse_latlon_text as _latlon
 from ._io import check_writable
-from ._points import parse_latlon_text as _latlon
 from .errors import GeologError, GeologWarning, InputError
 
 __all__ = ["app", "main"]
@@ -37,9 +39,44 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 console = Console(stderr=True)
 out = Console()
+
+
+class _Command(TyperCommand):
+    """A command whose help names arguments plainly: ``OSM_FILE``, not ``{osm_file} <path>``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        return [p.replace("{", "").replace("}", "") for p in super().collect_usage_pieces(ctx)]
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        for param in self.params:
+            if isinstance(param, TyperArgument):
+                param.display_type_rich = lambda ctx: None  # the type is in the help text
+        super().format_help(ctx, formatter)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        out.print(f"geolog {__version__}", highlight=False)
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        help="Print geolog's version and exit.",
+        callback=_version,
+        is_eager=True,
+    ),
+) -> None:
+    """Terrain-costed road networks, route rules, routing, planning and offline map briefings."""
 
 
 def _printable(value: object) -> str:
@@ -90,6 +127,20 @@ def _writable(*paths: Path | None) -> None:
             check_writable(path)
 
 
+def _progress() -> Any:
+    """A spinner with the current step and elapsed time on stderr (only on a terminal)."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,  # no blank line in logs and pipes
+    )
+
+
 def load_network(path: Path, network: str = "drive"):
     """Open a saved network (``.parquet``) or build one from an OSM file."""
     from . import load, read_osm
@@ -99,7 +150,7 @@ def load_network(path: Path, network: str = "drive"):
     return read_osm(path, network=network)
 
 
-@app.command()
+@app.command(cls=_Command)
 def build(
     osm_file: Path = typer.Argument(..., help="OSM file: .osm.pbf, .osm, .osm.gz or .osm.bz2"),
     output: Path = typer.Option(..., "-o", "--output", help="Network file to write (.parquet)"),
@@ -110,21 +161,12 @@ def build(
     truck_weight_t: float = typer.Option(18.0, help="Truck gross weight (t) for --network truck"),
 ) -> None:
     """Build a routable network from an OSM file (and DEM tiles) and save it."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
     from . import read_osm
 
     if output.suffix != ".parquet":
         raise InputError(f"{output}: the output must be a .parquet file")
     _writable(output)
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,  # no blank line in logs and pipes
-    ) as progress:
+    with _progress() as progress:
         task = progress.add_task(f"reading {osm_file.name}", total=None)
         net = read_osm(osm_file, network=network, truck_weight_t=truck_weight_t)
         if dem:
@@ -137,7 +179,7 @@ def build(
     out.print(f"wrote {_t(output)}: {_t(repr(net))}", highlight=False)
 
 
-@app.command()
+@app.command(cls=_Command)
 def info(
     network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
 ) -> None:
@@ -149,7 +191,7 @@ def info(
     table.add_column("value", justify="right")
     for key in ("nodes", "edges", "segments", "oneway_edges"):
         table.add_row(key, f"{s[key]:,}")
-    table.add_row("length (km)", f"{s['length_km']:,.1f}")
+    table.add_row("length (km of road, each road once)", f"{s['length_km']:,.1f}")
     table.add_row("bbox", ", ".join(f"{b:.4f}" for b in s["bbox"]))
     for hw, km in s["km_by_highway"].items():
         table.add_row(f"  {_t(hw)}", f"{km:,.1f} km")
@@ -159,7 +201,7 @@ def info(
     out.print(table)
 
 
-@app.command()
+@app.command(cls=_Command)
 def terrain(
     dem: list[Path] = typer.Argument(..., help="DEM tile(s): .hgt, .hgt.zip, GeoTIFF, VRT"),
     slope: Path = typer.Option(None, "--slope", help="Write slope (degrees) GeoTIFF here"),
@@ -200,7 +242,7 @@ def terrain(
         )
 
 
-@app.command()
+@app.command(cls=_Command)
 def plan(
     network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
     depots: Path = typer.Option(..., "--depots", help="Depots: GeoJSON points with an id"),
@@ -222,23 +264,31 @@ def plan(
 
     plan_format(output)
     _writable(output, map_html, csv)
-    with _reported_warnings():
+    with _reported_warnings(), _progress() as progress:
+        task = progress.add_task(f"reading {network_file.name}", total=None)
         net = load_network(network_file)
         if dem:
             from .terrain import DEM
 
+            progress.update(task, description=f"terrain from {len(dem)} DEM tile(s)")
             net = net.with_terrain(DEM.open(dem))
+        progress.update(
+            task, description=f"travel times and {engine} solver (limit {time_limit:g} s)"
+        )
         p = make_plan(
             net, depots, stops, fleet, rules=rules, time_limit_s=time_limit, engine=engine
         )
-    # everything is computed; now write (each file atomically)
+    # everything is computed; now write (each file atomically) and say so
     p.to_file(output)
     if csv is not None:
-        p.to_csv(csv)
+        out.print(f"wrote {_t(p.to_csv(csv))}", highlight=False)
     if map_html is not None:
         from ._html import atomic_write_text
 
-        atomic_write_text(map_html, p.to_map().get_root().render())
+        out.print(
+            f"wrote {_t(atomic_write_text(map_html, p.to_map().get_root().render()))}",
+            highlight=False,
+        )
     t = p.totals
     out.print(
         f"wrote {_t(output)}: {t['served']} served, {t['unserved']} unserved, "
@@ -271,7 +321,7 @@ def _routing_network(network_file: Path, dem: list[Path] | None):
     return net
 
 
-@app.command("route")
+@app.command("route", cls=_Command)
 def route_cmd(
     network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
     origin: str = typer.Option(..., "--from", help="Origin as LAT,LON"),
@@ -308,6 +358,13 @@ def route_cmd(
             found = routing.alternatives(net, o, d, k=alternatives, profile=profile, rules=rules)
         else:
             found = [routing.route(net, o, d, via=vias, profile=profile, rules=rules)]
+    if len(found) < alternatives:
+        console.print(
+            f"note: {len(found)} of {alternatives} routes found: no other route shares at most "
+            "70 % of its length with those found and costs at most 1.5 times the best",
+            highlight=False,
+            soft_wrap=True,
+        )
     features = []
     for i, r in enumerate(found):
         feat = r.__geo_interface__["features"][0]
@@ -348,7 +405,7 @@ def route_cmd(
         out.print(f"wrote {_t(output)}", highlight=False)
 
 
-@app.command("isochrone")
+@app.command("isochrone", cls=_Command)
 def isochrone_cmd(
     network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
     origin: str = typer.Option(..., "--from", help="Origin as LAT,LON"),
@@ -377,7 +434,7 @@ def isochrone_cmd(
 
     atomic_write_text(output, iso.to_json())
     for t, km in zip(iso["time_s"], iso["reached_km"], strict=True):
-        out.print(f"{t / 60:g} min: {km:,.1f} km of road reached")
+        out.print(f"{t / 60:g} min: {km:,.1f} directed km of road reached (each way counted)")
     out.print(f"wrote {_t(output)}", highlight=False)
 
 
@@ -385,7 +442,7 @@ rules_app = typer.Typer(help="Route rules: validate and explain rule files.", no
 app.add_typer(rules_app, name="rules")
 
 
-@rules_app.command("check")
+@rules_app.command("check", cls=_Command)
 def rules_check(
     rules_file: Path = typer.Argument(..., help="Rule file (.yaml)"),
     network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
@@ -449,13 +506,18 @@ def rules_check(
     out.print("[green]rules OK[/]")
 
 
-@app.command()
+@app.command(cls=_Command)
 def brief(
     network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
     origin: str = typer.Option(..., "--from", help="Start as LAT,LON (degrees)"),
     destination: str = typer.Option(..., "--to", help="End as LAT,LON (degrees)"),
     via: list[str] = typer.Option(None, "--via", help="Intermediate LAT,LON; repeat"),
-    profile: str = typer.Option("car", "--profile", "-p", help="car, truck, foot, tracked or YAML"),
+    profile: str = typer.Option(
+        None,
+        "--profile",
+        "-p",
+        help="car, truck, foot, tracked or a YAML path (default: the rules' or car)",
+    ),
     rules: Path = typer.Option(None, "--rules", help="Route rules YAML"),
     dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain/hillshade"),
     title: str = typer.Option("Route briefing", "--title", help="Briefing title"),
@@ -539,6 +601,32 @@ def main(argv: list[str] | None = None) -> int:
             raise
         return code
     return rv if isinstance(rv, int) else 0
+
+
+def _plain_metavars(typer_app: typer.Typer) -> None:
+    """Help shows PATH, TEXT, NUMBER and argument names in capitals, not ``<list[Path]>``."""
+    import inspect
+    import typing
+
+    from typer.models import ArgumentInfo, OptionInfo
+
+    apps = [typer_app, *(g.typer_instance for g in typer_app.registered_groups)]
+    for cmd in (c for a in apps for c in a.registered_commands):
+        hints = typing.get_type_hints(cmd.callback)
+        for name, p in inspect.signature(cmd.callback).parameters.items():
+            info = p.default
+            if not isinstance(info, OptionInfo | ArgumentInfo) or info.metavar is not None:
+                continue
+            hint = hints.get(name)
+            base = (typing.get_args(hint) or (hint,))[0]
+            if isinstance(info, ArgumentInfo):
+                info.metavar = name.upper()
+            elif base is not bool:
+                info.metavar = _METAVARS.get(base, "TEXT")
+
+
+_METAVARS = {Path: "PATH", float: "NUMBER", int: "INTEGER", str: "TEXT"}
+_plain_metavars(app)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ._basemap import Basemap, add_basemap, basemap_layer, read_basemap
 from ._map_base import (  # noqa: F401 - the public names of geolog.maps
     _CAT,
     GRADE_BINS,
@@ -76,6 +77,9 @@ __all__ = [
     "GRADE_COLORS",
     "GRADE_LABELS",
     "base_map",
+    "Basemap",
+    "read_basemap",
+    "basemap_layer",
     "network_layer",
     "route_layer",
     "isochrone_layer",
@@ -101,9 +105,13 @@ def make_map(
     slope: bool = False,
     mobility: str | None = None,
     osm_tiles: bool = False,
+    basemap: Any = None,
     height: str | int = "100%",
 ) -> folium.Map:
     """One offline map with everything given: hillshade, roads, routes, isochrones, rule areas.
+
+    The view fits the routes and isochrones when there are any (the roads and
+    base map around them stay drawn), else the network.
 
     Exposed as ``geolog.map(...)``.
 
@@ -129,6 +137,11 @@ def make_map(
         Vehicle name for a cross-country mobility overlay (off at opening).
     osm_tiles
         Add OpenStreetMap web tiles as an optional layer (off at opening; online).
+    basemap
+        Offline base map (place names, water, built-up areas, forest, road
+        refs) read from an OSM file: ``None`` (default) uses the network's own
+        file when it is found on this machine (same SHA-256), a path reads that
+        file, ``False`` draws none. See :func:`geolog.maps.read_basemap`.
 
     Returns
     -------
@@ -148,12 +161,8 @@ def make_map(
     bounds = None
     if net is not None and len(net.edges):
         bounds = tuple(net.edges.total_bounds)
-    elif all_routes:
-        import shapely
-
-        b = shapely.bounds(np.array([r.geometry for r in all_routes]))
-        bounds = (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max())
-    m = base_map(None, bounds=bounds, osm_tiles=osm_tiles, height=height)
+    view = _content_bounds(all_routes, isochrones) or bounds
+    m = base_map(None, bounds=view, osm_tiles=osm_tiles, height=height)
     if dem is not None:
         if bounds is not None and hasattr(dem, "clip"):
             try:
@@ -165,6 +174,7 @@ def make_map(
             slope_layer(dem, show=False).add_to(m)
         if mobility:
             mobility_layer(dem, mobility, show=False).add_to(m)
+    add_basemap(m, basemap, net, bounds)
     if net is not None:
         if color_by is None:
             has_terrain = "max_grade" in net.edges.columns or "grade" in net.edges.columns
@@ -178,3 +188,18 @@ def make_map(
         label = "route" if len(all_routes) == 1 else f"route {i + 1}"
         route_layer(r, name=label, color=None if i == 0 else _CAT[i % len(_CAT)]).add_to(m)
     return finish(m)
+
+
+def _content_bounds(routes: list[Any], isochrones: Any) -> tuple[float, ...] | None:
+    """Bounds of the routes and isochrones (what the map is about), padded by 10 %; None if none."""
+    import shapely
+
+    geoms = [r.geometry for r in routes]
+    if isochrones is not None and len(isochrones):
+        geoms += list(isochrones.geometry)
+    if not geoms:
+        return None
+    b = shapely.bounds(np.array(geoms, dtype=object))
+    w, s, e, n = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
+    dx, dy = max((e - w) * 0.1, 0.002), max((n - s) * 0.1, 0.002)
+    return (w - dx, s - dy, e + dx, n + dy)

@@ -26,8 +26,8 @@ import shapely
 from pyproj import Geod
 
 from ._cache import track as _track_cache
-from ._io import atomic_path
-from ._points import lonlat_arrays as _points_lonlat
+from ._geometry import lonlat_arrays as _points_lonlat
+from ._io import atomic_path, sha256_file  # sha256_file: re-exported for osm.py
 from .errors import InputError
 
 __all__ = ["Network", "load", "sha256_file"]
@@ -62,15 +62,6 @@ def nodes_frame(ids: np.ndarray, x: np.ndarray, y: np.ndarray) -> gpd.GeoDataFra
         geometry=shapely.points(x, y),
         crs="EPSG:4326",
     )
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """SHA-256 hex digest of a file, read in 1 MiB blocks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class Network:
@@ -121,8 +112,13 @@ class Network:
 
     def __repr__(self) -> str:
         kind = self.meta.get("network_type", "?")
-        km = self.edges["length_m"].sum() / 1000
-        return f"<geolog.Network {kind}: {len(self.nodes):,} nodes, {len(self.edges):,} edges, {km:,.1f} km>"
+        # km of road counts a two-way road once (as summary() and `geolog info` do)
+        km = self.edges.loc[self._segment_mask(), "length_m"].sum() / 1000
+        directed = self.edges["length_m"].sum() / 1000
+        return (
+            f"<geolog.Network {kind}: {len(self.nodes):,} nodes, {len(self.edges):,} edges, "
+            f"{km:,.1f} km of road ({directed:,.1f} directed km)>"
+        )
 
     def __len__(self) -> int:
         return len(self.edges)

@@ -45,10 +45,10 @@ from typing import Any
 import numpy as np
 from scipy.sparse.csgraph import dijkstra
 
+from ._geometry import parse_point
 from ._graph import RoutingGraph
 from ._isochrones import isochrones
 from ._matrix import Matrix, matrix
-from ._points import parse_point
 from ._route import Route
 from ._route_display import _fmt, _fmt_duration, _fmt_pct  # noqa: F401  (used by the CLI)
 from ._route_search import _Leg, _no_route_message, _solve

@@ -326,3 +326,59 @@ def test_cli_brief_writes_the_briefing(tmp_path, capsys):
     assert main(argv) == 2
     assert "LAT,LON" in capsys.readouterr().err
     assert not bad.exists()
+
+
+def test_obstructions_are_stretches_per_road_with_km(andorra_terrain):
+    from geolog.briefing import obstruction_stretches
+
+    r = routing.route(andorra_terrain, (42.5063, 1.5218), (42.5440, 1.7330), profile="car")
+    cell = max(andorra_terrain.meta["terrain"]["dem_cell_m"])
+    e = r.edges
+    length = e["traversed_m"].to_numpy(float)
+    end = np.cumsum(length)
+    start = end - length
+    g = np.abs(e["max_grade"].to_numpy(float))
+    steep = np.flatnonzero(g >= OBSTRUCTION_GRADE)
+    # a road is what the table names: name and ref, the class only when both are missing
+    key = e["name"].fillna("") + "|" + e["ref"].fillna("")
+    key = key.where(key != "|", "|" + e["highway"].astype(str)).to_numpy()
+    run = np.concatenate([[0], np.cumsum(key[1:] != key[:-1])])
+    t = obstruction_stretches(e, cell_m=cell)
+    assert 1 < len(t) < steep.size  # merged, not one row per fragment
+    s, f = t["start_m"].to_numpy(), t["end_m"].to_numpy()
+    assert (np.diff(s) > 0).all() and (s[1:] >= f[:-1] - 1e-6).all()  # route order, disjoint
+    for j in steep:  # every steep edge lies in exactly one row, which has its steepest grade
+        inside = np.flatnonzero((s <= start[j] + 1e-6) & (f >= end[j] - 1e-6))
+        assert inside.size == 1
+        assert abs(t["steepest_grade"].iloc[inside[0]]) >= g[j] - 1e-12
+    for row in t.itertuples():
+        k = run[np.searchsorted(end, row.start_m + 1e-6)]
+        r0, r1 = start[run == k].min(), end[run == k].max()
+        assert row.start_m >= r0 - 1e-6 and row.end_m <= r1 + 1e-6  # one road per row
+        if row.length_m < cell - 1e-6:  # shorter than a DEM cell: only a whole road
+            assert row.start_m == pytest.approx(r0) and row.end_m == pytest.approx(r1)
+    page = briefing(andorra_terrain, r, title="stretches", departure="06:30")
+    table = page.split("obstructions (stretches", 1)[1].split("</table>", 1)[0]
+    kms = re.findall(
+        r'<tr class="obstruction"><td class=num>\d+</td><td>[^<]*</td><td class=num>([\d.]+) km',
+        table,
+    )
+    assert [float(x) for x in kms] == pytest.approx(np.round(s / 1000, 2).tolist())
+
+
+def test_directions_with_clock_times(andorra_terrain):
+    r = routing.route(andorra_terrain, SANT_JULIA, ENCAMP, profile="car")
+    page = briefing(andorra_terrain, r, title="d", departure="06:30")
+    d = r.directions()
+    sec = page.split('<section id="directions">', 1)[1].split("</section>", 1)[0]
+    assert "departure 06:30" in sec
+    rows = re.findall(r"<tr><td class=num>(\d+)</td>.*?</tr>", sec)
+    assert len(rows) == len(d)
+    # the last step starts after all the earlier ones: its clock time from the durations
+    t_last = d["duration_s"].to_numpy(float)[:-1].sum()
+    m = int(round(t_last / 60)) + 6 * 60 + 30
+    assert f"<td class=num>{m // 60:02d}:{m % 60:02d}</td>" in sec
+    km_last = d["distance_m"].to_numpy(float)[:-1].sum() / 1000
+    assert f"<td class=num>{km_last:.1f}</td>" in sec
+    with pytest.raises(InputError, match="HH:MM"):
+        briefing(andorra_terrain, r, title="d", departure="half past six")

@@ -315,6 +315,7 @@ def test_make_map_composes_all_layers(andorra_terrain, andorra_route, dem):
         "hillshade",
         "slope classes",
         "mobility (truck)",
+        "base map (OSM)",
         "roads by steepest grade (either direction)",
         "route",
     ]

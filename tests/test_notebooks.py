@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -27,3 +29,16 @@ def test_saved_without_outputs_and_uses_geolog(path):
     assert not any(
         line.lstrip().startswith(("def ", "class ")) for c in code for line in c.source.splitlines()
     )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_nbstripout_leaves_the_source_unchanged(path):
+    """The .ipynb is the source: nbstripout (keeping cell ids) must find nothing to strip."""
+    run = subprocess.run(
+        [sys.executable, "-m", "nbstripout", "--keep-id", "--verify", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, f"run `nbstripout --keep-id {path.name}`: {run.stdout}"
+    ids = [c["id"] for c in nbformat.read(path, as_version=4).cells]
+    assert all(ids) and len(set(ids)) == len(ids), "every cell keeps its own stable id"

@@ -11,7 +11,7 @@ import rasterio
 import shapely
 
 import geolog
-from geolog import _points
+from geolog import _geometry as _points
 from geolog.errors import InputError
 
 

@@ -32,6 +32,8 @@ MODULES = {
     "geolog.osm": ["read_osm", "convert", "NETWORK_TYPES", "EDGE_TAGS"],
     "geolog.terrain": ["DEM", "Raster", "GO", "SLOW_GO", "NO_GO", "MOBILITY_CLASSES",
                        "mobility_thresholds", "utm_crs"],
+    "geolog.drape": ["add_terrain", "elevation_profile", "grade_classes", "steepest_stretch",
+                     "GRADE_CLASSES", "GRADE_CLASS_BINS", "OBSTRUCTION_GRADE", "GRADE_WANDER"],
     "geolog.costing": ["add_terrain", "elevation_profile", "grade_classes", "GRADE_CLASSES",
                        "GRADE_CLASS_BINS", "OBSTRUCTION_GRADE"],
     "geolog.profiles": ["PROFILE_DIR", "BUILTIN_PROFILES", "G", "Profile", "get_profile",
@@ -89,6 +91,14 @@ def test_module_names(module):
         assert hasattr(mod, name), f"{module}.__all__ lists {name} but it is missing"
 
 
+def test_costing_is_drape_under_its_old_name():
+    from geolog import costing, drape
+
+    for name in costing.__all__:
+        assert getattr(costing, name) is getattr(drape, name), name
+    assert costing.steepest_stretch is drape.steepest_stretch
+
+
 def test_distribution_is_planning_under_its_old_name():
     from geolog import distribution, planning
 
@@ -142,9 +152,9 @@ def test_cli_commands_exist():
 
 def test_routing_names_are_the_split_modules_objects():
     """routing.py re-exports what now lives in its private modules, the very same objects."""
-    from geolog import _directions, _isochrones, _matrix, _points, _route, routing
+    from geolog import _directions, _geometry, _isochrones, _matrix, _route, routing
 
     assert routing.Route is _route.Route and geolog.Route is routing.Route
     assert routing.Matrix is _matrix.Matrix and routing.matrix is _matrix.matrix
     assert routing.isochrones is _isochrones.isochrones is geolog.isochrones
-    assert callable(_directions.directions) and callable(_points.parse_point)
+    assert callable(_directions.directions) and callable(_geometry.parse_point)

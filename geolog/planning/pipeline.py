@@ -538,5 +538,6 @@ def _assemble(
         _depots_input=prob.dep,
         _stops_input=st_in,
         _fleet_input=[f.as_dict() for f in prob.ftypes],
+        _planner=plan,
         **inputs,
     )

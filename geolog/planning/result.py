@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._format import fmt_clock
 from .._io import atomic_path, atomic_write_text, file_format
 from ..errors import InputError
 
@@ -29,11 +30,6 @@ PLAN_FORMATS = {
 def plan_format(path: str | os.PathLike) -> str:
     """The suffix of ``path`` if :meth:`Plan.to_file` writes it, else an InputError."""
     return file_format(path, PLAN_FORMATS, "a plan")
-
-
-def _hhmm(seconds: float) -> str:
-    s = int(round(seconds))
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
 
 
 _REASONS = {
@@ -109,6 +105,9 @@ class Plan:
     _rules: Any = None
     _seed: int = 0
     _geometry: bool = True
+    # the pipeline that made the plan (geolog.plan): replan() runs it again,
+    # so this module needs no import of the pipeline (which imports Plan)
+    _planner: Any = None
 
     def __repr__(self) -> str:
         t = self.totals
@@ -132,8 +131,8 @@ class Plan:
                 "stops": int((it["kind"] == "stop").sum()),
                 "distance_km": legs["distance_m"].sum() / 1000,
                 "driving_h": legs["duration_s"].sum() / 3600,
-                "start": _hhmm(it["depart_s"].iloc[0]),
-                "end": _hhmm(it["arrival_s"].iloc[-1]),
+                "start": fmt_clock(it["depart_s"].iloc[0]),
+                "end": fmt_clock(it["arrival_s"].iloc[-1]),
                 "route_h": (it["arrival_s"].iloc[-1] - it["depart_s"].iloc[0]) / 3600,
             }
             for k, dim in enumerate(self.demand_names):
@@ -171,8 +170,11 @@ class Plan:
             Default to this plan's.
         """
         from .legs import close_roads
-        from .pipeline import plan
 
+        if self._planner is None or self._net is None:
+            raise InputError(
+                "this Plan keeps no inputs to plan again; make it with geolog.plan(...)"
+            )
         net = self._net
         if closures is not None:
             net, _ = close_roads(net, closures)
@@ -192,7 +194,7 @@ class Plan:
                 for c in cols:
                     stops[c] = stops[c].astype(object)
                     stops.loc[mask, c] = stops.loc[mask, c].map(lambda v, f=f: _scale(v, f))
-        return plan(
+        return self._planner(
             net,
             self._depots_input,
             stops,
@@ -273,12 +275,26 @@ class Plan:
         return atomic_write_text(path, self.itinerary.to_csv(index=False))
 
     def to_map(
-        self, *, m: Any = None, name: str | None = None, osm_tiles: bool = False, tiles: Any = None
+        self,
+        *,
+        m: Any = None,
+        name: str | None = None,
+        title: str | None = None,
+        osm_tiles: bool = False,
+        basemap: Any = None,
+        tiles: Any = None,
     ):
-        """Offline folium map: one colour per vehicle, depots, served and unserved stops.
+        """Offline folium map: one colour per vehicle, numbered stops, depots, unserved stops.
 
-        The map carries Leaflet inline (:func:`geolog.maps.base_map`), so it
-        opens with no internet; all labels are HTML-escaped.
+        A new map has a title, the hillshade of the network's DEM (when the
+        network has terrain), the offline OSM base map (place names, water,
+        built-up areas), the roads in grey and a vehicle legend. The map carries
+        Leaflet inline (:func:`geolog.maps.base_map`), so it opens with no
+        internet; all labels are HTML-escaped.
+
+        Several plans on one map: ``m = p.to_map(name="base");
+        q.to_map(m=m, name="disrupted")`` — the second plan's vehicles get the
+        next colours and dashed lines, and the layer control lists both.
 
         Parameters
         ----------
@@ -286,6 +302,11 @@ class Plan:
             An existing map to draw on (to compare plans on one map).
         name
             Prefix of this plan's layers in the layer control.
+        title
+            Title shown on a new map (default "Distribution plan — n vehicles").
+        basemap
+            Offline base map: ``None`` uses the network's OSM file when found,
+            a path reads that file, ``False`` draws none.
         osm_tiles
             Add OpenStreetMap web tiles as an optional layer (off at opening).
         tiles
@@ -293,7 +314,7 @@ class Plan:
         """
         from .plan_map import draw_plan
 
-        return draw_plan(self, m=m, name=name, osm_tiles=osm_tiles)
+        return draw_plan(self, m=m, name=name, osm_tiles=osm_tiles, title=title, basemap=basemap)
 
 
 def _as_text(frame):

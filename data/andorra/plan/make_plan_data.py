@@ -2,7 +2,8 @@
 
 Villages of Andorra at approximate coordinates, moved onto the nearest road node
 of the bundled network so every site sits on a road; demands and windows come
-from a fixed random seed. Run: .venv/bin/python notebooks/_make/andorra_plan_data.py
+from a fixed random seed. It reads the OSM extract beside it and writes next to
+itself, from any current directory: ``python data/andorra/plan/make_plan_data.py``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from scipy.spatial import cKDTree
 
 import geolog
 
-OUT = Path(geolog.data.path("andorra")).parent / "plan"
+OUT = Path(__file__).resolve().parent
+OSM = OUT.parent / "andorra.osm.pbf"
 
 DEPOTS = {"DEP-SUD": (42.4637, 1.4913), "DEP-EST": (42.5347, 1.5800)}
 SITES = {
@@ -50,7 +52,7 @@ def feature(props, lat, lon):
 
 
 def main():
-    net = geolog.read_osm(geolog.data.path("andorra"), network="drive")
+    net = geolog.read_osm(OSM, network="drive")
     rng = np.random.default_rng(7)
     OUT.mkdir(parents=True, exist_ok=True)
     lat, lon = snap(net, np.array(list(DEPOTS.values())))

@@ -1,12 +1,21 @@
-"""Point parsing: the one place a user's point becomes ``(lat, lon)`` floats.
+"""Geometry shared by geolog's modules: one Earth radius, one local metric frame, point parsing.
 
-Points are ``(lat, lon)`` pairs in degrees everywhere geolog takes a point
-(shapely Points are read as x = longitude, y = latitude). A point out of range
-or malformed raises :class:`geolog.errors.InputError` naming it.
+Coordinates are WGS 84 longitude/latitude in degrees. Lengths of network
+edges are geodesic (WGS 84 ellipsoid, :func:`geolog.network.geodesic_lengths`);
+for short steps (DEM samples, headings, cell sizes, simplification
+tolerances) a local equirectangular frame on the sphere of mean radius is
+within 0.7 % of the ellipsoid (its flattening) and fully vectorised.
+
+Points given by a user are ``(lat, lon)`` pairs in degrees everywhere geolog
+takes a point (shapely Points are read as x = longitude, y = latitude); the
+``parse_*`` functions and :func:`lonlat_arrays` are the one place they become
+floats. A point out of range or malformed raises
+:class:`geolog.errors.InputError` naming it.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -14,7 +23,62 @@ import shapely
 
 from .errors import InputError
 
-__all__ = ["parse_point", "parse_points", "parse_latlon_text", "lonlat_arrays"]
+__all__ = [
+    "EARTH_RADIUS_M",
+    "M_PER_DEG",
+    "DEG_PER_M",
+    "metres_per_degree",
+    "metric_offsets",
+    "parse_point",
+    "parse_points",
+    "parse_latlon_text",
+    "lonlat_arrays",
+]
+
+#: Mean Earth radius (IUGG), metres.
+EARTH_RADIUS_M = 6_371_008.8
+#: Metres per degree of latitude (and of longitude at the equator) on that sphere.
+M_PER_DEG = math.pi / 180 * EARTH_RADIUS_M
+#: Degrees per metre: turns a length in metres into a tolerance in degrees.
+DEG_PER_M = 1.0 / M_PER_DEG
+
+
+def metres_per_degree(lat: Any) -> tuple[Any, float]:
+    """Metres per degree of longitude and of latitude at latitude ``lat`` (degrees).
+
+    Parameters
+    ----------
+    lat
+        Latitude(s) in degrees (float or array).
+
+    Returns
+    -------
+    tuple
+        ``(east, north)`` metres per degree; ``east`` has the shape of ``lat``.
+    """
+    return M_PER_DEG * np.cos(np.radians(lat)), M_PER_DEG
+
+
+def metric_offsets(dlon: Any, dlat: Any, lat: Any) -> tuple[Any, Any]:
+    """Offsets in degrees at latitude ``lat`` as metres east and north (local frame).
+
+    Parameters
+    ----------
+    dlon, dlat
+        Offsets in degrees of longitude and latitude (arrays broadcast).
+    lat
+        Latitude(s) where the offsets are taken, degrees.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Metres east and metres north.
+    """
+    east, north = metres_per_degree(lat)
+    return np.asarray(dlon) * east, np.asarray(dlat) * north
+
+
+# --------------------------------------------------------------------------- points
 
 
 def parse_point(p: Any, what: str) -> tuple[float, float]:
