@@ -34,6 +34,19 @@ __all__ = [
 ]
 
 _CLEARERS: dict[str, tuple[Callable[[], None], Callable[[], int] | None]] = {}
+
+#: geolog's own caches; each registers when its module is first imported
+#: (until then it is empty, and clearing it by name does nothing).
+KNOWN = (
+    "network views",
+    "routing graphs",
+    "costed networks",
+    "rule area masks",
+    "bundled profiles",
+    "bundled profile files",
+    "opened DEMs",
+    "mobility thresholds",
+)
 _TRACKED: weakref.WeakSet = weakref.WeakSet()
 
 
@@ -145,12 +158,13 @@ def clear_cache(*names: str) -> None:
     >>> geolog.clear_cache()
     >>> geolog.clear_cache("costed networks", "rule area masks")
     """
-    unknown = [n for n in names if n not in _CLEARERS]
+    unknown = [n for n in names if n not in _CLEARERS and n not in KNOWN]
     if unknown:
         from .errors import InputError
 
         raise InputError(
-            f"no cache named {unknown[0]!r}; the caches are: {', '.join(map(repr, _CLEARERS))}"
+            f"no cache named {unknown[0]!r}; the caches are: "
+            + ", ".join(map(repr, dict.fromkeys([*KNOWN, *_CLEARERS])))
         )
     for name, (clear, _) in list(_CLEARERS.items()):
         if not names or name in names:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 import geolog
@@ -52,6 +55,18 @@ def test_clear_cache_by_name(andorra):
     assert "fingerprint" in andorra._cache  # the other caches are kept
     with pytest.raises(geolog.errors.InputError, match="costed networks"):
         geolog.clear_cache("costed netwroks")
+
+
+def test_every_registered_cache_is_known_by_name():
+    """Naming a cache works before its module is imported (fresh interpreter)."""
+    code = (
+        "import geolog, geolog._cache as c\n"
+        "geolog.clear_cache('costed networks', 'opened DEMs')\n"
+        "import geolog.rules, geolog.drape, geolog.terrain, geolog.routing\n"
+        "print(sorted(set(c.registered()) - set(c.KNOWN)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "[]", out.stderr
 
 
 def test_lru_drops_the_least_recently_used():
