@@ -47,6 +47,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "viewshed": ("risk", "viewshed"),
     "critical_links": ("risk", "critical_links"),
     "contingency": ("risk", "contingency"),
+    "clear_cache": ("_cache", "clear_cache"),
 }
 
 # modules reachable as geolog.<name> without an import statement

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_array
 
+from . import _cache
 from .errors import InputError
 
 __all__ = ["RoutingGraph", "graph_for"]
@@ -39,6 +40,14 @@ logger = logging.getLogger(__name__)
 
 _CACHE: dict[tuple[int, str], tuple[weakref.ref, RoutingGraph]] = {}
 _LOCK = threading.Lock()
+
+
+def _clear() -> None:
+    with _LOCK:
+        _CACHE.clear()
+
+
+_cache.register("routing graphs", _clear, _CACHE.__len__)
 
 
 @dataclass
@@ -208,7 +217,7 @@ def graph_for(net: Any, weight: str) -> RoutingGraph:
     g = _build(net, weight)
     with _LOCK:
         try:
-            ref = weakref.ref(net, lambda _r, k=key: _CACHE.pop(k, None))
+            ref = weakref.ref(net, lambda _r, k=key, c=_CACHE: c.pop(k, None))  # c: at exit too
         except TypeError:  # not weak-referenceable: do not cache
             return g
         _CACHE[key] = (ref, g)

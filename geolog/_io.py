@@ -15,7 +15,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -138,6 +138,20 @@ def atomic_write_text(path: str | os.PathLike, text: str, *, mkdir: bool = True)
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
     return Path(path)
+
+
+def file_format(path: str | os.PathLike, formats: Mapping[str, str], what: str) -> str:
+    """The lower-case suffix of ``path`` if it is one of ``formats``, else an InputError.
+
+    ``what`` names the thing being written (``"a route"``) in the message,
+    which lists the suffixes that work.
+    """
+    suffix = Path(path).suffix.lower()
+    if suffix not in formats:
+        raise InputError(
+            f"cannot write {what} as {Path(path).name!r}: use one of {', '.join(formats)}"
+        )
+    return suffix
 
 
 def sha256_file(path: str | os.PathLike) -> str:

@@ -8,6 +8,9 @@ counted as invalid and left to the profile's class default.
 
 The result is returned as floats: a speed in km/h, ``inf`` for "no limit",
 ``NaN`` for untagged or unparseable values.
+
+The other posted limit, ``maxweight`` (tonnes), is parsed here too
+(:func:`parse_maxweight_t`), once for the OSM reader and the profiles.
 """
 
 from __future__ import annotations
@@ -18,7 +21,13 @@ import re
 import numpy as np
 import pandas as pd
 
-__all__ = ["ZONE_SPEEDS", "WALK_KPH", "parse_maxspeed", "parse_maxspeed_array"]
+__all__ = [
+    "ZONE_SPEEDS",
+    "WALK_KPH",
+    "parse_maxspeed",
+    "parse_maxspeed_array",
+    "parse_maxweight_t",
+]
 
 #: Speed of a ``maxspeed=walk`` way, km/h (walking pace; Germany's
 #: "Schrittgeschwindigkeit" is read by courts as 4-7 km/h).
@@ -174,3 +183,26 @@ def parse_maxspeed_array(values: pd.Series | np.ndarray) -> tuple[np.ndarray, in
     out = parsed[codes]  # code -1 (untagged) picks the trailing NaN
     n_invalid = int(np.count_nonzero((codes >= 0) & np.isnan(out)))
     return out, n_invalid
+
+
+#: Tonnes per unit of a ``maxweight`` value (no unit: tonnes).
+WEIGHT_UNITS_T = {"t": 1.0, "kg": 1e-3, "st": 0.90718474, "lbs": 0.00045359237}
+
+
+def parse_maxweight_t(values: pd.Series | np.ndarray) -> np.ndarray:
+    """OSM ``maxweight`` → tonnes, vectorised over unique values; NaN where untagged or unknown.
+
+    Reads ``"7.5"``, ``".5"``, ``"7,5 t"``, ``"3500 kg"``, ``"10 st"``,
+    ``"20000 lbs"`` (case-insensitive); anything else (``"none"``,
+    conditional values) is NaN.
+    """
+    codes, uniques = pd.factorize(pd.Series(np.asarray(values, dtype=object)))
+    txt = pd.Series([str(u) for u in uniques], dtype=object)
+    txt = txt.str.lower().str.replace(",", ".", regex=False).str.strip()
+    m = txt.str.extract(r"^([0-9]*\.?[0-9]+)\s*(t|kg|st|lbs)?$")
+    val = pd.to_numeric(m[0], errors="coerce").to_numpy(dtype=float)
+    unit = m[1].fillna("t").map(WEIGHT_UNITS_T).to_numpy(dtype=float)
+    out = np.full(len(codes), np.nan)
+    ok = codes >= 0
+    out[ok] = (val * unit)[codes[ok]]
+    return out

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from rasterio.crs import CRS
 
+from . import _cache
 from ._raster_io import Raster, as_crs, quiet_affine
 from .errors import InputError
 
@@ -244,6 +245,9 @@ def _mobility_table() -> dict[str, dict[str, Any]]:
     with open(_MOBILITY_YAML, encoding="utf-8") as fh:
         data = yaml.safe_load(fh)
     return data["vehicles"]
+
+
+_cache.register_function("mobility thresholds", _mobility_table)
 
 
 def mobility_thresholds(vehicle: str | Mapping[str, Any]) -> dict[str, float]:

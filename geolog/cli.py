@@ -27,6 +27,7 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperArgument, TyperCommand
 
+from ._geometry import parse_latlon_text as _latlon
 from ._io import check_writable
 from .errors import GeologError, GeologWarning, InputError
 
@@ -307,18 +308,6 @@ def _bbox(text: str) -> list[float]:
     if len(box) != 4 or not all(math.isfinite(b) for b in box):
         raise InputError(f"--bbox must be west,south,east,north in finite degrees, got {text!r}")
     return box
-
-
-def _latlon(text: str, what: str) -> tuple[float, float]:
-    """Parse "LAT,LON" (degrees) or raise InputError naming the option."""
-    parts = text.replace(" ", "").split(",")
-    try:
-        lat, lon = (float(p) for p in parts)
-    except ValueError:
-        raise InputError(
-            f"{what} {text!r} is not LAT,LON in degrees (e.g. 42.5078,1.5211)"
-        ) from None
-    return lat, lon
 
 
 def _routing_network(network_file: Path, dem: list[Path] | None):

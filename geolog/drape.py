@@ -125,7 +125,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from . import _profile_fit
+from . import _cache, _profile_fit
 from ._drape_samples import interpolate_structure_nodes, sample_segments, structure_mask
 from ._io import sha256_file
 from ._profile_estimate import Model, borrow_context, estimate_shape
@@ -508,6 +508,9 @@ def _open_quiet(paths: tuple[str, ...]) -> DEM:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", GeologWarning)  # reported when the network was built
         return DEM.open(list(paths))
+
+
+_cache.register_function("opened DEMs", _open_quiet)
 
 
 def elevation_profile(

@@ -25,6 +25,8 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
+from ._cache import track as _track_cache
+from ._geometry import lonlat_arrays as _points_lonlat
 from ._io import atomic_path, sha256_file  # sha256_file: re-exported for osm.py
 from .errors import InputError
 
@@ -104,6 +106,7 @@ class Network:
 
         self.meta = {"geolog_version": __version__, **(meta or {})}
         self._cache: dict[Any, Any] = {}
+        _track_cache(self)  # geolog.clear_cache() empties it
 
     # ------------------------------------------------------------------ basics
 
@@ -669,31 +672,3 @@ def _first(value: Any) -> Any:
 
 def _scalar_meta(meta: dict) -> dict:
     return {f"geolog_{k}": v for k, v in meta.items() if isinstance(v, (str, int, float, bool))}
-
-
-def _points_lonlat(points: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Accept (lat, lon) pairs or shapely points; return lon, lat arrays."""
-    if isinstance(points, gpd.GeoSeries | gpd.GeoDataFrame):
-        g = points.to_crs("EPSG:4326").geometry if points.crs else points.geometry
-        return shapely.get_x(g.to_numpy()), shapely.get_y(g.to_numpy())
-    if isinstance(points, shapely.Point):
-        return np.array([points.x]), np.array([points.y])
-    seq = list(points) if not isinstance(points, np.ndarray) else points
-    if len(seq) and isinstance(seq[0], shapely.Point):
-        return shapely.get_x(np.asarray(seq)), shapely.get_y(np.asarray(seq))
-    try:
-        arr = np.asarray(seq, dtype=float)
-    except (TypeError, ValueError) as err:
-        raise InputError(
-            f"points must be (lat, lon) pairs or shapely Points, got {points!r}"
-        ) from err
-    if arr.ndim == 1 and arr.shape == (2,):
-        arr = arr[None, :]
-    if arr.ndim != 2 or arr.shape[1] != 2:
-        raise InputError(f"points must be (lat, lon) pairs, got an array of shape {arr.shape}")
-    lat, lon = arr[:, 0], arr[:, 1]
-    if not (np.all(np.abs(lat) <= 90) and np.all(np.abs(lon) <= 180)) or not np.isfinite(arr).all():
-        raise InputError(
-            "points must be (lat, lon) in degrees: latitude within ±90, longitude within ±180"
-        )
-    return lon, lat

@@ -59,6 +59,7 @@ import shapely
 
 from ._access import MODES, deciding, explicitly_open, member
 from ._io import atomic_path
+from ._maxspeed import parse_maxweight_t
 from .errors import InputError, OSMError
 from .network import Network, geodesic_lengths, nodes_frame, sha256_file
 
@@ -475,20 +476,8 @@ def _network_mask(tags: pd.DataFrame, network: str, truck_weight_t: float) -> np
     motor = keep & roads & ~closed & ~parking
     if network == "drive":
         return motor
-    weight = np.fmin(_parse_weight_t(tags["maxweight"]), _parse_weight_t(tags["maxweight:hgv"]))
+    weight = np.fmin(parse_maxweight_t(tags["maxweight"]), parse_maxweight_t(tags["maxweight:hgv"]))
     return motor & ~(weight < truck_weight_t)
-
-
-def _parse_weight_t(s: pd.Series) -> np.ndarray:
-    """``maxweight`` to tonnes (``"7.5"``, ``"7.5 t"``, ``"3500 kg"``, ``"10 st"``); NaN if unknown."""
-    txt = s.fillna("").str.lower().str.replace(",", ".", regex=False).str.strip()
-    m = txt.str.extract(r"^([0-9]*\.?[0-9]+)\s*(t|kg|st|lbs)?$")
-    val = pd.to_numeric(m[0], errors="coerce").to_numpy(dtype=float)
-    unit = m[1].fillna("t").to_numpy(dtype=object)
-    factor = np.select(
-        [unit == "kg", unit == "st", unit == "lbs"], [1e-3, 0.90718474, 0.00045359237], 1.0
-    )
-    return val * factor
 
 
 # --------------------------------------------------------------------------- splitting

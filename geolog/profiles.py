@@ -48,6 +48,10 @@ not checked; a :class:`~geolog.errors.GeologWarning` says so when the profile's
 speed depends on grade (``grade_model`` is not ``none``). Add terrain first
 with ``net.with_terrain(dem)``.
 
+The speed curves live in :mod:`geolog._speed_models` and the vectorised
+evaluation on the edges in :mod:`geolog._profile_eval`; every name stays
+importable from here.
+
 Examples
 --------
 >>> import geolog
@@ -67,7 +71,6 @@ import hashlib
 import json
 import logging
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
@@ -77,9 +80,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _access
-from ._access import deciding, explicitly_open
-from ._maxspeed import parse_maxspeed_array
+from . import _cache
+from ._speed_models import _GRADE_MODELS, G, braking_speed_kph, climb_speed_kph, tobler_kph
 from .errors import InputError
 
 __all__ = [
@@ -100,22 +102,6 @@ PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 #: Names of the bundled profiles.
 BUILTIN_PROFILES = ("car", "truck", "foot", "tracked")
 #: Standard gravity, m/s².
-G = 9.81
-
-_GRADE_MODELS = {
-    "none": {},
-    "tobler": {},
-    "climb": {
-        "power_kw": None,
-        "efficiency": 0.85,
-        "mass_kg": None,
-        "crr": None,
-        "cda_m2": 0.0,
-        "air_density": 1.2,
-        "braking_power_kw": None,
-    },
-}
-
 _KEYS = {
     "name",
     "base",
@@ -142,134 +128,6 @@ _KEYS = {
     "weight_t",
     "distance_influence",
 }
-
-
-# --------------------------------------------------------------------------- speed curves
-
-
-def tobler_kph(grade: np.ndarray | float) -> np.ndarray:
-    """Tobler's hiking function: walking speed on a slope.
-
-    Parameters
-    ----------
-    grade
-        Grade as a fraction in the direction of walking (rise / run; 0.1 = 10 %).
-
-    Returns
-    -------
-    numpy.ndarray
-        Speed in km/h: 6·exp(−3.5·|grade + 0.05|); 6 km/h at a 5 % descent,
-        5.04 km/h on the flat.
-
-    References
-    ----------
-    W. Tobler (1993), *Three presentations on geographical analysis and
-    modeling*, NCGIA technical report 93-1.
-    """
-    g = np.asarray(grade, dtype=float)
-    return 6.0 * np.exp(-3.5 * np.abs(g + 0.05))
-
-
-def climb_speed_kph(
-    grade: np.ndarray | float,
-    *,
-    power_kw: float,
-    mass_kg: float,
-    crr: float,
-    efficiency: float = 1.0,
-    cda_m2: float = 0.0,
-    air_density: float = 1.2,
-) -> np.ndarray:
-    """Steady speed a vehicle of given power can hold on a grade.
-
-    Solves ``P·η = m·g·(Crr·cos θ + sin θ)·v + ½·ρ·CdA·v³`` for ``v`` with
-    ``θ = atan(grade)`` (closed form, Cardano / trigonometric root).
-
-    Parameters
-    ----------
-    grade
-        Grade as a fraction in the direction of travel (negative = downhill).
-    power_kw
-        Engine power, kW.
-    mass_kg
-        Gross mass, kg.
-    crr
-        Rolling resistance coefficient (dimensionless).
-    efficiency
-        Share of engine power reaching the wheels, 0-1.
-    cda_m2
-        Drag coefficient times frontal area, m² (0 = ignore air drag).
-    air_density
-        kg/m³.
-
-    Returns
-    -------
-    numpy.ndarray
-        Speed in km/h; ``inf`` where no power is needed (gravity alone
-        overcomes rolling resistance and there is no air drag).
-    """
-    g = np.asarray(grade, dtype=float)
-    theta = np.arctan(g)
-    p = power_kw * 1000.0 * efficiency  # W
-    b = mass_kg * G * (crr * np.cos(theta) + np.sin(theta))  # N
-    a = 0.5 * air_density * cda_m2  # N/(m/s)^2
-    if a <= 0:
-        with np.errstate(divide="ignore"):
-            v = np.where(b > 0, p / np.where(b > 0, b, 1.0), np.inf)
-        return v * 3.6
-    # depressed cubic v^3 + pp v + qq = 0, exactly one positive root
-    pp = b / a
-    qq = -p / a
-    disc = (qq / 2.0) ** 2 + (pp / 3.0) ** 3
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sq = np.sqrt(np.where(disc >= 0, disc, 0.0))
-        v_cardano = np.cbrt(-qq / 2.0 + sq) + np.cbrt(-qq / 2.0 - sq)
-        r = np.sqrt(np.where(pp < 0, -pp / 3.0, 1.0))
-        arg = np.clip((3.0 * qq / (2.0 * pp)) * np.sqrt(np.where(pp < 0, -3.0 / pp, 1.0)), -1, 1)
-        v_trig = 2.0 * r * np.cos(np.arccos(arg) / 3.0)
-    v = np.where(disc >= 0, v_cardano, v_trig)
-    # one Newton step polishes the rounding of the closed form
-    f = a * v**3 + b * v - p
-    df = 3.0 * a * v**2 + b
-    with np.errstate(invalid="ignore", divide="ignore"):
-        v = np.where(df > 0, v - f / df, v)
-    return v * 3.6
-
-
-def braking_speed_kph(
-    grade: np.ndarray | float, *, braking_power_kw: float, mass_kg: float, crr: float
-) -> np.ndarray:
-    """Highest safe descent speed when endurance brakes must hold the vehicle.
-
-    On a descent steeper than the rolling resistance, gravity supplies a
-    surplus force ``m·g·(sin θ − Crr·cos θ)``; the engine brake / retarder can
-    dissipate ``P_brake`` continuously, so the speed is limited to
-    ``P_brake / (m·g·(sin θ − Crr·cos θ))`` (air drag ignored: conservative).
-
-    Parameters
-    ----------
-    grade
-        Grade in the direction of travel (negative = downhill).
-    braking_power_kw
-        Continuous braking power, kW.
-    mass_kg
-        Gross mass, kg.
-    crr
-        Rolling resistance coefficient.
-
-    Returns
-    -------
-    numpy.ndarray
-        Speed in km/h, ``inf`` where the grade needs no braking.
-    """
-    g = np.asarray(grade, dtype=float)
-    theta = np.arctan(-g)  # positive on descents
-    surplus = mass_kg * G * (np.sin(theta) - crr * np.cos(theta))
-    with np.errstate(divide="ignore"):
-        v = np.where(
-            surplus > 0, braking_power_kw * 1000.0 / np.where(surplus > 0, surplus, 1.0), np.inf
-        )
-    return v * 3.6
 
 
 # --------------------------------------------------------------------------- profile
@@ -354,6 +212,55 @@ def _tie_mass(
     return w, mass_kg
 
 
+def _check_keys(source: str, data: Mapping[str, Any]) -> None:
+    """Refuse unknown keys, naming the closest valid one."""
+    unknown = sorted(set(map(str, data)) - _KEYS)
+    if unknown:
+        key = unknown[0]
+        close = difflib.get_close_matches(key, sorted(_KEYS), n=3)
+        hint = (
+            f"; did you mean {', '.join(map(repr, close))}?"
+            if close
+            else f"; valid keys: {', '.join(sorted(_KEYS))}"
+        )
+        raise _fail(source, f"unknown key {key!r}{hint}")
+
+
+def _grade_model(source: str, data: dict, given: set[str]) -> tuple[str, dict[str, float]]:
+    """The validated ``grade_model`` name and parameters (ties ``weight_t`` to the climb mass)."""
+    gm = data.get("grade_model") or {"model": "none"}
+    if isinstance(gm, str):
+        gm = {"model": gm}
+    if not isinstance(gm, Mapping):
+        raise _fail(source, f"'grade_model' must be a mapping with a 'model' key, got {gm!r}")
+    model = gm.get("model", "none")
+    if model not in _GRADE_MODELS:
+        raise _fail(
+            source,
+            f"grade_model.model must be one of {', '.join(map(repr, _GRADE_MODELS))}, got {model!r}",
+        )
+    params = dict(_GRADE_MODELS[model])
+    extra = sorted(set(gm) - set(params) - {"model"})
+    if extra:
+        raise _fail(
+            source,
+            f"grade_model {model!r} takes {', '.join(sorted(params)) or 'no parameters'}; unknown {extra[0]!r}",
+        )
+    for k, default in params.items():
+        v = gm.get(k, default)
+        if v is None:
+            raise _fail(source, f"grade_model {model!r} needs '{k}'")
+        params[k] = _number(source, f"grade_model.{k}", v)
+    if model == "climb":
+        for k in ("power_kw", "mass_kg", "efficiency"):
+            if params[k] <= 0:
+                raise _fail(source, f"grade_model.{k} must be > 0")
+        data["weight_t"], params["mass_kg"] = _tie_mass(
+            source, given, data.get("weight_t"), params["mass_kg"]
+        )
+    return model, params
+
+
 @dataclass(frozen=True, eq=False)
 class Profile:
     """A travel profile (see the module docstring for the meaning of each field).
@@ -409,49 +316,11 @@ class Profile:
                     f"'base' must be one of {', '.join(map(repr, BUILTIN_PROFILES))}, got {base!r}",
                 )
             data = _deep_merge(_builtin_dict(base), data)
-        unknown = sorted(set(map(str, data)) - _KEYS)
-        if unknown:
-            key = unknown[0]
-            close = difflib.get_close_matches(key, sorted(_KEYS), n=3)
-            hint = (
-                f"; did you mean {', '.join(map(repr, close))}?"
-                if close
-                else f"; valid keys: {', '.join(sorted(_KEYS))}"
-            )
-            raise _fail(source, f"unknown key {key!r}{hint}")
+        _check_keys(source, data)
         name = data.get("name")
         if not isinstance(name, str) or not name:
             raise _fail(source, "needs a 'name' (a non-empty string)")
-        gm = data.get("grade_model") or {"model": "none"}
-        if isinstance(gm, str):
-            gm = {"model": gm}
-        if not isinstance(gm, Mapping):
-            raise _fail(source, f"'grade_model' must be a mapping with a 'model' key, got {gm!r}")
-        model = gm.get("model", "none")
-        if model not in _GRADE_MODELS:
-            raise _fail(
-                source,
-                f"grade_model.model must be one of {', '.join(map(repr, _GRADE_MODELS))}, got {model!r}",
-            )
-        params = dict(_GRADE_MODELS[model])
-        extra = sorted(set(gm) - set(params) - {"model"})
-        if extra:
-            raise _fail(
-                source,
-                f"grade_model {model!r} takes {', '.join(sorted(params)) or 'no parameters'}; unknown {extra[0]!r}",
-            )
-        for k, default in params.items():
-            v = gm.get(k, default)
-            if v is None:
-                raise _fail(source, f"grade_model {model!r} needs '{k}'")
-            params[k] = _number(source, f"grade_model.{k}", v)
-        if model == "climb":
-            for k in ("power_kw", "mass_kg", "efficiency"):
-                if params[k] <= 0:
-                    raise _fail(source, f"grade_model.{k} must be > 0")
-            data["weight_t"], params["mass_kg"] = _tie_mass(
-                source, given, data.get("weight_t"), params["mass_kg"]
-            )
+        model, params = _grade_model(source, data, given)
         sources = data.get("sources") or ()
         if isinstance(sources, str):
             sources = (sources,)
@@ -591,132 +460,9 @@ class Profile:
             per reason (``highway``, ``access``, ``maxweight``, ``climb``,
             ``descent``) for :func:`geolog.explain`.
         """
-        n = len(edges)
+        from ._profile_eval import evaluate
 
-        cats: dict[str, tuple[np.ndarray, list]] = {}
-
-        def factor(name: str) -> tuple[np.ndarray, list]:
-            # codes per row (-1 = missing) and the distinct values: lookups run
-            # once per distinct tag value, then index by code (fast on arrow strings)
-            if name not in cats:
-                if name in edges.columns:
-                    codes, uniques = pd.factorize(edges[name], use_na_sentinel=True)
-                    cats[name] = (np.asarray(codes), [str(u) for u in uniques])
-                else:
-                    cats[name] = (np.full(n, -1, dtype=np.intp), [])
-            return cats[name]
-
-        def lookup(name: str, table: Mapping[str, float]) -> np.ndarray:
-            codes, uniques = factor(name)
-            vals = np.array([table.get(u, np.nan) for u in uniques] + [np.nan], dtype=float)
-            return vals[codes]  # code -1 picks the trailing NaN
-
-        def member(name: str, values: tuple[str, ...]) -> np.ndarray:
-            codes, uniques = factor(name)
-            hit = np.array([u in values for u in uniques] + [False], dtype=bool)
-            return hit[codes]
-
-        base = lookup("highway", self.highway)
-        speed = np.where(np.isnan(base), self.default_speed_kph, base)
-
-        if "maxspeed" in edges.columns:
-            maxspeed, invalid = parse_maxspeed_array(edges["maxspeed"])
-        else:
-            maxspeed, invalid = np.full(n, np.nan), 0
-        if self.use_maxspeed:
-            posted = np.where(
-                np.isinf(maxspeed), self.max_speed_kph, maxspeed * self.maxspeed_factor
-            )
-            speed = np.where(np.isnan(maxspeed), speed, posted)
-        if self.track_speed:
-            graded = lookup("tracktype", self.track_speed)
-            on_track = member("highway", ("track",)) & ~np.isnan(graded)
-            speed = np.where(on_track & np.isnan(maxspeed), graded, speed)
-        if self.surface_factor:
-            f = lookup("surface", self.surface_factor)
-            speed = np.where(np.isnan(f), speed, speed * f)
-        for name, table in (
-            ("surface", self.surface),
-            ("tracktype", self.tracktype),
-            ("smoothness", self.smoothness),
-        ):
-            if table:
-                cap = lookup(name, table)
-                speed = np.where(np.isnan(cap), speed, np.minimum(speed, cap))
-
-        has_terrain = "grade" in edges.columns
-        if has_terrain:
-            grade = np.nan_to_num(np.asarray(edges["grade"], dtype=float), nan=0.0)
-        else:
-            grade = np.zeros(n)
-        speed = np.minimum(speed, self.grade_speed_kph(grade))
-        speed = np.minimum(speed, self.max_speed_kph)
-
-        prio_tab = lookup("highway", self.highway_priority)
-        priority = np.where(np.isnan(prio_tab), 1.0, prio_tab)
-
-        forbidden: dict[str, np.ndarray] = {}
-        # OSM access hierarchy: the most specific tagged key decides, and a
-        # mode-specific key that opens a way (motor_vehicle=designated on a
-        # path) lifts forbid_highways (geolog._access)
-        decided = deciding(edges, self.access_tags)
-        forbidden["highway"] = member("highway", self.forbid_highways) & ~explicitly_open(
-            edges, self.access_tags, decided
-        )
-        forbidden["access"] = _access.member(decided[0], self.forbid_access)
-        if self.weight_t is not None and "maxweight" in edges.columns:
-            limit = _parse_weight(edges["maxweight"])
-            forbidden["maxweight"] = limit < self.weight_t  # NaN compares False
-        else:
-            forbidden["maxweight"] = np.zeros(n, dtype=bool)
-        if "max_grade" in edges.columns:
-            mg = np.asarray(edges["max_grade"], dtype=float)
-            if self.grade_min_length_m > 0 and "length_m" in edges.columns:
-                short = np.asarray(edges["length_m"], dtype=float) < self.grade_min_length_m
-                mg = np.where(short, np.nan, mg)
-            with np.errstate(invalid="ignore"):
-                forbidden["climb"] = (
-                    mg > self.max_grade if self.max_grade is not None else np.zeros(n, bool)
-                )
-                forbidden["descent"] = (
-                    -mg > self.max_descent_grade
-                    if self.max_descent_grade is not None
-                    else np.zeros(n, bool)
-                )
-        else:
-            forbidden["climb"] = np.zeros(n, dtype=bool)
-            forbidden["descent"] = np.zeros(n, dtype=bool)
-        any_forbidden = np.zeros(n, dtype=bool)
-        for m in forbidden.values():
-            any_forbidden |= m
-        priority = np.where(any_forbidden, 0.0, priority)
-        return {
-            "speed_kph": speed,
-            "priority": priority,
-            "maxspeed_kph": maxspeed,
-            "maxspeed_invalid": invalid,
-            "has_terrain": has_terrain,
-            "forbidden": forbidden,
-        }
-
-
-_WEIGHT = re.compile(r"^\s*(\d+(?:[.,]\d+)?)\s*(t|kg|st|lbs)?\s*$", re.IGNORECASE)
-_WEIGHT_UNITS = {"": 1.0, "t": 1.0, "kg": 0.001, "st": 0.90718474, "lbs": 0.00045359237}
-
-
-def _parse_weight(values: pd.Series) -> np.ndarray:
-    """OSM ``maxweight`` → tonnes (NaN where untagged or not understood)."""
-    s = pd.Series(np.asarray(values, dtype=object))
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
-    parsed = np.full(len(uniques), np.nan)
-    for i, u in enumerate(uniques):
-        m = _WEIGHT.match(str(u))
-        if m:
-            parsed[i] = float(m[1].replace(",", ".")) * _WEIGHT_UNITS[(m[2] or "").lower()]
-    out = np.full(len(s), np.nan)
-    ok = codes >= 0
-    out[ok] = parsed[codes[ok]]
-    return out
+        return evaluate(self, edges)
 
 
 # --------------------------------------------------------------------------- loading
@@ -733,6 +479,9 @@ def _builtin_dict_cached(name: str) -> str:
     return json.dumps(_read_yaml(PROFILE_DIR / f"{name}.yaml"))
 
 
+_cache.register_function("bundled profile files", _builtin_dict_cached)
+
+
 def _builtin_dict(name: str) -> dict:
     return json.loads(_builtin_dict_cached(name))
 
@@ -740,6 +489,9 @@ def _builtin_dict(name: str) -> dict:
 @cache
 def _builtin(name: str) -> Profile:
     return Profile.from_dict(_builtin_dict(name), source=f"{name!r} (bundled {name}.yaml)")
+
+
+_cache.register_function("bundled profiles", _builtin)
 
 
 def get_profile(profile: str | Path | Mapping[str, Any] | Profile) -> Profile:

@@ -440,6 +440,10 @@ class DEM(DerivedGrids, Raster):
         ----------
         lon, lat
             Longitudes and latitudes in degrees (WGS 84), array-likes of one shape.
+            Longitude comes first here (x, y as in rasterio); by keyword the
+            order does not matter: ``dem.sample(lat=lats, lon=lons)``. For
+            ``(lat, lon)`` points as everywhere else in geolog, use
+            :meth:`sample_points`.
 
         Returns
         -------
@@ -448,6 +452,26 @@ class DEM(DerivedGrids, Raster):
         """
         z, _ = self._sample(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
         return z
+
+    def sample_points(self, points: Any) -> np.ndarray:
+        """Bilinear elevation (metres) at ``(lat, lon)`` points, as :meth:`sample`.
+
+        Parameters
+        ----------
+        points
+            ``(lat, lon)`` pairs in degrees (a sequence or an ``(n, 2)``
+            array), one pair, shapely Points or a GeoSeries.
+
+        Returns
+        -------
+        numpy.ndarray
+            One elevation per point (metres), NaN outside the DEM.
+
+        """
+        from ._geometry import lonlat_arrays
+
+        lon, lat = lonlat_arrays(points)
+        return self.sample(lon, lat)
 
     def _sample(
         self, lon: np.ndarray, lat: np.ndarray, *, grid_xy: bool = False

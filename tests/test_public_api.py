@@ -22,6 +22,7 @@ TOP_LEVEL = [
     "get_profile", "load_rules", "explain", "route", "alternatives", "isochrones", "matrix",
     "Route", "Matrix", "maps", "map", "briefing", "plan", "compare", "distribution",
     "risk", "viewshed", "critical_links", "contingency",
+    "clear_cache",
 ]  # fmt: skip
 
 MODULES = {
@@ -64,11 +65,11 @@ METHODS = {
         "with_visibility",
     ],
     ("geolog.routing", "Route"): ["directions", "edges", "geometry", "profile", "snapped",
-                                  "summary", "to_geojson"],
+                                  "summary", "to_geojson", "to_file"],
     ("geolog.routing", "Matrix"): ["to_frame"],
     ("geolog.planning", "Plan"): ["replan", "summary", "to_csv", "to_geojson", "to_map",
                                   "to_file"],
-    ("geolog.terrain", "DEM"): ["aspect", "bounds", "cell_size_m", "clip", "hillshade",
+    ("geolog.terrain", "DEM"): ["aspect", "bounds", "cell_size_m", "clip", "hillshade", "sample_points",
                                 "mobility", "open", "res", "sample", "shape", "slope",
                                 "to_metric", "write"],
     ("geolog.rules", "RuleSet"): ["content_hash", "description", "distance_influence",
@@ -152,3 +153,13 @@ def test_cli_commands_exist():
     assert res.exit_code == 0
     for command in ("build", "plan", "brief", "route"):
         assert command in res.output, command
+
+
+def test_routing_names_are_the_split_modules_objects():
+    """routing.py re-exports what now lives in its private modules, the very same objects."""
+    from geolog import _directions, _geometry, _isochrones, _matrix, _route, routing
+
+    assert routing.Route is _route.Route and geolog.Route is routing.Route
+    assert routing.Matrix is _matrix.Matrix and routing.matrix is _matrix.matrix
+    assert routing.isochrones is _isochrones.isochrones is geolog.isochrones
+    assert callable(_directions.directions) and callable(_geometry.parse_point)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .._format import fmt_clock
-from .._io import atomic_path, atomic_write_text
+from .._io import atomic_path, atomic_write_text, file_format
 from ..errors import InputError
 
 __all__ = ["Plan", "UNSERVED_REASONS", "PLAN_FORMATS"]
@@ -29,12 +29,7 @@ PLAN_FORMATS = {
 
 def plan_format(path: str | os.PathLike) -> str:
     """The suffix of ``path`` if :meth:`Plan.to_file` writes it, else an InputError."""
-    suffix = Path(path).suffix.lower()
-    if suffix not in PLAN_FORMATS:
-        raise InputError(
-            f"cannot write a plan as {Path(path).name!r}: use one of {', '.join(PLAN_FORMATS)}"
-        )
-    return suffix
+    return file_format(path, PLAN_FORMATS, "a plan")
 
 
 _REASONS = {

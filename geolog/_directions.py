@@ -1,0 +1,156 @@
+"""Turn-by-turn directions of a :class:`geolog.Route`.
+
+The route's travelled pieces are grouped into stretches of the same road (a
+roundabout is one stretch whatever its ways are called), each stretch is
+given the turn from the heading at the end of the previous one, and
+stretches shorter than ``min_step_m`` are folded into the step before them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+
+#: Turn words by absolute heading change (degrees): below each bound.
+TURN_BOUNDS = ((20, "straight"), (45, "slight {side}"), (135, "{side}"), (170, "sharp {side}"))
+
+
+def _turn_word(delta: float) -> str:
+    """``straight``, ``slight left`` … ``u-turn`` for a signed heading change (+ = right)."""
+    side = "right" if delta > 0 else "left"
+    for bound, word in TURN_BOUNDS:
+        if abs(delta) < bound:
+            return word.format(side=side)
+    return "u-turn"
+
+
+def _tag(edges: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
+    """A tag per row as text (``None`` where missing or empty)."""
+    if column not in edges.columns:
+        return np.full(len(rows), None, dtype=object)
+    v = edges[column].to_numpy(dtype=object)[rows]
+    return np.array([None if pd.isna(x) or x == "" else str(x) for x in v], dtype=object)
+
+
+def _stretches(route: Any) -> dict[str, np.ndarray]:
+    """The travelled pieces: road label, roundabout flag, metres, seconds, headings."""
+    e = route._net.edges
+    used = route._frac > 0
+    if not used.any():
+        used = np.ones(len(route.rows), dtype=bool)
+    rows, pieces = route.rows[used], route._pieces[used]
+    name, ref = _tag(e, "name", rows), _tag(e, "ref", rows)
+    road = np.array(
+        [
+            (f"{n} ({r})" if n and r else n or r or "unnamed road")
+            for n, r in zip(name, ref, strict=True)
+        ],
+        dtype=object,
+    )
+    # headings at each piece's start and end (local metric frame)
+    frame = route._edge_index.frame
+    xy, ids = shapely.get_coordinates(frame.to_m(pieces), return_index=True)
+    first = np.searchsorted(ids, np.arange(len(pieces)))
+    last = np.r_[first[1:], len(ids)] - 1
+    d_start = xy[np.minimum(first + 1, last)] - xy[first]
+    d_end = xy[last] - xy[np.maximum(last - 1, first)]
+    return {
+        "road": road,
+        "ring": np.isin(_tag(e, "junction", rows), ["roundabout", "circular"]),
+        "length": (route._frac * route._g.length[route.rows])[used],
+        "time": (route._frac * route._g.time[route.rows])[used],
+        "h_start": np.degrees(np.arctan2(d_start[:, 0], d_start[:, 1])),
+        "h_end": np.degrees(np.arctan2(d_end[:, 0], d_end[:, 1])),
+    }
+
+
+def _instruction(turn: str, road: str) -> str:
+    verb = {"depart": "head", "straight": "continue"}.get(
+        turn, "u-turn" if turn == "u-turn" else f"turn {turn}"
+    )
+    prep = "on" if turn in ("depart", "straight") else "onto"
+    return f"{verb} {prep} {road}"
+
+
+def _raw_steps(s: dict[str, np.ndarray]) -> list[dict]:
+    """One step per stretch of the same road; ``_keep`` marks roundabout entries and exits.
+
+    The turn of the step after a roundabout is measured from the heading
+    before entering it.
+    """
+    road, ring = s["road"], s["ring"]
+    key = np.where(ring, "\0roundabout", road)
+    group = np.cumsum(np.r_[True, key[1:] != key[:-1]]) - 1
+    steps = []
+    entry = None  # first piece of the roundabout just driven
+    for gi in range(group[-1] + 1):
+        sel = np.flatnonzero(group == gi)
+        i0 = sel[0]
+        before = entry if entry is not None else i0
+        if gi == 0:
+            turn, delta = "depart", 0.0
+        else:
+            delta = float((s["h_start"][i0] - s["h_end"][before - 1] + 180) % 360 - 180)
+            turn = _turn_word(delta)
+        text, keep = _instruction(turn, road[i0]), False
+        if ring[i0]:
+            text, entry, keep = "enter the roundabout", i0, True
+            turn, delta = "roundabout", 0.0
+        elif entry is not None:
+            word = {"straight": "straight on", "u-turn": "back"}.get(turn, turn)
+            text, entry, keep = f"leave the roundabout ({word}) onto {road[i0]}", None, True
+        steps.append(
+            {
+                "step": gi + 1,
+                "instruction": text,
+                "road": road[i0],
+                "turn": turn,
+                "turn_deg": round(delta, 1),
+                "distance_m": float(s["length"][sel].sum()),
+                "duration_s": float(s["time"][sel].sum()),
+                "_keep": keep,
+            }
+        )
+    return steps
+
+
+def _fold(steps: list[dict], min_step_m: float) -> list[dict]:
+    """Fold steps shorter than ``min_step_m`` (or on the same road) into the one before.
+
+    Roundabout entries and exits always stay; steps are renumbered.
+    """
+    merged: list[dict] = []
+    for st in steps:
+        short = (
+            st["distance_m"] < min_step_m or st["road"] == merged[-1]["road"] if merged else False
+        )
+        if merged and short and not st.pop("_keep"):
+            merged[-1]["distance_m"] += st["distance_m"]
+            merged[-1]["duration_s"] += st["duration_s"]
+        else:
+            st.pop("_keep", None)
+            merged.append(st)
+    for i, st in enumerate(merged):
+        st["step"] = i + 1
+    return merged
+
+
+def directions(route: Any, *, min_step_m: float = 25.0) -> pd.DataFrame:
+    """Turn-by-turn directions of ``route`` (see :meth:`geolog.Route.directions`)."""
+    s = _stretches(route)
+    steps = _fold(_raw_steps(s), min_step_m)
+    steps.append(
+        {
+            "step": len(steps) + 1,
+            "instruction": "arrive",
+            "road": s["road"][-1],
+            "turn": "arrive",
+            "turn_deg": 0.0,
+            "distance_m": 0.0,
+            "duration_s": 0.0,
+        }
+    )
+    return pd.DataFrame(steps)
