@@ -23,6 +23,7 @@ __all__ = ["critical_links", "contingency"]
 def _sites(ctx: Any, sites: Any, max_snap_m: float) -> pd.DataFrame:
     """Site names and their graph node positions (the nearer end of the snapped road)."""
     from . import routing
+    from ._geometry import parse_point
 
     if hasattr(sites, "geometry") and hasattr(sites, "crs"):
         g = sites.geometry.to_crs(4326)
@@ -35,7 +36,7 @@ def _sites(ctx: Any, sites: Any, max_snap_m: float) -> pd.DataFrame:
     names = names or [f"site {i + 1}" for i in range(len(pts))]
     if len(pts) < 2:
         raise InputError(f"critical links need at least two sites, got {len(pts)}")
-    parsed = [routing._parse_point(p, f"site {n!r}") for n, p in zip(names, pts, strict=True)]
+    parsed = [parse_point(p, f"site {n!r}") for n, p in zip(names, pts, strict=True)]
     snaps = routing._snap_all(ctx, parsed, [f"site {n!r}" for n in names], max_snap_m)
     g = ctx.g
     node = []
