@@ -44,6 +44,16 @@ app = typer.Typer(
 console = Console(stderr=True)
 out = Console()
 
+# Declarations shared by several commands (typer reads them; they hold no state).
+_NETWORK_ARG = typer.Argument(..., help="Saved network (.parquet) or OSM file")
+_RULES_OPTION = typer.Option(None, "--rules", help="Route rules YAML")
+_PROFILE_OPTION = typer.Option(
+    None,
+    "--profile",
+    "-p",
+    help="car, truck, foot, tracked or a YAML path (default: the rules' or car)",
+)
+
 
 class _Command(TyperCommand):
     """A command whose help names arguments plainly: ``OSM_FILE``, not ``{osm_file} <path>``."""
@@ -181,7 +191,7 @@ def build(
 
 @app.command(cls=_Command)
 def info(
-    network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
+    network_file: Path = _NETWORK_ARG,
 ) -> None:
     """Summarise a network: counts, km by highway class, bounding box, provenance."""
     net = load_network(network_file)
@@ -244,7 +254,7 @@ def terrain(
 
 @app.command(cls=_Command)
 def plan(
-    network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
+    network_file: Path = _NETWORK_ARG,
     depots: Path = typer.Option(..., "--depots", help="Depots: GeoJSON points with an id"),
     stops: Path = typer.Option(..., "--stops", help="Stops: GeoJSON points with demand etc."),
     fleet: Path = typer.Option(..., "--fleet", help="Fleet YAML (vehicle types)"),
@@ -253,7 +263,7 @@ def plan(
     ),
     time_limit: float = typer.Option(10.0, "--time-limit", help="Solver time limit (s)"),
     engine: str = typer.Option("pyvrp", "--engine", help="pyvrp or ortools"),
-    rules: Path = typer.Option(None, "--rules", help="Route rules YAML"),
+    rules: Path = _RULES_OPTION,
     dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
     map_html: Path = typer.Option(None, "--map", help="Also write a folium map (.html)"),
     csv: Path = typer.Option(None, "--csv", help="Also write the itinerary (.csv)"),
@@ -323,17 +333,12 @@ def _routing_network(network_file: Path, dem: list[Path] | None):
 
 @app.command("route", cls=_Command)
 def route_cmd(
-    network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
+    network_file: Path = _NETWORK_ARG,
     origin: str = typer.Option(..., "--from", help="Origin as LAT,LON"),
     destination: str = typer.Option(..., "--to", help="Destination as LAT,LON"),
     via: list[str] = typer.Option(None, "--via", help="Via point LAT,LON; repeat for several"),
-    profile: str = typer.Option(
-        None,
-        "--profile",
-        "-p",
-        help="car, truck, foot, tracked or a YAML path (default: the rules' or car)",
-    ),
-    rules: Path = typer.Option(None, "--rules", help="Route rules YAML"),
+    profile: str = _PROFILE_OPTION,
+    rules: Path = _RULES_OPTION,
     dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
     alternatives: int = typer.Option(1, "--alternatives", "-k", help="Number of routes (>= 1)"),
     as_json: bool = typer.Option(False, "--json", help="Print GeoJSON instead of a table"),
@@ -407,13 +412,13 @@ def route_cmd(
 
 @app.command("isochrone", cls=_Command)
 def isochrone_cmd(
-    network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
+    network_file: Path = _NETWORK_ARG,
     origin: str = typer.Option(..., "--from", help="Origin as LAT,LON"),
     minutes: str = typer.Option("10,30", "--minutes", help="Budgets in minutes, e.g. 10,30"),
     profile: str = typer.Option(
         None, "--profile", "-p", help="car, truck, foot, tracked or a YAML path"
     ),
-    rules: Path = typer.Option(None, "--rules", help="Route rules YAML"),
+    rules: Path = _RULES_OPTION,
     dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
     buffer_m: float = typer.Option(50.0, "--buffer-m", help="Band around reached roads (m)"),
     output: Path = typer.Option(..., "-o", "--output", help="GeoJSON file to write"),
@@ -445,7 +450,7 @@ app.add_typer(rules_app, name="rules")
 @rules_app.command("check", cls=_Command)
 def rules_check(
     rules_file: Path = typer.Argument(..., help="Rule file (.yaml)"),
-    network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
+    network_file: Path = _NETWORK_ARG,
     profile: str = typer.Option(
         None,
         "--profile",
@@ -508,17 +513,12 @@ def rules_check(
 
 @app.command(cls=_Command)
 def brief(
-    network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
+    network_file: Path = _NETWORK_ARG,
     origin: str = typer.Option(..., "--from", help="Start as LAT,LON (degrees)"),
     destination: str = typer.Option(..., "--to", help="End as LAT,LON (degrees)"),
     via: list[str] = typer.Option(None, "--via", help="Intermediate LAT,LON; repeat"),
-    profile: str = typer.Option(
-        None,
-        "--profile",
-        "-p",
-        help="car, truck, foot, tracked or a YAML path (default: the rules' or car)",
-    ),
-    rules: Path = typer.Option(None, "--rules", help="Route rules YAML"),
+    profile: str = _PROFILE_OPTION,
+    rules: Path = _RULES_OPTION,
     dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain/hillshade"),
     title: str = typer.Option("Route briefing", "--title", help="Briefing title"),
     purpose: str = typer.Option("", "--purpose", help="One-paragraph purpose"),
@@ -549,13 +549,13 @@ def brief(
 
 @app.command("risk")
 def risk_cmd(
-    network_file: Path = typer.Argument(..., help="Saved network (.parquet) or OSM file"),
+    network_file: Path = _NETWORK_ARG,
     threats: Path = typer.Option(None, "--threats", help="Threat zones (GeoJSON/GPKG, 'level')"),
     observers: Path = typer.Option(None, "--observers", help="Observation posts (points)"),
     sites: Path = typer.Option(None, "--sites", help="Key sites (points, 'name') for links"),
     dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for viewsheds; repeat"),
     profile: str = typer.Option("car", "--profile", "-p", help="car, truck, foot, tracked or YAML"),
-    rules: Path = typer.Option(None, "--rules", help="Route rules YAML"),
+    rules: Path = _RULES_OPTION,
     top: int = typer.Option(10, "--top", help="Critical links to list"),
     output: Path = typer.Option(..., "-o", "--output", help="Risk map HTML to write"),
 ) -> None:
