@@ -97,6 +97,8 @@ def isochrones(
         prev = geom
         polys.append(geom)
     geoms = idx.frame.to_lonlat(np.array(polys, dtype=object))
-    return gpd.GeoDataFrame(
+    out = gpd.GeoDataFrame(
         {"time_s": times, "reached_km": reached}, geometry=list(geoms), crs="EPSG:4326"
     )
+    out.attrs["origin"] = (float(a.lat), float(a.lon))  # the snapped origin, for maps
+    return out

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import shapely
 
 from ._format import fmt_duration
 from ._html import escape
@@ -191,6 +192,13 @@ def isochrone_layer(
             )
         )
         items.append((c, lab))
+    origin = isochrones.attrs.get("origin")  # (lat, lon) of the snapped origin, when known
+    if origin is not None:
+        style = {"color": "#ffffff", "weight": 2, "fillColor": "#111111", "fillOpacity": 1}
+        feats.append(
+            _feature(shapely.Point(origin[1], origin[0]), style={**style, "radius": 8},
+                     tooltip="origin")
+        )  # fmt: skip
     layer = GeoJsonLayer(
         {"type": "FeatureCollection", "features": feats}, name=escape(name), show=show
     )

@@ -278,10 +278,17 @@ def test_route_layer_segments_follow_route_edges(andorra_route):
 def test_isochrone_layer_one_polygon_per_budget(andorra_terrain):
     iso = routing.isochrones(andorra_terrain, ORIGIN, [300, 600], profile="car")
     fc = json.loads(maps.isochrone_layer(iso).data_json)
-    assert len(fc["features"]) == len(iso) == 2
+    polys = [f for f in fc["features"] if f["geometry"]["type"] != "Point"]
+    assert len(polys) == len(iso) == 2
     # the largest budget is drawn first (underneath)
-    areas = [shapely.geometry.shape(f["geometry"]).area for f in fc["features"]]
+    areas = [shapely.geometry.shape(f["geometry"]).area for f in polys]
     assert areas[0] > areas[1]
+    # the origin is marked where routing snapped it, inside the smallest band
+    (mark,) = [f for f in fc["features"] if f["geometry"]["type"] == "Point"]
+    lon, lat = mark["geometry"]["coordinates"]
+    snapped = andorra_terrain.nearest_edges([ORIGIN], profile="car").iloc[0]
+    assert (lat, lon) == pytest.approx((snapped["lat"], snapped["lon"]), abs=1e-6)
+    assert shapely.geometry.shape(polys[-1]["geometry"]).contains(shapely.Point(lon, lat))
     with pytest.raises(InputError, match="time_s"):
         maps.isochrone_layer(iso.drop(columns="time_s"))
 
