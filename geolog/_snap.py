@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 import shapely
 
+from ._geometry import metres_per_degree
+
 __all__ = [
     "LocalFrame",
     "EdgeIndex",
@@ -27,8 +29,6 @@ __all__ = [
     "cut_lines",
     "NODE_TOLERANCE_M",
 ]
-
-_R = 6_371_008.8  # mean Earth radius, metres
 
 #: A snapped point this close to an end of its edge (metres) is at that node.
 NODE_TOLERANCE_M = 1.0
@@ -39,8 +39,7 @@ class LocalFrame:
 
     def __init__(self, lon0: float, lat0: float) -> None:
         self.lon0, self.lat0 = float(lon0), float(lat0)
-        self.kx = np.deg2rad(1.0) * _R * np.cos(np.deg2rad(self.lat0))
-        self.ky = np.deg2rad(1.0) * _R
+        self.kx, self.ky = metres_per_degree(self.lat0)
 
     def fwd(self, xy: np.ndarray) -> np.ndarray:
         out = np.empty_like(xy, dtype=float)
