@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import _cache
 from .errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -223,9 +224,13 @@ def osm_source(net: Network | None) -> Path | None:
 
 @functools.lru_cache(maxsize=32)
 def _sha_cached(path: str, _mtime: float) -> str:
-    from .network import sha256_file
+    from ._io import sha256_file
 
     return sha256_file(path)
+
+
+_cache.register_function("base maps", _read_cached)
+_cache.register_function("source checksums", _sha_cached)
 
 
 def resolve_basemap(basemap: Any, net: Network | None) -> Basemap | None:

@@ -46,6 +46,8 @@ KNOWN = (
     "bundled profile files",
     "opened DEMs",
     "mobility thresholds",
+    "base maps",
+    "source checksums",
 )
 _TRACKED: weakref.WeakSet = weakref.WeakSet()
 

@@ -62,7 +62,7 @@ def test_every_registered_cache_is_known_by_name():
     code = (
         "import geolog, geolog._cache as c\n"
         "geolog.clear_cache('costed networks', 'opened DEMs')\n"
-        "import geolog.rules, geolog.drape, geolog.terrain, geolog.routing\n"
+        "import geolog.rules, geolog.drape, geolog.terrain, geolog.routing, geolog._basemap\n"
         "print(sorted(set(c.registered()) - set(c.KNOWN)))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -82,3 +82,15 @@ def test_lru_drops_the_least_recently_used():
         assert len(lru) == 0
     finally:
         _cache._CLEARERS.pop("test lru", None)
+
+
+def test_clear_cache_empties_the_base_map_caches(andorra):
+    from geolog import _basemap
+
+    assert _basemap.osm_source(andorra) is not None  # checksums the source file
+    _basemap.read_basemap(geolog.data.path("andorra"))
+    sizes = _cache.sizes()
+    assert sizes["base maps"] > 0 and sizes["source checksums"] > 0
+    geolog.clear_cache()
+    sizes = _cache.sizes()
+    assert sizes["base maps"] == 0 and sizes["source checksums"] == 0
