@@ -27,7 +27,7 @@ from pyproj import Geod
 
 from ._cache import track as _track_cache
 from ._geometry import lonlat_arrays as _points_lonlat
-from ._io import atomic_path, sha256_file  # sha256_file: re-exported for osm.py
+from ._io import atomic_path, sha256_file  # sha256_file: public here since 0.1
 from .errors import InputError
 
 __all__ = ["Network", "load", "sha256_file"]

@@ -58,10 +58,10 @@ import pandas as pd
 import shapely
 
 from ._access import MODES, deciding, explicitly_open, member
-from ._io import atomic_path
+from ._io import atomic_path, sha256_file
 from ._maxspeed import parse_maxweight_t
 from .errors import InputError, OSMError
-from .network import Network, geodesic_lengths, nodes_frame, sha256_file
+from .network import Network, geodesic_lengths, nodes_frame
 
 __all__ = ["read_osm", "convert", "NETWORK_TYPES", "EDGE_TAGS"]
 
