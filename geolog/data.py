@@ -79,6 +79,13 @@ _REGIONS = {
         "OSM snapshot 2015-07-27, via valhalla/valhalla test/data @ 14582d25",
         _OSM,
     ),
+    "porto": (
+        "porto/porto.osm.pbf",
+        (),
+        "40.981–41.399 N, 8.795–8.358 W",
+        "OSM extract for scaling benchmarks, via conveyal/r5 src/test/resources @ 6f355429",
+        _OSM,
+    ),
     "west-oakland": (
         "west-oakland/west-oakland.osm.bz2",
         (),
