@@ -28,7 +28,7 @@ import pandas as pd
 
 from ._io import atomic_path, atomic_write_text, file_format
 
-__all__ = ["EXPORT_FORMATS", "to_file", "write_layers", "clock_times"]
+__all__ = ["EXPORT_FORMATS", "AREA_FORMATS", "to_file", "write_layers", "clock_times"]
 
 #: File formats :func:`write_layers` (and every ``to_file``) writes, by suffix.
 EXPORT_FORMATS = {
@@ -39,6 +39,9 @@ EXPORT_FORMATS = {
     ".gpkg": "GeoPackage: one layer per layer, typed fields (booleans, date-times)",
     ".parquet": "GeoParquet: every layer in one table (``kind`` names the layer)",
 }
+
+#: The formats that hold areas (isochrones, zones): all but GPX.
+AREA_FORMATS = {k: v for k, v in EXPORT_FORMATS.items() if k != ".gpx"}
 
 
 def export_format(
@@ -217,10 +220,25 @@ def write_layers(
                 tmp, index=False
             )
         else:
-            tmp.unlink()  # GDAL creates the GeoPackage itself
-            for layer, f in layers.items():
-                typed(f).to_file(tmp, layer=layer, driver="GPKG")
+            _write_gpkg(layers, tmp, path)
     return path
+
+
+def _write_gpkg(layers: Mapping[str, Any], tmp: Path, path: Path) -> None:
+    """Each layer as a GeoPackage layer of ``tmp``; GDAL's refusals as an InputError."""
+    from pyogrio import errors
+
+    from .errors import InputError
+
+    tmp.unlink()  # GDAL creates the GeoPackage itself
+    for layer, f in layers.items():
+        try:
+            typed(f).to_file(tmp, layer=layer, driver="GPKG")
+        except (errors.DataLayerError, errors.FeatureError, errors.FieldError) as err:
+            raise InputError(
+                f"cannot write layer {layer!r} to {path.name}: {err}; {path.name} was left "
+                "unchanged"
+            ) from err
 
 
 def to_file(obj: Any, path: str | os.PathLike, *, layer: str = "features", **options: Any) -> Path:

@@ -277,8 +277,11 @@ class Plan:
         day = plan_date(date)
         if suffix == ".csv":
             return self.to_csv(path)
+        layers = plan_layers(self, day)
+        if suffix == ".gpx":  # each vehicle's <trk> already has one <trkseg> per leg
+            del layers["legs"]
         return write_layers(
-            plan_layers(self, day),
+            layers,
             path,
             name=plan_title(self),
             description=plan_description(self),
