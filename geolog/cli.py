@@ -258,15 +258,8 @@ def plan(
     depots: Path = typer.Option(..., "--depots", help="Depots: GeoJSON points with an id"),
     stops: Path = typer.Option(..., "--stops", help="Stops: GeoJSON points with demand etc."),
     fleet: Path = typer.Option(..., "--fleet", help="Fleet YAML (vehicle types)"),
-    output: Path = typer.Option(
-        ...,
-        "-o",
-        "--output",
-        help="Plan file to write: .gpx, .kml, .gpkg, .geojson, .parquet (or .csv)",
-    ),
-    date: str = typer.Option(
-        None, "--date", help="The plan's day, YYYY-MM-DD, for times in the file (default today)"
-    ),
+    output: Path = typer.Option(..., "-o", "--output", help="Plan: .gpx .kml .gpkg .geojson .csv"),
+    date: str = typer.Option(None, "--date", help="Day of the plan, YYYY-MM-DD (default today)"),
     time_limit: float = typer.Option(10.0, "--time-limit", help="Solver time limit (s)"),
     engine: str = typer.Option("pyvrp", "--engine", help="pyvrp or ortools"),
     rules: Path = _RULES_OPTION,
@@ -351,10 +344,7 @@ def route_cmd(
     alternatives: int = typer.Option(1, "--alternatives", "-k", help="Number of routes (>= 1)"),
     as_json: bool = typer.Option(False, "--json", help="Print GeoJSON instead of a table"),
     output: Path = typer.Option(
-        None,
-        "-o",
-        "--output",
-        help="Also write the route: .gpx, .kml, .gpkg, .parquet or .geojson (all alternatives)",
+        None, "-o", "--output", help="Also write: .gpx .kml .gpkg .geojson"
     ),
 ) -> None:
     """Route between two points under a profile and rules; print a summary or GeoJSON."""
@@ -439,9 +429,7 @@ def isochrone_cmd(
     rules: Path = _RULES_OPTION,
     dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
     buffer_m: float = typer.Option(50.0, "--buffer-m", help="Band around reached roads (m)"),
-    output: Path = typer.Option(
-        ..., "-o", "--output", help="File to write: .geojson, .kml, .gpkg or .parquet"
-    ),
+    output: Path = typer.Option(..., "-o", "--output", help="File: .geojson .kml .gpkg .parquet"),
 ) -> None:
     """Areas reachable from a point within travel-time budgets, as polygons (GeoJSON, KML …)."""
     from . import routing
@@ -458,12 +446,7 @@ def isochrone_cmd(
     net = _routing_network(network_file, dem)
     with _reported_warnings():
         iso = routing.isochrones(net, o, budgets, profile=profile, rules=rules, buffer_m=buffer_m)
-    if output.suffix.lower() in (".geojson", ".json"):
-        from ._html import atomic_write_text
-
-        atomic_write_text(output, iso.to_json())
-    else:
-        to_file(iso, output, layer="isochrones", color_by="time_s")
+    to_file(iso, output, layer="isochrones", color_by="time_s")
     for t, km in zip(iso["time_s"], iso["reached_km"], strict=True):
         out.print(f"{t / 60:g} min: {km:,.1f} directed km of road reached (each way counted)")
     out.print(f"wrote {_t(output)}", highlight=False)

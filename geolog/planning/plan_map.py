@@ -137,8 +137,6 @@ def _depot_layer(plan: Plan, label: str) -> Any:
     )
 
 
-
-
 def _label(row: pd.Series) -> str:
     name = row.get("name")
     if (
