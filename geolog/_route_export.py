@@ -26,7 +26,7 @@ ROUTE_FORMATS = {
     ".kml": "KML 2.2: the styled route line and its origin, via and destination points",
     ".geojson": "GeoJSON: the route line with its summary (as Route.to_geojson())",
     ".json": "GeoJSON (as .geojson)",
-    ".gpkg": "GeoPackage with layers route (the line and its summary), edges and stops",
+    ".gpkg": "GeoPackage with layers route (the line and its summary), legs, edges and stops",
     ".parquet": "GeoParquet: the route line with its summary, one row",
 }
 
@@ -101,6 +101,39 @@ def route_stops(route: Any):
     return gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(s["lon"], s["lat"]), crs="EPSG:4326")
 
 
+def route_legs(route: Any):
+    """One line per leg (origin to the first via point, …, last via point to destination).
+
+    Columns ``leg`` (0 first), ``name``, ``from`` and ``to`` (the roles of its
+    ends), ``length_m`` and ``duration_s`` (metres, seconds).
+    """
+    import geopandas as gpd
+
+    e = route.edges
+    xy, row = shapely.get_coordinates(e.geometry.to_numpy(), return_index=True)
+    leg_of_xy = e["leg"].to_numpy()[row]
+    names = route_stops(route)["name"].tolist()
+    lines = []
+    for k in range(len(route.leg_sizes)):
+        pts = xy[leg_of_xy == k]
+        keep = np.r_[True, np.any(np.abs(np.diff(pts, axis=0)) > 1e-12, axis=1)]
+        pts = pts[keep] if len(pts) else pts
+        lines.append(shapely.LineString(pts if len(pts) != 1 else np.vstack([pts, pts])))
+    sums = e.groupby("leg")[["traversed_m", "traversed_s"]].sum().reindex(range(len(lines)))
+    return gpd.GeoDataFrame(
+        {
+            "leg": np.arange(len(lines)),
+            "name": [f"{a} to {b}" for a, b in zip(names[:-1], names[1:], strict=True)],
+            "from": names[:-1],
+            "to": names[1:],
+            "length_m": sums["traversed_m"].to_numpy(),
+            "duration_s": sums["traversed_s"].to_numpy(),
+        },
+        geometry=lines,
+        crs="EPSG:4326",
+    )
+
+
 def write_route(route: Any, path: str | os.PathLike) -> Path:
     """Write ``route`` to ``path`` atomically, in the format its suffix names."""
     path = Path(path)
@@ -111,7 +144,12 @@ def write_route(route: Any, path: str | os.PathLike) -> Path:
     if suffix == ".parquet":
         layers = {"route": route_frame(route)}
     elif suffix == ".gpkg":
-        layers = {"route": route_frame(route, z=True), "edges": route.edges, "stops": stops}
+        layers = {
+            "route": route_frame(route, z=True),
+            "legs": route_legs(route),
+            "edges": route.edges,
+            "stops": stops,
+        }
     else:
         layers = {"route": route_frame(route, z=True), "stops": stops}
     return write_layers(

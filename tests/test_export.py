@@ -19,6 +19,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import shapely
+from pyproj import Geod
 
 import geolog
 from geolog.errors import InputError
@@ -107,7 +108,7 @@ def test_route_kml_line_and_style(route, tmp_path):
 
 def test_route_gpkg_layers(route, tmp_path):
     out = route.to_file(tmp_path / "r.gpkg")
-    assert {n for n, _ in pyogrio.list_layers(out)} == {"route", "edges", "stops"}
+    assert {n for n, _ in pyogrio.list_layers(out)} == {"route", "legs", "edges", "stops"}
     line = gpd.read_file(out, layer="route")
     assert line.geometry.iloc[0].has_z
     np.testing.assert_allclose(
@@ -115,6 +116,21 @@ def test_route_gpkg_layers(route, tmp_path):
     )
     stops = gpd.read_file(out, layer="stops")
     assert list(stops["role"]) == list(route.snapped["role"])
+
+
+def test_route_with_via_has_one_leg_per_stretch(andorra_terrain, tmp_path):
+    via = (42.5345, 1.5807)
+    r = geolog.route(andorra_terrain, A, B, via=[via], profile="car")
+    legs = gpd.read_file(r.to_file(tmp_path / "r.gpkg"), layer="legs")
+    assert list(legs["name"]) == ["origin to via 1", "via 1 to destination"]
+    geod = Geod(ellps="WGS84")
+    lengths = [geod.geometry_length(g) for g in legs.geometry]
+    np.testing.assert_allclose(lengths, legs["length_m"], rtol=1e-3)
+    assert sum(lengths) == pytest.approx(r.length_m, rel=1e-3)
+    ends = np.array([g.coords[-1] for g in legs.geometry])[:, ::-1]
+    np.testing.assert_allclose(ends, r.snapped[["lat", "lon"]].to_numpy()[1:], atol=1e-6)
+    gpx = gpxpy.parse(r.to_file(tmp_path / "r.gpx").read_text())
+    assert [p.name for p in gpx.routes[0].points] == ["origin", "via 1", "destination"]
 
 
 # ------------------------------------------------------------------ Plan
@@ -295,3 +311,23 @@ def test_cli_route_and_plan_outputs(andorra_terrain, tmp_path):
     assert main(args) == 0
     gpx = gpxpy.parse((tmp_path / "p.gpx").read_text())
     assert gpx.routes and gpx.routes[0].points[0].time.date() == DAY
+
+
+def test_threat_zones_as_kml_gpkg_geojson(tmp_path):
+    raw = gpd.GeoDataFrame(
+        {"name": [HOSTILE, "ridge"], "level": ["high", "low"]},
+        geometry=[shapely.box(1.50, 42.50, 1.52, 42.52), shapely.box(1.55, 42.55, 1.56, 42.56)],
+        crs="EPSG:4326",
+    )
+    zones = geolog.risk.threat_zones(raw)
+    root = ET.parse(geolog.to_file(zones, tmp_path / "z.kml", color_by="level")).getroot()
+    pms = root.findall(".//k:Placemark", KML)
+    assert [pm.find("k:name", KML).text for pm in pms] == [XML_SAFE, "ridge"]
+    ring = pms[1].find(".//k:outerBoundaryIs/k:LinearRing/k:coordinates", KML).text.split()
+    got = np.array([[float(v) for v in c.split(",")] for c in ring])
+    np.testing.assert_allclose(got, shapely.get_coordinates(zones.geometry.iloc[1]), atol=1e-7)
+    assert len({pm.find("k:styleUrl", KML).text for pm in pms}) == 2
+    for suffix in (".gpkg", ".geojson"):
+        back = pyogrio.read_dataframe(geolog.to_file(zones, tmp_path / f"z{suffix}", layer="zones"))
+        assert list(back["name"]) == [HOSTILE, "ridge"] and list(back["level"]) == ["high", "low"]
+        assert shapely.equals(back.geometry.to_numpy(), zones.geometry.to_numpy()).all()
