@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ._io import atomic_path, atomic_write_text, file_format
+from .errors import InputError
 
 __all__ = ["EXPORT_FORMATS", "AREA_FORMATS", "to_file", "write_layers", "clock_times"]
 
@@ -75,8 +76,6 @@ def clock_times(seconds: Any, date: dt.date | str | None = None) -> pd.Series:
 
 def plan_date(date: dt.date | str | None) -> dt.date:
     """``date`` as a :class:`datetime.date` (today when None), or an InputError."""
-    from .errors import InputError
-
     if date is None:
         return dt.date.today()
     if isinstance(date, dt.datetime):
@@ -107,12 +106,17 @@ def typed(frame: Any):
 
     Object columns holding only booleans (and no missing value) become
     ``bool``; other object columns become text (lists and dicts as JSON), None
-    where missing. Numbers, booleans and date-times are left as they are.
+    where missing; date-times with a time zone are converted to UTC (as
+    GeoPackage requires). Numbers, booleans and naive date-times are left as
+    they are.
     """
     out = frame.copy()
     geom = out.geometry.name
     for c in out.columns:
         col = out[c]
+        if isinstance(col.dtype, pd.DatetimeTZDtype):  # GeoPackage wants UTC ("Z")
+            out[c] = col.dt.tz_convert("UTC")
+            continue
         if c == geom or not (col.dtype == object or pd.api.types.is_string_dtype(col)):
             continue
         values = col.map(_json_value)
@@ -133,7 +137,9 @@ def _iso(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _with_kind(layers: Mapping[str, Any]) -> list:
-    """Each layer with a ``kind`` column naming it (kept when the layer has one)."""
+    """The layers, each with a ``kind`` column naming it when there are several."""
+    if len(layers) == 1:
+        return list(layers.values())
     return [f if "kind" in f.columns else f.assign(kind=name) for name, f in layers.items()]
 
 
@@ -165,7 +171,7 @@ def write_layers(
     ----------
     layers
         ``{layer name: GeoDataFrame}`` in EPSG:4326 (other CRSs are
-        reprojected). Columns ``name`` (else ``id``) and ``description`` name
+        reprojected; no CRS is taken as EPSG:4326). Columns ``name`` (else ``id``) and ``description`` name
         and describe features in GPX and KML; a ``time``, ``arrival`` or
         ``start`` date-time column gives GPX/KML points their time; a ``color``
         column (``"#rrggbb"``) colours KML features. 3D geometries give GPX
@@ -199,7 +205,9 @@ def write_layers(
 
     path = Path(path)
     suffix = export_format(path, formats, what)
-    layers = {k: (f.to_crs(4326) if f.crs is not None else f) for k, f in layers.items()}
+    if not layers:
+        raise InputError(f"nothing to write to {path.name}: give at least one layer")
+    layers = {k: f.to_crs(4326) if f.crs else f.set_crs(4326) for k, f in layers.items()}
     if suffix in (".geojson", ".json"):
         return atomic_write_text(path, geojson_text(layers))
     if suffix == ".gpx":
@@ -227,8 +235,6 @@ def write_layers(
 def _write_gpkg(layers: Mapping[str, Any], tmp: Path, path: Path) -> None:
     """Each layer as a GeoPackage layer of ``tmp``; GDAL's refusals as an InputError."""
     from pyogrio import errors
-
-    from .errors import InputError
 
     tmp.unlink()  # GDAL creates the GeoPackage itself
     for layer, f in layers.items():
@@ -266,8 +272,12 @@ def to_file(obj: Any, path: str | os.PathLike, *, layer: str = "features", **opt
 
     Examples
     --------
-    >>> iso = geolog.isochrones(net, (42.5078, 1.5211), [600, 1800])  # doctest: +SKIP
-    >>> geolog.to_file(iso, "reach.kml", color_by="time_s")  # doctest: +SKIP
+    >>> import geolog, tempfile, pathlib
+    >>> net = geolog.read_osm(geolog.data.path("andorra"))
+    >>> iso = geolog.isochrones(net, (42.5078, 1.5211), [600, 1800], profile="car")
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "reach.kml"
+    >>> geolog.to_file(iso, out, color_by="time_s").suffix
+    '.kml'
     """
     import geopandas as gpd
 
@@ -279,8 +289,6 @@ def to_file(obj: Any, path: str | os.PathLike, *, layer: str = "features", **opt
         return write_layers(obj, path, **options)
     writer = getattr(obj, "to_file", None)
     if writer is None:
-        from .errors import InputError
-
         raise InputError(
             f"cannot write a {type(obj).__name__}: give a Route, a Plan, a GeoDataFrame "
             "or a {layer name: GeoDataFrame} mapping"

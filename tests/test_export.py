@@ -331,3 +331,22 @@ def test_threat_zones_as_kml_gpkg_geojson(tmp_path):
         back = pyogrio.read_dataframe(geolog.to_file(zones, tmp_path / f"z{suffix}", layer="zones"))
         assert list(back["name"]) == [HOSTILE, "ridge"] and list(back["level"]) == ["high", "low"]
         assert shapely.equals(back.geometry.to_numpy(), zones.geometry.to_numpy()).all()
+
+
+def test_time_zones_single_layers_and_empty_input(tmp_path):
+    f = _frame().assign(
+        when=pd.to_datetime(["2026-12-02T08:00", "2026-12-02T09:30"]).tz_localize("Europe/Andorra")
+    )
+    back = pyogrio.read_dataframe(geolog.to_file(f, tmp_path / "f.gpkg"))
+    assert str(back["when"].dt.tz) == "UTC"  # GeoPackage date-times are UTC
+    assert back["when"].iloc[0] == pd.Timestamp("2026-12-02T07:00", tz="UTC")
+    props = json.loads(geolog.to_file(f, tmp_path / "f.geojson").read_text())["features"][0]
+    assert "kind" not in props["properties"]  # one layer: nothing added
+    assert dt.datetime.fromisoformat(props["properties"]["when"]) == dt.datetime(
+        2026, 12, 2, 7, tzinfo=dt.UTC
+    )
+    with pytest.raises(InputError, match="at least one layer"):
+        geolog.to_file({}, tmp_path / "e.gpkg")
+    with pytest.raises(InputError, match="Route, a Plan"):
+        geolog.to_file(42, tmp_path / "e.gpkg")
+    assert not list(tmp_path.glob("e.*"))
