@@ -90,7 +90,9 @@ def _parts(geom: Any) -> list:
 # --------------------------------------------------------------------- GPX
 
 
-def _gpx_point(parent: ET.Element, tag: str, xyz: np.ndarray, time: str | None = None) -> None:
+def _gpx_point(
+    parent: ET.Element, tag: str, xyz: np.ndarray, time: str | None = None
+) -> ET.Element:
     pt = _sub(parent, tag, lat=f"{xyz[1]:.7f}", lon=f"{xyz[0]:.7f}")
     if len(xyz) > 2 and np.isfinite(xyz[2]):
         _sub(pt, "ele", f"{xyz[2]:.1f}")
@@ -115,8 +117,7 @@ def _gpx_rte(root: ET.Element, rte: Any) -> None:
     for route, pts in rte.groupby("route", sort=False):
         el = _gpx_named(root, "rte", str(route), "", "route")
         for _, row in pts.iterrows():
-            xyz = shapely.get_coordinates(row.geometry, include_z=row.geometry.has_z)[0]
-            p = _gpx_point(el, "rtept", xyz, _time(row))
+            p = _gpx_point(el, "rtept", _xyz(row.geometry)[0], _time(row))
             _sub(p, "name", _name(row, "point", 0))
 
 
