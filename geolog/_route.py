@@ -331,11 +331,14 @@ class Route:
     def to_file(self, path: str | os.PathLike) -> Path:
         """Write the route atomically; the format comes from the suffix.
 
-        ``.geojson`` / ``.json`` (as :meth:`to_geojson`), ``.gpkg`` (layers
-        ``route`` and ``edges``), ``.parquet`` (GeoParquet, the line and its
-        summary) or ``.gpx`` (a GPX 1.1 track with ``<ele>`` elevations in
-        metres when the network has terrain). An existing file is replaced
-        only once the new one is complete.
+        ``.gpx`` (GPX 1.1: a ``<rte>`` through the origin, via points and
+        destination, a ``<trk>`` of the road geometry with ``<ele>`` in metres
+        when the network has terrain, the summary in ``<desc>``), ``.kml``
+        (the styled line with the same points), ``.geojson`` / ``.json`` (as
+        :meth:`to_geojson`), ``.gpkg`` (layers ``route``, ``edges`` and
+        ``stops``) or ``.parquet`` (GeoParquet, the line and its summary).
+        See :mod:`geolog.export`. An existing file is replaced only once the
+        new one is complete.
 
         Returns
         -------
@@ -345,7 +348,8 @@ class Route:
         Raises
         ------
         InputError
-            Unknown suffix, or the folder is not writable.
+            Unknown suffix (the message lists the formats), or the folder is
+            not writable.
 
         Examples
         --------

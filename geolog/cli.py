@@ -258,9 +258,8 @@ def plan(
     depots: Path = typer.Option(..., "--depots", help="Depots: GeoJSON points with an id"),
     stops: Path = typer.Option(..., "--stops", help="Stops: GeoJSON points with demand etc."),
     fleet: Path = typer.Option(..., "--fleet", help="Fleet YAML (vehicle types)"),
-    output: Path = typer.Option(
-        ..., "-o", "--output", help="Plan file to write: .geojson, .gpkg, .parquet (or .csv)"
-    ),
+    output: Path = typer.Option(..., "-o", "--output", help="Plan: .gpx .kml .gpkg .geojson .csv"),
+    date: str = typer.Option(None, "--date", help="Day of the plan, YYYY-MM-DD (default today)"),
     time_limit: float = typer.Option(10.0, "--time-limit", help="Solver time limit (s)"),
     engine: str = typer.Option("pyvrp", "--engine", help="pyvrp or ortools"),
     rules: Path = _RULES_OPTION,
@@ -269,10 +268,12 @@ def plan(
     csv: Path = typer.Option(None, "--csv", help="Also write the itinerary (.csv)"),
 ) -> None:
     """Plan deliveries from depots to stops with a fleet; write the plan (and a map)."""
+    from .export import plan_date
     from .planning import plan as make_plan
     from .planning.result import plan_format
 
     plan_format(output)
+    day = plan_date(date)
     _writable(output, map_html, csv)
     with _reported_warnings(), _progress() as progress:
         task = progress.add_task(f"reading {network_file.name}", total=None)
@@ -289,7 +290,7 @@ def plan(
             net, depots, stops, fleet, rules=rules, time_limit_s=time_limit, engine=engine
         )
     # everything is computed; now write (each file atomically) and say so
-    p.to_file(output)
+    p.to_file(output, date=day)
     if csv is not None:
         out.print(f"wrote {_t(p.to_csv(csv))}", highlight=False)
     if map_html is not None:
@@ -342,12 +343,15 @@ def route_cmd(
     dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
     alternatives: int = typer.Option(1, "--alternatives", "-k", help="Number of routes (>= 1)"),
     as_json: bool = typer.Option(False, "--json", help="Print GeoJSON instead of a table"),
-    output: Path = typer.Option(None, "-o", "--output", help="Also write GeoJSON here"),
+    output: Path = typer.Option(
+        None, "-o", "--output", help="Also write: .gpx .kml .gpkg .geojson"
+    ),
 ) -> None:
     """Route between two points under a profile and rules; print a summary or GeoJSON."""
     import json
 
     from . import routing
+    from ._route_export import route_format
 
     o = _latlon(origin, "--from")
     d = _latlon(destination, "--to")
@@ -356,6 +360,8 @@ def route_cmd(
         raise InputError(f"--alternatives must be at least 1, got {alternatives}")
     if alternatives > 1 and vias:
         raise InputError("--alternatives cannot be combined with --via")
+    if output is not None:
+        route_format(output)
     _writable(output)
     net = _routing_network(network_file, dem)
     with _reported_warnings():
@@ -376,10 +382,12 @@ def route_cmd(
         feat["properties"]["rank"] = i + 1
         features.append(feat)
     text = json.dumps({"type": "FeatureCollection", "features": features})
-    if output is not None:
+    if output is not None and output.suffix.lower() in (".geojson", ".json"):
         from ._html import atomic_write_text
 
         atomic_write_text(output, text)
+    elif output is not None:  # the other formats hold one route: the best
+        found[0].to_file(output)
     if as_json:
         out.print_json(text, ensure_ascii=True) if out.is_terminal else print(text)
         return
@@ -421,10 +429,13 @@ def isochrone_cmd(
     rules: Path = _RULES_OPTION,
     dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
     buffer_m: float = typer.Option(50.0, "--buffer-m", help="Band around reached roads (m)"),
-    output: Path = typer.Option(..., "-o", "--output", help="GeoJSON file to write"),
+    output: Path = typer.Option(..., "-o", "--output", help="File: .geojson .kml .gpkg .parquet"),
 ) -> None:
-    """Areas reachable from a point within travel-time budgets, as GeoJSON polygons."""
+    """Areas reachable from a point within travel-time budgets, as polygons (GeoJSON, KML …)."""
     from . import routing
+    from .export import AREA_FORMATS, export_format, to_file
+
+    export_format(output, AREA_FORMATS, "isochrones")
 
     o = _latlon(origin, "--from")
     try:
@@ -435,9 +446,7 @@ def isochrone_cmd(
     net = _routing_network(network_file, dem)
     with _reported_warnings():
         iso = routing.isochrones(net, o, budgets, profile=profile, rules=rules, buffer_m=buffer_m)
-    from ._html import atomic_write_text
-
-    atomic_write_text(output, iso.to_json())
+    to_file(iso, output, layer="isochrones", color_by="time_s")
     for t, km in zip(iso["time_s"], iso["reached_km"], strict=True):
         out.print(f"{t / 60:g} min: {km:,.1f} directed km of road reached (each way counted)")
     out.print(f"wrote {_t(output)}", highlight=False)

@@ -367,11 +367,12 @@ def test_to_file_formats_and_to_geojson_text(plans, tmp_path):
     import pyogrio
 
     p = plans["pyvrp"]
-    text = p.to_geojson()
+    text = p.to_geojson(date="2026-12-02")
     assert isinstance(text, str)
-    assert text == p.to_file(tmp_path / "plan.geojson").read_text()
+    assert text == p.to_file(tmp_path / "plan.geojson", date="2026-12-02").read_text()
     n_dep = len({f["depot"] for f in FLEET})
-    counts = {"leg": len(p.routes), "stop": len(p.stops), "depot": n_dep}
+    n_veh = p.routes["vehicle"].nunique()
+    counts = {"route": n_veh, "leg": len(p.routes), "stop": len(p.stops), "depot": n_dep}
     assert json.loads(text)["type"] == "FeatureCollection"
     assert (
         pd.Series([f["properties"]["kind"] for f in json.loads(text)["features"]])
@@ -382,7 +383,8 @@ def test_to_file_formats_and_to_geojson_text(plans, tmp_path):
     # GeoPackage: one layer per kind, read back by GDAL (pyogrio), not by geolog
     gpkg = p.to_file(tmp_path / "plan.gpkg")
     layers = dict(pyogrio.list_layers(gpkg))
-    assert set(layers) == {"legs", "stops", "depots"}
+    assert set(layers) == {"routes", "legs", "stops", "depots"}
+    assert len(gpd.read_file(gpkg, layer="routes")) == n_veh
     legs = gpd.read_file(gpkg, layer="legs")
     assert len(legs) == counts["leg"] and legs.crs.to_epsg() == 4326
     assert np.allclose(

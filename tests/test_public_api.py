@@ -22,7 +22,7 @@ TOP_LEVEL = [
     "get_profile", "load_rules", "explain", "route", "alternatives", "isochrones", "matrix",
     "Route", "Matrix", "maps", "map", "briefing", "plan", "compare", "distribution",
     "risk", "viewshed", "critical_links", "contingency",
-    "clear_cache",
+    "clear_cache", "to_file", "export",
 ]  # fmt: skip
 
 MODULES = {
@@ -52,6 +52,7 @@ MODULES = {
     "geolog.planning": ["ENGINES", "UNSERVED_REASONS", "PLAN_FORMATS", "Plan", "plan", "compare",
                         "solve_cvrp", "solve_model"],
     "geolog.cli": ["app", "main"],
+    "geolog.export": ["EXPORT_FORMATS", "AREA_FORMATS", "to_file", "write_layers", "clock_times"],
     "geolog.risk": ["LEVELS", "LEVEL_WEIGHTS", "CURVATURE_COEFFICIENT", "Viewshed", "viewshed",
                     "threat_zones", "with_threats", "with_visibility", "exposure_report",
                     "critical_links", "contingency"],

@@ -70,7 +70,7 @@ def test_gpx_without_terrain_has_no_elevations(andorra, tmp_path):
 
 
 def test_unknown_suffix_leaves_the_old_file(route, tmp_path):
-    old = tmp_path / "r.kml"
+    old = tmp_path / "r.shp"
     old.write_text("keep me")
     with pytest.raises(InputError, match=r"\.gpx"):
         route.to_file(old)

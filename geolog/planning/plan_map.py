@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import shapely
 
+from .._export_xml import PALETTE as _PALETTE
 from .._format import fmt_clock
 from .._html import escape
 from .._leaflet import GeoJsonLayer
@@ -134,12 +135,6 @@ def _depot_layer(plan: Plan, label: str) -> Any:
     return GeoJsonLayer(
         {"type": "FeatureCollection", "features": feats}, name=escape(f"{label}depots")
     )
-
-
-_PALETTE = [
-    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b",
-    "#e377c2", "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939",
-]  # fmt: skip
 
 
 def _label(row: pd.Series) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import os
 from dataclasses import dataclass, field
@@ -12,17 +13,20 @@ import numpy as np
 import pandas as pd
 
 from .._format import fmt_clock
-from .._io import atomic_path, atomic_write_text, file_format
+from .._io import atomic_write_text, file_format
 from ..errors import InputError
+from ..export import geojson_text, plan_date, write_layers
 
 __all__ = ["Plan", "UNSERVED_REASONS", "PLAN_FORMATS"]
 
 #: File formats :meth:`Plan.to_file` writes, by suffix.
 PLAN_FORMATS = {
-    ".geojson": "GeoJSON: legs, stops and depots in one FeatureCollection (``kind`` column)",
+    ".gpx": "GPX 1.1: per vehicle a <rte> of its visits and a <trk> of its roads; <wpt> stops",
+    ".kml": "KML 2.2: one colour per vehicle; routes, legs, stops and depots in folders",
+    ".geojson": "GeoJSON: routes, legs, stops and depots in one FeatureCollection (``kind``)",
     ".json": "GeoJSON (as .geojson)",
-    ".gpkg": "GeoPackage with three layers: legs, stops, depots",
-    ".parquet": "GeoParquet: legs, stops and depots in one table (``kind`` column)",
+    ".gpkg": "GeoPackage with four layers: routes, legs, stops, depots",
+    ".parquet": "GeoParquet: routes, legs, stops and depots in one table (``kind`` column)",
     ".csv": "the itinerary (one row per visit), no geometry",
 }
 
@@ -208,67 +212,84 @@ class Plan:
 
     # ------------------------------------------------------------------ output
 
-    def _features(self):
-        """Legs, stops and depots as one GeoDataFrame (``kind`` column), text columns as str."""
-        import geopandas as gpd
+    def to_geojson(
+        self, path: str | os.PathLike | None = None, *, date: dt.date | str | None = None
+    ) -> str | Path:
+        """Routes, legs (LineStrings), stops and depots (Points) as one GeoJSON FeatureCollection.
 
-        legs = self.routes.assign(kind="leg")
-        pts = self.stops.assign(kind="stop")
-        dep = gpd.GeoDataFrame(
-            self._depots_input[["id"]].assign(kind="depot"),
-            geometry=gpd.points_from_xy(self._depots_input["lon"], self._depots_input["lat"]),
-            crs="EPSG:4326",
-        )
-        frame = pd.concat([legs, pts, dep], ignore_index=True)
-        return _as_text(gpd.GeoDataFrame(frame, geometry="geometry", crs="EPSG:4326"))
-
-    def to_geojson(self, path: str | os.PathLike | None = None) -> str | Path:
-        """Legs (LineStrings) and stops/depots (Points) as one GeoJSON FeatureCollection.
+        Each feature's ``kind`` is ``route`` (one per vehicle), ``leg``,
+        ``stop`` or ``depot``; times are ISO 8601 on ``date`` (see :meth:`to_file`).
 
         Parameters
         ----------
         path
             If given, write the GeoJSON there atomically and return the path
             (the behaviour of earlier versions; prefer :meth:`to_file`).
+        date
+            The plan's day (default: today).
 
         Returns
         -------
         str or Path
             The GeoJSON text, or ``path`` when one is given.
         """
-        text = self._features().to_json(drop_id=True)
+        from .plan_export import plan_layers
+
+        text = geojson_text(plan_layers(self, plan_date(date)))
         if path is None:
             return text
         return atomic_write_text(path, text)
 
-    def to_file(self, path: str | os.PathLike) -> Path:
+    def to_file(self, path: str | os.PathLike, *, date: dt.date | str | None = None) -> Path:
         """Write the plan atomically; the format comes from the suffix (:data:`PLAN_FORMATS`).
 
-        ``.geojson``/``.json`` and ``.parquet`` hold legs, stops and depots in
-        one table with a ``kind`` column; ``.gpkg`` holds them as three layers
-        (``legs``, ``stops``, ``depots``); ``.csv`` is the itinerary.
+        Layers ``routes`` (one MultiLineString per vehicle), ``legs``,
+        ``stops`` and ``depots``: ``.gpkg`` holds them as four layers,
+        ``.geojson``/``.json`` and ``.parquet`` in one table with a ``kind``
+        column; ``.gpx`` writes each vehicle's visits as a ``<rte>`` and its
+        road path as a ``<trk>`` (one ``<trkseg>`` per leg, ``<ele>`` from the
+        network's node elevations), stops and depots as ``<wpt>``; ``.kml``
+        draws one colour per vehicle; ``.csv`` is the itinerary.
+
+        Attributes are typed: ``served`` is a boolean, clock times are
+        date-times on ``date`` (``arrival``, ``start``, ``depart``, ``arrive``,
+        local time, beside the ``*_s`` seconds after midnight), durations are
+        seconds and distances metres.
+
+        Parameters
+        ----------
+        path
+            The file to write.
+        date
+            The plan's day, a :class:`datetime.date` or ``"YYYY-MM-DD"``
+            (default: today).
 
         Raises
         ------
         InputError
-            Unknown suffix, or the folder is not writable.
+            Unknown suffix (the message lists the formats), a malformed date,
+            or the folder is not writable; an existing file is left as it was.
         """
+        from .plan_export import plan_description, plan_gpx_routes, plan_layers, plan_title
+
         path = Path(path)
         suffix = plan_format(path)
-        if suffix in (".geojson", ".json"):
-            return self.to_geojson(path)
+        day = plan_date(date)
         if suffix == ".csv":
             return self.to_csv(path)
-        frame = self._features()
-        with atomic_path(path, suffix=suffix) as tmp:
-            if suffix == ".parquet":
-                frame.to_parquet(tmp, index=False)
-            else:
-                tmp.unlink()  # GDAL creates the GeoPackage itself
-                for kind, layer in (("leg", "legs"), ("stop", "stops"), ("depot", "depots")):
-                    part = frame[frame["kind"] == kind].dropna(axis=1, how="all")
-                    part.to_file(tmp, layer=layer, driver="GPKG")
-        return path
+        layers = plan_layers(self, day)
+        if suffix == ".gpx":  # each vehicle's <trk> already has one <trkseg> per leg
+            del layers["legs"]
+        return write_layers(
+            layers,
+            path,
+            name=plan_title(self),
+            description=plan_description(self),
+            color_by="vehicle",
+            gpx_routes=plan_gpx_routes(self, day) if suffix == ".gpx" else None,
+            formats=PLAN_FORMATS,
+            what="a plan",
+        )
 
     def to_csv(self, path: str | os.PathLike) -> Path:
         """Write the itinerary (one row per visit) as CSV, atomically."""
@@ -315,16 +336,6 @@ class Plan:
         from .plan_map import draw_plan
 
         return draw_plan(self, m=m, name=name, osm_tiles=osm_tiles, title=title, basemap=basemap)
-
-
-def _as_text(frame):
-    """Object columns as str (None where missing), so every GIS format can hold them."""
-    for c in frame.columns:
-        if c != "geometry" and frame[c].dtype == object:
-            frame[c] = frame[c].map(
-                lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
-            )
-    return frame
 
 
 def _check_factor(factor: Any, sid: Any) -> float:
