@@ -45,19 +45,30 @@ def _edge_entry_times(ctx: _Ctx, snap: _Snap, limit_s: float) -> np.ndarray:
     return np.where(g.usable & (du <= limit_s), du, np.inf)
 
 
+def _origin_edges(a: _Snap) -> tuple[np.ndarray, np.ndarray]:
+    """``(rows, fracs)``: the edges the origin starts part-way along (none at a node).
+
+    At a node every edge out of it is entered at time 0 by the search itself.
+    """
+    if a.node >= 0:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    return a.rows, a.fracs
+
+
 def _pieces(
     g: Any, entry_s: np.ndarray, a: _Snap, T: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(rows, f0, f1)``: the edge stretches reached within ``T`` seconds, as fractions."""
     w = g.w
+    o_rows, o_fracs = _origin_edges(a)
     with np.errstate(divide="ignore", invalid="ignore"):
         reach = np.where(w > 0, (T - entry_s) / w, np.where(entry_s <= T, 1.0, 0.0))
-        o_end = np.where(w[a.rows] > 0, a.fracs + T / w[a.rows], 1.0)
+        o_end = np.where(w[o_rows] > 0, o_fracs + T / w[o_rows], 1.0)
     reach = np.clip(np.nan_to_num(reach, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
     rows = np.flatnonzero((entry_s <= T) & (reach > 0))
     return (
-        np.concatenate([rows, a.rows]),  # the origin's own edge(s), from the snap onwards
-        np.concatenate([np.zeros(len(rows)), a.fracs]),
+        np.concatenate([rows, o_rows]),  # the origin's own edge(s), from the snap onwards
+        np.concatenate([np.zeros(len(rows)), o_fracs]),
         np.concatenate([reach[rows], np.minimum(1.0, o_end)]),
     )
 
@@ -158,7 +169,7 @@ def isochrones(
     if kind == "area":
         from ._iso_area import areas, sample_times
 
-        xy, t = sample_times(g, idx.geoms_m, entry, a.rows, a.fracs, origin_m, times[-1])
+        xy, t = sample_times(g, idx.geoms_m, entry, *_origin_edges(a), origin_m, times[-1])
         polys = areas(xy, t, times, buffer_m=buffer_m, fill_m=fill_m)
     else:
         polys, prev = [], None

@@ -420,7 +420,13 @@ def isochrone_cmd(
     ),
     rules: Path = _RULES_OPTION,
     dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
-    buffer_m: float = typer.Option(50.0, "--buffer-m", help="Band around reached roads (m)"),
+    kind: str = typer.Option(
+        "area", "--kind", help="area (reachable area) or band (corridor along reached roads)"
+    ),
+    buffer_m: float = typer.Option(50.0, "--buffer-m", help="Margin around reached roads (m)"),
+    fill_m: float = typer.Option(
+        200.0, "--fill-m", help="area: fill unreached land narrower than 2 x this (m)"
+    ),
     output: Path = typer.Option(..., "-o", "--output", help="GeoJSON file to write"),
 ) -> None:
     """Areas reachable from a point within travel-time budgets, as GeoJSON polygons."""
@@ -434,12 +440,18 @@ def isochrone_cmd(
     _writable(output)
     net = _routing_network(network_file, dem)
     with _reported_warnings():
-        iso = routing.isochrones(net, o, budgets, profile=profile, rules=rules, buffer_m=buffer_m)
+        iso = routing.isochrones(
+            net, o, budgets, profile=profile, rules=rules, kind=kind, buffer_m=buffer_m,
+            fill_m=fill_m,
+        )  # fmt: skip
     from ._html import atomic_write_text
 
     atomic_write_text(output, iso.to_json())
-    for t, km in zip(iso["time_s"], iso["reached_km"], strict=True):
-        out.print(f"{t / 60:g} min: {km:,.1f} directed km of road reached (each way counted)")
+    for t, km, a in zip(iso["time_s"], iso["reached_km"], iso["area_km2"], strict=True):
+        out.print(
+            f"{t / 60:g} min: {a:,.1f} km² ({kind}), {km:,.1f} directed km of road reached "
+            "(each way counted)"
+        )
     out.print(f"wrote {_t(output)}", highlight=False)
 
 
