@@ -100,6 +100,20 @@ def test_areas_are_nested_and_start_at_the_origin(vella):
     assert g[0].contains(shapely.Point(o[1], o[0]))
 
 
+def test_map_layer_draws_areas_with_their_size(vella):
+    from geolog import maps
+
+    _, _, iso = vella
+    fc = json.loads(maps.isochrone_layer(iso).data_json)
+    polys = [f for f in fc["features"] if f["geometry"]["type"] != "Point"]
+    for f, (t, km2, geom) in zip(
+        polys, iso[["time_s", "area_km2", "geometry"]][::-1].itertuples(index=False), strict=True
+    ):
+        assert f["properties"]["tooltip"] == f"≤ {t / 60:g} min, {km2:,.1f} km²"
+        drawn = shapely.geometry.shape(f["geometry"])  # coordinates rounded to 1e-6 degrees
+        assert drawn.symmetric_difference(geom).area < 1e-3 * geom.area
+
+
 def test_band_kind_keeps_the_buffered_roads(andorra, vella):
     node, o, area = vella
     band = routing.isochrones(andorra, o, [300, 600, 900], profile="car", kind="band")
