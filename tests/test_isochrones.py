@@ -175,6 +175,22 @@ def test_dead_end_road_reached_half_way_by_hand(tmp_path):
     assert iso.geometry.iloc[1].contains(_pt(1000, 0))
 
 
+def test_origin_mid_road_reaches_both_ways_and_tiny_budgets_stay_small(tmp_path):
+    net = geolog.read_osm(_osm(tmp_path / "road.osm", {1: (0, 0), 2: (1000, 0)}, [[1, 2]]))
+    e = geolog.rules.apply(net, "car").edges
+    tt, L = float(e["travel_time_s"].iloc[0]), float(e["length_m"].iloc[0])
+    iso = routing.isochrones(net, _latlon(300, 0), [1.0, 0.1 * tt], profile="car")
+    # 1 s: a few metres each way; the area is the origin's neighbourhood only
+    assert iso["reached_km"].iloc[0] == pytest.approx(2 * L / tt / 1000, rel=1e-9)
+    assert iso.geometry.iloc[0].contains(_pt(300, 0))
+    assert iso["area_km2"].iloc[0] < 0.03  # at most a 3 x 3 block of 50 m cells, and then some
+    # 0.1 tt: 100 m each way from the snapped point, part of one edge in each direction
+    assert iso["reached_km"].iloc[1] == pytest.approx(2 * 0.1 * L / 1000, rel=1e-9)
+    ten = iso.geometry.iloc[1]
+    assert ten.contains(_pt(210, 0)) and ten.contains(_pt(390, 0))
+    assert not ten.contains(_pt(0, 0)) and not ten.contains(_pt(600, 0))
+
+
 SQUARE = {1: (0, 0), 2: (2000, 0), 3: (2000, 2000), 4: (0, 2000), 5: (-300, 0), 6: (-300, -300),
           7: (0, -300)}  # fmt: skip
 # a 2 km square ring road, and a 300 m block at its corner 1
@@ -195,6 +211,18 @@ def test_small_blocks_filled_large_fields_are_holes(tmp_path):
     assert not band.contains(_pt(-150, -150)) and not band.contains(_pt(1000, 1000))
     none = routing.isochrones(net, o, 3600, profile="car", fill_m=0).geometry.iloc[0]
     assert not none.contains(_pt(-150, -150))
+
+
+def test_large_areas_coarsen_the_grid_and_keep_the_roads(tmp_path, monkeypatch):
+    from geolog import _iso_area
+
+    net = geolog.read_osm(_osm(tmp_path / "ring.osm", SQUARE, RING))
+    fine = routing.isochrones(net, _latlon(0, 0), 3600, profile="car").geometry.iloc[0]
+    monkeypatch.setattr(_iso_area, "MAX_CELLS", 2_000)  # ~ 2.9 km square / 2,000 -> ~65 m cells
+    coarse = routing.isochrones(net, _latlon(0, 0), 3600, profile="car").geometry.iloc[0]
+    road = [_pt(x, y) for x in range(0, 2001, 250) for y in (0, 2000)]
+    assert all(coarse.contains(p) for p in road) and all(fine.contains(p) for p in road)
+    assert shapely.get_num_coordinates(coarse) < shapely.get_num_coordinates(fine)
 
 
 @pytest.mark.parametrize(
