@@ -6,17 +6,18 @@ fraction along the edge). A query turns the per-edge entry times into a time
 per sample, keeps the minimum per grid cell, and per budget ``T``
 
 1. takes the cells with a road reached within ``T`` (partial edges at the
-   frontier to within one sample step);
-2. dilates them by ``buffer_m + fill_m`` and erodes the result by ``fill_m``
-   (a morphological closing, with Euclidean distance transforms): unreached
-   land a disk of radius ``fill_m`` cannot fit into is filled, larger
-   unreached areas stay outside or become holes, and no reached road cell is
-   ever lost;
-3. outlines the cells as polygons (a filled contour, contourpy).
+   frontier to within one sample step) and the cells around them (a margin
+   of one cell, ``buffer_m`` wide);
+2. ors in their morphological closing with radius ``fill_m``, on cells twice
+   as wide (dilation by ``buffer_m + fill_m``, erosion by ``fill_m``, both by
+   Euclidean distance transforms): unreached land a disk of radius
+   ``fill_m`` cannot fit into is filled, larger unreached areas stay outside
+   or become holes, and no reached road cell is ever lost;
+3. outlines the cells as polygons (a filled contour at 0.5, contourpy).
 
-The cell masks grow with ``T`` (each is or-ed with the previous), and the
-polygons of one grid share its cell edges, so a larger budget's polygon
-contains a smaller one's exactly.
+The cell masks grow with ``T`` (each is or-ed with the previous), and every
+contour of one grid crosses the same mid-points between cell centres, so a
+larger budget's polygon contains a smaller one's exactly.
 """
 
 from __future__ import annotations
