@@ -161,16 +161,21 @@ def _outline(mask: np.ndarray, frame: tuple) -> shapely.Geometry:
     points, offsets = gen.filled(0.5, 1.5)
     polys = []
     for p, o in zip(points, offsets, strict=True):
-        rings = [_corners(p[i:j], cell) for i, j in zip(o[:-1], o[1:], strict=True)]
+        rings = [_corners(p[i:j]) for i, j in zip(o[:-1], o[1:], strict=True)]
         polys.append(shapely.Polygon(rings[0], rings[1:]))
     return polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys)
 
 
-def _corners(ring: np.ndarray, cell: float) -> np.ndarray:
-    """A closed ring without the vertices inside its straight runs."""
+def _corners(ring: np.ndarray) -> np.ndarray:
+    """A closed ring without the vertices inside its horizontal and vertical runs.
+
+    Diagonal runs keep every vertex: their mid-points are collinear in metres
+    but not after the float transform to lon/lat, and a larger budget's ring
+    may turn at one of them; keeping them keeps the nesting exact.
+    """
     d = np.diff(ring, axis=0)
-    turn = np.abs(d[:-1, 0] * d[1:, 1] - d[:-1, 1] * d[1:, 0]) > 1e-9 * cell * cell
-    keep = np.concatenate([[True], turn, [True]])
+    straight = ((d[:-1, 0] == 0) & (d[1:, 0] == 0)) | ((d[:-1, 1] == 0) & (d[1:, 1] == 0))
+    keep = np.concatenate([[True], ~straight, [True]])
     return ring[keep]
 
 
