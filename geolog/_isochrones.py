@@ -9,6 +9,7 @@ stretches.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,11 @@ def _band(geoms_m: np.ndarray, origin_m: np.ndarray, buffer_m: float) -> shapely
     )
 
 
+def _real(x: Any) -> bool:
+    """A real number (numpy's too), not a bool."""
+    return isinstance(x, numbers.Real) and not isinstance(x, bool | np.bool_)
+
+
 def _check(times_s: Any, kind: Any, buffer_m: Any, fill_m: Any) -> np.ndarray:
     """The budgets, ascending; raise :class:`InputError` on a bad argument."""
     times = np.atleast_1d(np.asarray(times_s, dtype=float))
@@ -88,11 +94,11 @@ def _check(times_s: Any, kind: Any, buffer_m: Any, fill_m: Any) -> np.ndarray:
         raise InputError(f"times_s must be positive numbers of seconds, got {times_s!r}")
     if kind not in KINDS:
         raise InputError(f"kind must be one of {', '.join(map(repr, KINDS))}, not {kind!r}")
-    if not (isinstance(buffer_m, int | float) and 0 < buffer_m < float("inf")):
+    if not (_real(buffer_m) and 0 < buffer_m < float("inf")):
         raise InputError(
             f"buffer_m must be a positive number of metres (e.g. 50), not {buffer_m!r}"
         )
-    if not (isinstance(fill_m, int | float) and 0 <= fill_m < float("inf")):
+    if not (_real(fill_m) and 0 <= fill_m < float("inf")):
         raise InputError(
             f"fill_m must be a number of metres >= 0 (e.g. 200; 0 fills nothing), not {fill_m!r}"
         )

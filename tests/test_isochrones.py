@@ -234,6 +234,7 @@ def test_large_areas_coarsen_the_grid_and_keep_the_roads(tmp_path, monkeypatch):
         ({"fill_m": -1}, "fill_m must be"),
         ({"fill_m": float("nan")}, "fill_m must be"),
         ({"fill_m": "200"}, "fill_m must be"),
+        ({"fill_m": True}, "fill_m must be"),
         ({"buffer_m": 0}, "buffer_m must be"),
         ({"times_s": []}, "times_s must be positive"),
         ({"times_s": [600, -1]}, "times_s must be positive"),
@@ -244,6 +245,13 @@ def test_bad_arguments_raise_input_error(tmp_path, kwargs, what):
     args = {"times_s": [60], **kwargs}
     with pytest.raises(InputError, match=what):
         routing.isochrones(net, _latlon(0, 0), profile="car", **args)
+
+
+def test_numpy_numbers_are_numbers(tmp_path):
+    net = geolog.read_osm(_osm(tmp_path / "road.osm", {1: (0, 0), 2: (1000, 0)}, [[1, 2]]))
+    kw = {"buffer_m": np.int64(40), "fill_m": np.float32(100)}
+    iso = routing.isochrones(net, _latlon(0, 0), np.array([60]), profile="car", **kw)
+    assert iso["time_s"].tolist() == [60] and iso.geometry.iloc[0].contains(_pt(0, 0))
 
 
 def test_cli_isochrone_kind(andorra, tmp_path, capsys):
