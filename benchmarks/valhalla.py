@@ -6,6 +6,9 @@ the same files (``network="drive"``, profile ``car``). 50 random pairs of
 points per region (nodes of geolog's largest strongly connected car network,
 so both engines start on the same road) are routed by both; per pair the
 length and duration ratios geolog / Valhalla are printed, then the summary.
+Then the car isochrones of 5, 10 and 15 minutes from Andorra la Vella: the
+IoU (in UTM 31N) of geolog's ``kind="area"`` and ``kind="band"`` polygons
+with Valhalla's (no target; reported).
 
 Targets (issue 11): every pair Valhalla routes, geolog routes; median length
 ratio 1.00 ± 0.01; median duration ratio 1.00 ± 0.05 and 90th percentile
@@ -42,8 +45,8 @@ SEED = 11
 # ----------------------------------------------------------------------------- Valhalla side
 
 
-def worker(pbf: str, tile_dir: str) -> None:
-    """Runs inside .venv-valhalla: build tiles once, route the pairs read from stdin."""
+def _actor(pbf: str, tile_dir: str):
+    """Runs inside .venv-valhalla: Valhalla's actor on tiles built once from ``pbf``."""
     from valhalla import Actor, get_config
 
     tiles = Path(tile_dir)
@@ -63,7 +66,12 @@ def worker(pbf: str, tile_dir: str) -> None:
             cwd=tiles,
             stdout=subprocess.DEVNULL,
         )
-    actor = Actor(str(cfg_path))
+    return Actor(str(cfg_path))
+
+
+def worker(pbf: str, tile_dir: str) -> None:
+    """Runs inside .venv-valhalla: route the pairs read from stdin."""
+    actor = _actor(pbf, tile_dir)
     out = []
     for (lat0, lon0), (lat1, lon1) in json.load(sys.stdin):
         req = {
@@ -78,6 +86,19 @@ def worker(pbf: str, tile_dir: str) -> None:
         except RuntimeError as err:
             out.append({"error": str(err)})
     json.dump(out, sys.stdout)
+
+
+def isochrone_worker(pbf: str, tile_dir: str) -> None:
+    """Runs inside .venv-valhalla: the car isochrone polygons of ``{"origin", "minutes"}``."""
+    actor = _actor(pbf, tile_dir)
+    ask = json.load(sys.stdin)
+    req = {
+        "locations": [{"lat": ask["origin"][0], "lon": ask["origin"][1]}],
+        "costing": "auto",
+        "contours": [{"time": m} for m in ask["minutes"]],
+        "polygons": True,
+    }
+    json.dump(actor.isochrone(req), sys.stdout)
 
 
 def _python312() -> str | None:
@@ -137,6 +158,39 @@ def valhalla_routes(py: str, region: str, pairs: list) -> list[dict]:
 
 
 # ----------------------------------------------------------------------------- geolog side
+
+
+def compare_isochrones(py: str, region: str = "andorra") -> list[dict]:
+    """IoU of geolog's area and band isochrones with Valhalla's, from Andorra la Vella."""
+    import geopandas as gpd
+    import shapely
+
+    import geolog
+
+    origin, minutes = (42.5078, 1.5211), [5, 10, 15]
+    r = subprocess.run(
+        [py, "-P", __file__, "--isochrone", str(geolog.data.path(region)), str(TILES / region)],
+        input=json.dumps({"origin": origin, "minutes": minutes}),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if r.returncode:
+        raise RuntimeError(f"Valhalla isochrone failed for {region}: {r.stderr.strip()[-500:]}")
+    v = gpd.GeoDataFrame.from_features(json.loads(r.stdout)["features"], crs=4326)
+    v = v.set_index(v["contour"].astype(float)).to_crs(32631)
+    net = geolog.read_osm(geolog.data.path(region), network="drive")
+    out = []
+    for kind in ("area", "band"):
+        iso = geolog.isochrones(net, origin, [60 * m for m in minutes], profile="car", kind=kind)
+        iso = iso.to_crs(32631)
+        for m, g in zip(minutes, iso.geometry, strict=True):
+            vg = shapely.make_valid(v.geometry.loc[float(m)])
+            vg = shapely.union_all(shapely.get_parts(vg)) if vg.geom_type != "Polygon" else vg
+            iou = g.intersection(vg).area / g.union(vg).area
+            out.append({"kind": kind, "minutes": m, "iou": iou, "km2": g.area / 1e6,
+                        "valhalla_km2": vg.area / 1e6})  # fmt: skip
+    return out
 
 
 def compare(py: str, region: str) -> dict:
@@ -223,11 +277,19 @@ def main() -> int:
         "targets: all routed; median length 1.00 ± 0.01; median duration 1.00 ± 0.05, p90 <= 1.15"
     )
     print("PASS" if ok else "MISS")
+    print("\nisochrones from Andorra la Vella (car): IoU with Valhalla's polygon")
+    for r in compare_isochrones(py):
+        print(
+            f"  {r['kind']:<5} {r['minutes']:>3} min  IoU {r['iou']:.2f}  "
+            f"geolog {r['km2']:6.1f} km²  Valhalla {r['valhalla_km2']:6.1f} km²"
+        )
     return 0
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--worker":
         worker(sys.argv[2], sys.argv[3])
+    elif len(sys.argv) == 4 and sys.argv[1] == "--isochrone":
+        isochrone_worker(sys.argv[2], sys.argv[3])
     else:
         sys.exit(main())

@@ -166,7 +166,10 @@ def isochrone_layer(
     name: str = "isochrones",
     show: bool = True,
 ) -> folium.map.Layer:
-    """Isochrone polygons (``time_s``, ``geometry``), the largest drawn first, with a legend."""
+    """Isochrone polygons (``time_s``, ``geometry``), the largest drawn first, with a legend.
+
+    Tooltips give the budget and, when the frame has it, the area (``area_km2``).
+    """
     from ._leaflet import GeoJsonLayer
 
     if "time_s" not in isochrones.columns:
@@ -180,15 +183,15 @@ def isochrone_layer(
     ][::-1]
     feats = []
     items = []
-    for (t, geom), c in zip(
-        iso[["time_s", "geometry"]].itertuples(index=False), colors, strict=True
-    ):
+    area = iso["area_km2"] if "area_km2" in iso.columns else pd.Series(np.nan, index=iso.index)
+    for t, geom, km2, c in zip(iso["time_s"], iso.geometry, area, colors, strict=True):
         lab = f"≤ {fmt_duration(float(t))}"
+        tip = f"{lab}, {float(km2):,.1f} km²" if np.isfinite(km2) else lab
         feats.append(
             _feature(
                 geom,
                 style={"color": c, "weight": 2, "fillColor": c, "fillOpacity": 0.3},
-                tooltip=escape(lab),
+                tooltip=escape(tip),
             )
         )
         items.append((c, lab))

@@ -428,7 +428,9 @@ def isochrone_cmd(
     ),
     rules: Path = _RULES_OPTION,
     dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
-    buffer_m: float = typer.Option(50.0, "--buffer-m", help="Band around reached roads (m)"),
+    kind: str = typer.Option("area", "--kind", help="area (reachable area) or band (along roads)"),
+    buffer_m: float = typer.Option(50.0, "--buffer-m", help="Margin around reached roads (m)"),
+    fill_m: float = typer.Option(200.0, "--fill-m", help="area: fill gaps under 2x this (m)"),
     output: Path = typer.Option(..., "-o", "--output", help="File: .geojson .kml .gpkg .parquet"),
 ) -> None:
     """Areas reachable from a point within travel-time budgets, as polygons (GeoJSON, KML …)."""
@@ -436,7 +438,6 @@ def isochrone_cmd(
     from .export import AREA_FORMATS, export_format, to_file
 
     export_format(output, AREA_FORMATS, "isochrones")
-
     o = _latlon(origin, "--from")
     try:
         budgets = [float(m) * 60 for m in minutes.split(",") if m.strip()]
@@ -445,10 +446,13 @@ def isochrone_cmd(
     _writable(output)
     net = _routing_network(network_file, dem)
     with _reported_warnings():
-        iso = routing.isochrones(net, o, budgets, profile=profile, rules=rules, buffer_m=buffer_m)
+        iso = routing.isochrones(
+            net, o, budgets, profile=profile, rules=rules, kind=kind, buffer_m=buffer_m,
+            fill_m=fill_m,
+        )  # fmt: skip
     to_file(iso, output, layer="isochrones", color_by="time_s")
-    for t, km in zip(iso["time_s"], iso["reached_km"], strict=True):
-        out.print(f"{t / 60:g} min: {km:,.1f} directed km of road reached (each way counted)")
+    for t, km, a in zip(iso["time_s"], iso["reached_km"], iso["area_km2"], strict=True):
+        out.print(f"{t / 60:g} min: {a:,.1f} km² ({kind}), {km:,.1f} directed km of road reached")
     out.print(f"wrote {_t(output)}", highlight=False)
 
 

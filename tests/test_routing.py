@@ -473,7 +473,9 @@ def test_isochrone_cuts_frontier_edges_by_hand(syn):
     e = applied.edges
     tt = float(e.loc[(e.u == 2) & (e.v == 3), "travel_time_s"].iloc[0])
     L = _len(syn, 2, 3)
-    iso = routing.isochrones(syn, _at(2, 3, 0.5), [0.25 * tt, 0.75 * tt], profile="car", buffer_m=5)
+    iso = routing.isochrones(
+        syn, _at(2, 3, 0.5), [0.25 * tt, 0.75 * tt], profile="car", kind="band", buffer_m=5
+    )
     assert iso["reached_km"].iloc[0] == pytest.approx(2 * 0.25 * L / 1000, rel=1e-6)
     # 0.75: the rest of B-C both ways (0.5 + 0.5), then 0.25 tt onward out of B
     # (B->C again: each direction of travel counts) and out of C (C->B, C->E,
