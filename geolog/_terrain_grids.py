@@ -137,10 +137,8 @@ class DerivedGrids:
         """
         if units not in ("degrees", "percent"):
             raise InputError(f"units must be one of 'degrees', 'percent', got {units!r}")
-        gx, gy = self._gradients()
-        rise = np.hypot(gx, gy)
-        s = np.degrees(np.arctan(rise)) if units == "degrees" else 100.0 * rise
-        return self._derived(s.astype(np.float32), name="slope", units=units)
+        s = slope_values(*self._gradients(), units=units)
+        return self._derived(s, name="slope", units=units)
 
     def aspect(self) -> Raster:
         """Aspect: compass direction (degrees clockwise from north) the slope faces.
@@ -230,6 +228,13 @@ def horn_gradients(z: np.ndarray, xres: float, yres: float) -> tuple[np.ndarray,
     # rows run north -> south: (top row - bottom row) is the rise to the north
     gy[1:-1, 1:-1] = ((a + 2 * b + c) - (g + 2 * h + i)) / (8 * yres)
     return gx, gy
+
+
+def slope_values(gx: np.ndarray, gy: np.ndarray, *, units: str = "degrees") -> np.ndarray:
+    """float32 slope from gradients (rise over run): ``"degrees"`` or ``"percent"``."""
+    rise = np.hypot(gx, gy)
+    s = np.degrees(np.arctan(rise)) if units == "degrees" else 100.0 * rise
+    return s.astype(np.float32)
 
 
 def utm_crs(lon: float, lat: float) -> CRS:

@@ -32,7 +32,7 @@ MODULES = {
     "geolog.network": ["Network", "load", "sha256_file"],
     "geolog.osm": ["read_osm", "convert", "NETWORK_TYPES", "EDGE_TAGS"],
     "geolog.terrain": ["DEM", "Raster", "GO", "SLOW_GO", "NO_GO", "MOBILITY_CLASSES",
-                       "mobility_thresholds", "utm_crs"],
+                       "mobility_thresholds", "utm_crs", "slope", "map_overlap", "open_chunked"],
     "geolog.drape": ["add_terrain", "elevation_profile", "grade_classes", "steepest_stretch",
                      "GRADE_CLASSES", "GRADE_CLASS_BINS", "OBSTRUCTION_GRADE", "GRADE_WANDER"],
     "geolog.costing": ["add_terrain", "elevation_profile", "grade_classes", "GRADE_CLASSES",
