@@ -141,3 +141,27 @@ def test_chunked_raster_bad_input(andorra_dem_path, andorra_dem):
         terrain.slope(andorra_dem, units="radians")
     with pytest.raises(InputError, match="does not exist"):
         terrain.slope("no/such/dem.tif")
+
+
+# -- progress on long reads --------------------------------------------------
+
+
+def test_read_progress_counts_the_highway_ways(monkeypatch, caplog):
+    import logging
+
+    import osmium
+
+    path = geolog.data.path("liechtenstein")
+    fp = osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
+        osmium.filter.KeyFilter("highway")
+    )
+    n_ways = sum(1 for _ in fp)
+    monkeypatch.setattr(geolog.osm, "PROGRESS_EVERY", 1000)
+    seen: list[str] = []
+    with caplog.at_level(logging.INFO, logger="geolog.osm"):
+        net = geolog.read_osm(path, progress=seen.append)
+    steps = [f"{k:,} highway ways read" for k in range(1000, n_ways + 1, 1000)]
+    assert seen[: len(steps)] == steps
+    assert seen[len(steps)] == f"{n_ways:,} highway ways read; building edges"
+    assert seen[-1] == f"{len(net.edges):,} edges built; checksumming the file"
+    assert f"liechtenstein.osm.pbf: {steps[0]}" in caplog.messages
