@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
@@ -163,21 +163,17 @@ def blocked_values(
         parts = _run_dask(client, kernel, g, ssn, tsn, blocks)
     elif workers > 1 and len(blocks) > 1:
         parts = _run_pool(kernel, g, ssn, tsn, blocks, min(workers, len(blocks)))
+    elif len(blocks) == 1:
+        return kernel(g, list(ssn), list(tsn))
     else:
-        parts = [kernel(g, list(ssn[b]), list(tsn)) for b in blocks]
-    return _stack(parts, m, len(tsn))
-
-
-def _stack(parts: list[tuple[np.ndarray, ...]], m: int, n: int) -> tuple[np.ndarray, ...]:
-    if len(parts) == 1:
-        return parts[0]
-    out = tuple(np.empty((m, n)) for _ in range(3))
-    row = 0
-    for part in parts:
-        k = part[0].shape[0]
+        parts = ((i, kernel(g, list(ssn[b]), list(tsn))) for i, b in enumerate(blocks))
+    # each block goes into place as it arrives: the finished matrix plus one
+    # block in flight per worker, never all blocks at once
+    out = tuple(np.empty((m, len(tsn))) for _ in range(3))
+    for done, (i, part) in enumerate(parts, start=1):
         for dst, src in zip(out, part, strict=True):
-            dst[row : row + k] = src
-        row += k
+            dst[blocks[i]] = src
+        log.info("matrix block %d/%d done", done, len(blocks))
     return out
 
 
@@ -202,10 +198,13 @@ def _mp_context() -> Any:
     return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
+Parts = Iterator[tuple[int, tuple[np.ndarray, ...]]]
+
+
 def _run_pool(
     kernel: Kernel, g: Any, ssn: Sequence, tsn: Sequence, blocks: list[slice], workers: int
-) -> list[tuple[np.ndarray, ...]]:
-    """The blocks over a process pool; the graph and targets go to each worker once."""
+) -> Parts:
+    """The blocks over a process pool, in order; the graph and targets go to each worker once."""
     with (
         warnings.catch_warnings(),
         ProcessPoolExecutor(
@@ -218,11 +217,7 @@ def _run_pool(
         # Python ≥ 3.12 warns on fork from a threaded parent (Jupyter, Dask);
         # the workers only run numpy / scipy on inherited arrays
         warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
-        parts = []
-        for i, part in enumerate(pool.map(_run_block, [list(ssn[b]) for b in blocks])):
-            parts.append(part)
-            log.info("matrix block %d/%d done", i + 1, len(blocks))
-        return parts
+        yield from enumerate(pool.map(_run_block, [list(ssn[b]) for b in blocks]))
 
 
 # -- Dask --------------------------------------------------------------------
@@ -246,11 +241,15 @@ def _dask_threads(client: Any) -> dict:
 
 def _run_dask(
     client: Any, kernel: Kernel, g: Any, ssn: Sequence, tsn: Sequence, blocks: list[slice]
-) -> list[tuple[np.ndarray, ...]]:
-    """The blocks as Dask tasks; the graph and targets are scattered to every worker once."""
+) -> Parts:
+    """The blocks as Dask tasks, as they finish; the graph and targets are scattered once."""
+    from distributed import as_completed
+
     gf, tf = client.scatter([g, list(tsn)], broadcast=True, hash=False)
     futures = [client.submit(kernel, gf, list(ssn[b]), tf, pure=False) for b in blocks]
+    index = {f.key: i for i, f in enumerate(futures)}
     try:
-        return client.gather(futures)
+        for fut, part in as_completed(futures, with_results=True):
+            yield index[fut.key], part
     finally:
         client.cancel([*futures, gf, tf])
