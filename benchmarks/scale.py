@@ -25,7 +25,7 @@ with worker processes, each worker's growth over what it inherited (an upper
 bound: forked workers share the parent's pages). The growth exponent ``k``
 fits ``time ∝ nodes^k`` over the regions.
 
-    flock /tmp/geolog-bench.lock .venv/bin/python benchmarks/scale.py [--full]
+    flock /tmp/geolog-bench.lock .venv/bin/python benchmarks/scale.py [--full] [--regions porto]
 """
 
 from __future__ import annotations
@@ -77,7 +77,10 @@ def _timed(fn):
 def child_geolog(path: str, region: str, one_block: bool, sizes: list[int], out: str) -> dict:
     import resource
 
-    res: dict = {}
+    import geolog.osm
+    import geolog.routing  # noqa: F401  (imports counted in the baseline, not the read)
+
+    res: dict = {"base_mb": _rss_mb()}
     net, res["read_s"] = _timed(lambda: geolog.read_osm(path))
     res["nodes"], res["read_mb"] = len(net.nodes), _peak_mb()
     if not one_block:
@@ -91,8 +94,9 @@ def child_geolog(path: str, region: str, one_block: bool, sizes: list[int], out:
     kw = {"n_jobs": 1, "max_memory_mb": 1e9} if one_block else {}
     for n in sizes:
         pts = _points(net, n)
-        before = _rss_mb()
+        before, cpu = _rss_mb(), _cpu_s()
         m, res[f"m{n}_s"] = _timed(lambda pts=pts: geolog.matrix(net, pts, **kw))
+        res[f"m{n}_cpu_s"] = _cpu_s() - cpu
         workers = _peak_mb(resource.RUSAGE_CHILDREN)
         main_up = max(_peak_mb() - before, 0.0)
         work_up = max(workers - before, 0.0)
@@ -115,16 +119,26 @@ def _routes(net, pts) -> int:
     return ok
 
 
+def _cpu_s() -> float:
+    """CPU seconds of this process and its finished children (user + system)."""
+    import resource
+
+    me, kids = (resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def child_other(tool: str, path: str) -> dict:
     if tool == "pyrosm":
         from pyrosm import OSM
 
+        base = _rss_mb()
         _, t = _timed(lambda: OSM(path).get_network(network_type="driving", nodes=True))
     else:
         import osmnx as ox
 
+        base = _rss_mb()
         _, t = _timed(lambda: ox.graph_from_xml(path, retain_all=True))
-    return {"read_s": t, "peak_mb": _peak_mb()}
+    return {"read_s": t, "peak_mb": _peak_mb(), "base_mb": base}
 
 
 def run_child(*args: str) -> dict | None:
@@ -192,16 +206,17 @@ def report(rows: dict[str, dict]) -> None:
             f"{region:14} {tool:10} {_fmt(r.get('nodes'), '7,')} {r['pbf_mb']:7.1f} "
             + " ".join(_fmt(r.get(c)) for c in cols)
         )
-    print(f"\n{'region':14} {'tool':10} {'read MB':>8} {'peak MB':>8} {'read/PBF':>8} "
+    print(f"\n{'region':14} {'tool':10} {'read +MB':>8} {'peak MB':>8} {'+MB/PBF':>8} "
           f"{'500² +MB':>9} {'2000² +MB':>10} {'(main/worker)':>14}")  # fmt: skip
     for key, r in rows.items():
         region, tool = key.split("|")
-        ratio = r.get("read_mb", r["peak_mb"]) / r["pbf_mb"]
+        grow = r.get("read_mb", r["peak_mb"]) - r["base_mb"]
+        ratio = grow / r["pbf_mb"]
         split = (
             f"{r['m2000_main_mb']:.0f}/{r['m2000_worker_mb']:.0f}" if "m2000_main_mb" in r else "—"
         )
         print(
-            f"{region:14} {tool:10} {_fmt(r.get('read_mb'), '8.0f')} {r['peak_mb']:8.0f} "
+            f"{region:14} {tool:10} {grow:8.0f} {r['peak_mb']:8.0f} "
             f"{ratio:8.0f} {_fmt(r.get('m500_above_mb'), '9.0f')} "
             f"{_fmt(r.get('m2000_above_mb'), '10.0f')} {split:>14}"
         )
@@ -221,7 +236,9 @@ def compare(rows: dict, tmp: Path) -> None:
         same = np.array_equal(np.load(a), np.load(b), equal_nan=True)
         print(
             f"{region}: 2,000² blocked == one block: {same}; "
-            f"time {ga['m2000_s']:.1f} s vs {ob['m2000_s']:.1f} s = {ga['m2000_s'] / ob['m2000_s']:.2f}×; "
+            f"time {ga['m2000_s']:.1f} s vs {ob['m2000_s']:.1f} s = {ga['m2000_s'] / ob['m2000_s']:.2f}× "
+            f"(CPU {ga['m2000_cpu_s']:.0f} s vs {ob['m2000_cpu_s']:.0f} s; load average "
+            f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores); "
             f"memory above the network {ga['m2000_above_mb']:.0f} MB vs {ob['m2000_above_mb']:.0f} MB"
         )
 
@@ -229,6 +246,7 @@ def compare(rows: dict, tmp: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--child", nargs="+")
+    ap.add_argument("--regions", default=",".join([*REGIONS, "merged"]))
     ap.add_argument(
         "--full", action="store_true", help="also the anchor's 2,000² on the merged file"
     )
@@ -246,8 +264,10 @@ def main() -> None:
     rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory() as tmpd:
         tmp = Path(tmpd)
-        files = {r: Path(geolog.data.path(r)) for r in REGIONS}
-        files["merged"] = merged_file(tmp)
+        wanted = args.regions.split(",")
+        files = {r: Path(geolog.data.path(r)) for r in REGIONS if r in wanted}
+        if "merged" in wanted:
+            files["merged"] = merged_file(tmp)
         for region, pbf in files.items():
             mb = pbf.stat().st_size / 2**20
             runs = {

@@ -72,7 +72,10 @@ def _check(max_memory_mb: float | None, n_jobs: int | None) -> None:
             f"max_memory_mb must be a positive number of megabytes, not {max_memory_mb!r}"
         )
     if n_jobs is not None and (
-        isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or n_jobs == 0 or n_jobs < -1
+        isinstance(n_jobs, bool)
+        or not isinstance(n_jobs, int | np.integer)
+        or n_jobs == 0
+        or n_jobs < -1
     ):
         raise InputError(f"n_jobs must be a positive integer or -1 (all cores), not {n_jobs!r}")
 
@@ -148,7 +151,7 @@ def blocked_values(
     elif n_jobs is None:
         workers = local_cores() if m * n >= PARALLEL_MIN_WORK else 1
     else:
-        workers = local_cores() if n_jobs == -1 else n_jobs
+        workers = local_cores() if n_jobs == -1 else int(n_jobs)
     blocks = plan_blocks(m, n, max_memory_mb=budget, workers=workers)
     log.info(
         "matrix %d × %d on %d nodes: %d block(s) of ≤ %d sources, %d worker(s)",
