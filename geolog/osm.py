@@ -162,8 +162,8 @@ def read_osm(
         Called with a short status line (``"1,200,000 highway ways read"``,
         ``"building edges"`` …) as the read goes on, e.g. to update a progress
         display; the same lines are logged at INFO level on ``geolog.osm``
-        every :data:`PROGRESS_EVERY` ways. Peak memory is about 70× the PBF
-        size on the bundled extracts (see the README's "Large inputs").
+        every :data:`PROGRESS_EVERY` ways. A read needs at most about 100×
+        the PBF size in memory above the imports (README, "Big jobs").
 
     Returns
     -------
