@@ -187,8 +187,9 @@ def matrix(
         depend on it.
     n_jobs
         Local worker processes solving blocks side by side. Default ``None``:
-        all cores when the matrix is big enough (sources × graph nodes ≥ 4
-        million) to pay for starting them, else this process only; ``-1``:
+        all cores when the matrix is big enough (sources × (graph nodes +
+        targets) ≥ 4 million) to pay for starting them, else this process
+        only; ``-1``:
         all cores; ``1``: this process only. Results are identical for any
         value.
     client

@@ -30,8 +30,8 @@ log = logging.getLogger("geolog.matrix")
 #: distances (8) and predecessors (4), the complex tree sums (16), the time
 #: sums (8) and headroom for the temporaries.
 BYTES_PER_SOURCE_NODE = 48
-#: Below this many sources × nodes a matrix is computed in this process by
-#: default: starting workers would cost more than it saves.
+#: Below this many sources × (graph nodes + targets) a matrix is computed in
+#: this process by default: starting workers would cost more than it saves.
 PARALLEL_MIN_WORK = 4_000_000
 #: Share of the memory available when the call starts that the default budget takes.
 DEFAULT_MEMORY_SHARE = 0.25
@@ -130,7 +130,9 @@ def blocked_values(
         the memory available, at most 1 GB.
     n_jobs
         Local worker processes; ``None``: all cores when the matrix is big
-        enough to pay for starting them, else 1; ``-1``: all cores.
+        enough to pay for starting them, else 1; ``-1``: all cores. Always 1
+        inside a daemonic process (a ``multiprocessing.Pool`` worker), which
+        may not start children.
     client
         A ``dask.distributed.Client``: the blocks run on its cluster instead.
 
@@ -148,8 +150,10 @@ def blocked_values(
     )
     if client is not None:
         workers = max(1, sum(_dask_threads(client).values()))
+    elif multiprocessing.current_process().daemon:
+        workers = 1  # inside a daemonic worker (multiprocessing.Pool, Dask nanny): no children
     elif n_jobs is None:
-        workers = local_cores() if m * n >= PARALLEL_MIN_WORK else 1
+        workers = local_cores() if m * (n + len(tsn)) >= PARALLEL_MIN_WORK else 1
     else:
         workers = local_cores() if n_jobs == -1 else int(n_jobs)
     blocks = plan_blocks(m, n, max_memory_mb=budget, workers=workers)

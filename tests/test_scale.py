@@ -69,6 +69,26 @@ def test_blocks_in_this_process_equal_one_block(liechtenstein, points, single):
     _same(geolog.matrix(liechtenstein, points, n_jobs=1, max_memory_mb=1), single)
 
 
+_IN_POOL: dict = {}
+
+
+def _matrix_in_daemon(n_jobs: int) -> np.ndarray:
+    import multiprocessing
+
+    assert multiprocessing.current_process().daemon
+    return geolog.matrix(_IN_POOL["net"], _IN_POOL["points"], n_jobs=n_jobs, max_memory_mb=4).costs
+
+
+def test_inside_a_daemonic_pool_worker_it_stays_in_process(liechtenstein, points, single):
+    """A multiprocessing.Pool worker may not start children: the blocks run serially there."""
+    import multiprocessing
+
+    _IN_POOL.update(net=liechtenstein, points=points)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        costs = pool.apply(_matrix_in_daemon, (2,))
+    np.testing.assert_array_equal(costs, single.costs)
+
+
 def test_dask_local_cluster_equals_local(liechtenstein, points, single):
     distributed = pytest.importorskip("distributed")
     with (
