@@ -24,7 +24,15 @@ import numpy as np
 
 from ._io import atomic_path
 from ._raster_io import Raster, quiet_affine
-from ._terrain_grids import horn_gradients, slope_values
+from ._terrain_grids import (
+    MOBILITY_NODATA,
+    MOBILITY_UNITS,
+    horn_gradients,
+    mobility_classes,
+    mobility_name,
+    mobility_thresholds,
+    slope_values,
+)
 from .errors import InputError
 
 BlockFunc = Callable[..., np.ndarray]
@@ -118,6 +126,7 @@ def map_overlap(
     depth: int = 1,
     chunks: int | tuple[int, int] = DEFAULT_CHUNKS,
     dtype: Any = np.float32,
+    nodata: float | None = None,
     name: str = "",
     units: str = "",
     out: str | os.PathLike[str] | None = None,
@@ -139,6 +148,8 @@ def map_overlap(
         Chunk size in cells (``(rows, cols)`` or one number).
     dtype
         Output dtype.
+    nodata
+        Value marking missing cells of an integer output (float outputs use NaN).
     name, units
         Written as attributes (and band tags with ``out``).
     out
@@ -182,6 +193,8 @@ def map_overlap(
         )
     if np.dtype(dtype).kind == "f":
         result = result.rio.write_nodata(np.nan, encoded=False)
+    elif nodata is not None:
+        result = result.rio.write_nodata(nodata, encoded=False)
     if out is not None:
         write_chunked(result, out)
     return result
@@ -245,4 +258,40 @@ def slope(
         units=units,
         out=out,
         slope_units=units,
+    )
+
+
+def _mobility_block(z: np.ndarray, xres: float, yres: float, *, th: dict[str, float]) -> np.ndarray:
+    return mobility_classes(slope_values(*horn_gradients(z, xres, yres), units="percent"), th)
+
+
+def mobility(
+    src: Any,
+    vehicle: Any = "truck",
+    *,
+    chunks: int | tuple[int, int] = DEFAULT_CHUNKS,
+    out: str | os.PathLike[str] | None = None,
+) -> Any:
+    """Mobility classes (0 GO, 1 SLOW-GO, 2 NO-GO, 255 no data) through Dask chunks.
+
+    Equals :meth:`geolog.terrain.DEM.mobility` cell for cell; ``src``,
+    ``chunks`` and ``out`` as in :func:`slope`, ``vehicle`` as in
+    :meth:`~geolog.terrain.DEM.mobility`.
+
+    Returns
+    -------
+    xarray.DataArray
+        Lazy uint8 classes.
+    """
+    return map_overlap(
+        src,
+        _mobility_block,
+        depth=1,
+        chunks=chunks,
+        dtype=np.uint8,
+        nodata=MOBILITY_NODATA,
+        name=mobility_name(vehicle),
+        units=MOBILITY_UNITS,
+        out=out,
+        th=mobility_thresholds(vehicle),
     )

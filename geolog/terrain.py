@@ -46,7 +46,7 @@ from rasterio.crs import CRS
 
 from ._elevation_error import ElevationError, check_error, elevation_error
 from ._geometry import metres_per_degree
-from ._raster_chunks import map_overlap, open_chunked, slope
+from ._raster_chunks import map_overlap, mobility, open_chunked, slope
 from ._raster_io import (
     MAX_DEM_CELLS,
     Raster,
@@ -83,6 +83,7 @@ __all__ = [
     "horn_gradients",
     "MAX_DEM_CELLS",
     "slope",
+    "mobility",
     "map_overlap",
     "open_chunked",
 ]

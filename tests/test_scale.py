@@ -137,6 +137,18 @@ def test_chunked_slope_equals_in_memory(andorra_dem, tmp_path):
         np.testing.assert_array_equal(ds.read(1), andorra_dem.slope(units="percent").array)
 
 
+def test_chunked_mobility_equals_in_memory(andorra_dem, tmp_path):
+    ref = andorra_dem.mobility("tracked")
+    out = tmp_path / "mob.tif"
+    got = terrain.mobility(andorra_dem, "tracked", chunks=(211, 190), out=out).values
+    assert got.dtype == np.uint8
+    np.testing.assert_array_equal(got, ref.array)
+    assert set(np.unique(got)) >= {0, 1, 2, 255}  # every class and no data occur
+    with rasterio.open(out) as ds:
+        assert ds.nodata == 255
+        np.testing.assert_array_equal(ds.read(1), ref.array)
+
+
 def test_map_overlap_is_exact_at_chunk_edges(andorra_dem):
     """A generic 3 × 3 window (max filter) equals scipy's on the whole grid."""
     z = np.asarray(andorra_dem.to_metric().array, dtype=float)
