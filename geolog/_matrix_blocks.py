@@ -24,7 +24,7 @@ import numpy as np
 
 from .errors import InputError
 
-log = logging.getLogger("geolog.matrix")
+log = logging.getLogger(__name__)
 
 #: Bytes held per source and graph node while a block runs: Dijkstra's
 #: distances (8) and predecessors (4), the complex tree sums (16), the time

@@ -246,6 +246,17 @@ def slope(
     xarray.DataArray
         Lazy float32 slope; ``.compute()`` it on the current Dask scheduler
         (a ``dask.distributed.Client`` if one is active).
+
+    Examples
+    --------
+    >>> import warnings, numpy as np, geolog
+    >>> from geolog import terrain
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore", geolog.errors.GeologWarning)
+    ...     dem = geolog.DEM.open(geolog.data.dem_path("andorra"))
+    >>> s = terrain.slope(dem, chunks=512)
+    >>> np.array_equal(s.values, dem.slope().array, equal_nan=True)
+    True
     """
     if units not in ("degrees", "percent"):
         raise InputError(f"units must be one of 'degrees', 'percent', got {units!r}")
