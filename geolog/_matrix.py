@@ -164,8 +164,8 @@ def matrix(
     a virtual source node on its snapped edge, or its node), then lengths and
     times are summed along each shortest-path tree by pointer doubling, all
     vectorised. Blocks are sized to ``max_memory_mb`` and run on ``n_jobs``
-    local processes or a Dask ``client`` (:mod:`geolog._matrix_blocks`). Entry ``[i, j]`` equals
-    ``route(net, sources[i], targets[j], ...)``.
+    local processes or a Dask ``client`` (:mod:`geolog._matrix_blocks`).
+    Entry ``[i, j]`` equals ``route(net, sources[i], targets[j], ...)``.
 
     Parameters
     ----------
@@ -189,9 +189,8 @@ def matrix(
         Local worker processes solving blocks side by side. Default ``None``:
         all cores when the matrix is big enough (sources × (graph nodes +
         targets) ≥ 4 million) to pay for starting them, else this process
-        only; ``-1``:
-        all cores; ``1``: this process only. Results are identical for any
-        value.
+        only; ``-1``: all cores; ``1``: this process only. Results are
+        identical for any value.
     client
         A ``dask.distributed.Client``: the blocks run as tasks on its cluster
         (the graph is scattered to each worker once); needs
