@@ -18,6 +18,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -42,18 +43,42 @@ Kernel = Callable[[Any, list, list], tuple[np.ndarray, np.ndarray, np.ndarray]]
 
 
 def available_memory_mb() -> float:
-    """Memory available to new allocations (MB): ``MemAvailable`` on Linux, else free pages."""
+    """Memory available to new allocations (MB).
+
+    Linux: ``MemAvailable``, or what a container's cgroup limit leaves if that
+    is less; elsewhere the free pages (4 GB if even that is unknown).
+    """
+    avail = _meminfo_available_mb()
+    limit = _cgroup_room_mb()
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except (ValueError, OSError, AttributeError):
+            avail = 4096.0
+    return min(avail, limit) if limit is not None else avail
+
+
+def _meminfo_available_mb() -> float | None:
     try:
         with open("/proc/meminfo", encoding="ascii") as fh:
             for line in fh:
                 if line.startswith("MemAvailable:"):
                     return int(line.split()[1]) / 1024.0
-    except OSError:
+    except (OSError, ValueError, IndexError):
         pass
+    return None
+
+
+def _cgroup_room_mb() -> float | None:
+    """cgroup v2 ``memory.max`` minus ``memory.current`` (MB); None without a limit."""
     try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (ValueError, OSError, AttributeError):
-        return 4096.0
+        root = Path("/sys/fs/cgroup")
+        limit = (root / "memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        return (int(limit) - int((root / "memory.current").read_text())) / 2**20
+    except (OSError, ValueError):
+        return None
 
 
 def local_cores() -> int:

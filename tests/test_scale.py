@@ -65,6 +65,25 @@ def test_many_blocks_on_two_processes_equal_one_block(liechtenstein, points, sin
     np.testing.assert_array_equal(r.distances_m, single.distances_m[:30, 25:])
 
 
+def test_default_budget_follows_available_memory(
+    liechtenstein, points, single, monkeypatch, caplog
+):
+    import logging
+
+    import psutil
+
+    from geolog import _matrix_blocks as mb
+
+    assert abs(mb.available_memory_mb() - psutil.virtual_memory().available / 2**20) < 1024
+    monkeypatch.setattr(mb, "available_memory_mb", lambda: 8.0)  # a quarter: 2 MB
+    with caplog.at_level(logging.INFO, logger="geolog._matrix_blocks"):
+        m = geolog.matrix(liechtenstein, points, n_jobs=1)
+    want = plan_blocks(len(points), len(liechtenstein.nodes), max_memory_mb=2.0, workers=1)
+    assert len(want) > 5
+    assert f"{len(want)} block(s) of ≤ {want[0].stop} sources, 1 worker(s)" in caplog.text
+    _same(m, single)
+
+
 def test_blocks_in_this_process_equal_one_block(liechtenstein, points, single):
     _same(geolog.matrix(liechtenstein, points, n_jobs=1, max_memory_mb=1), single)
 
