@@ -10,6 +10,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from ._geometry import parse_points
 from ._graph import RoutingGraph
+from ._matrix_blocks import blocked_values
 from ._route_search import _direct
 from ._route_snap import DEFAULT_MAX_SNAP_M, _context, _Ctx, _ends, _pname, _Snap, _snap, _starts
 from .errors import InputError
@@ -153,14 +154,18 @@ def matrix(
     weight: str = "cost",
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
     errors: str = "coerce",
+    max_memory_mb: float | None = None,
+    n_jobs: int | None = None,
+    client: Any = None,
 ) -> Matrix:
     """Many-to-many travel times and distances (multi-source Dijkstra).
 
-    One :func:`scipy.sparse.csgraph.dijkstra` call from all sources (each a
-    virtual source node on its snapped edge, or its node), then lengths and
+    One :func:`scipy.sparse.csgraph.dijkstra` call per block of sources (each
+    a virtual source node on its snapped edge, or its node), then lengths and
     times are summed along each shortest-path tree by pointer doubling, all
-    vectorised. Entry ``[i, j]`` equals
-    ``route(net, sources[i], targets[j], ...)``.
+    vectorised. Blocks are sized to ``max_memory_mb`` and run on ``n_jobs``
+    local processes or a Dask ``client`` (:mod:`geolog._matrix_blocks`).
+    Entry ``[i, j]`` equals ``route(net, sources[i], targets[j], ...)``.
 
     Parameters
     ----------
@@ -173,6 +178,23 @@ def matrix(
         ``max_snap_m`` from every routable road gets ``NaN`` in its row /
         column, and its reason in ``Matrix.problems``; unreachable pairs are
         ``inf``. ``"raise"``: such a point raises ``InputError``.
+    max_memory_mb
+        Working-set budget (megabytes) for the sources being solved at once:
+        the sources are cut into blocks so that Dijkstra's arrays and the
+        tree sums of all blocks in flight (about 48 bytes per source per graph
+        node) stay under it; only the target columns are kept. Default: a
+        quarter of the memory available, at most 1024. The result does not
+        depend on it.
+    n_jobs
+        Local worker processes solving blocks side by side. Default ``None``:
+        all cores when the matrix is big enough (sources × (graph nodes +
+        targets) ≥ 4 million) to pay for starting them, else this process
+        only; ``-1``: all cores; ``1``: this process only. Results are
+        identical for any value.
+    client
+        A ``dask.distributed.Client``: the blocks run as tasks on its cluster
+        (the graph is scattered to each worker once); needs
+        ``pip install 'geolog[dask]'``. ``n_jobs`` is then ignored.
     Other parameters as in :func:`route`.
 
     Returns
@@ -197,7 +219,9 @@ def matrix(
         tpts, tsn, tre = spts, ssn, sre
     else:
         tpts, tsn, tre = _matrix_side(ctx, targets, "target", max_snap_m, errors)
-    cost, dur, dis = _matrix_values(g, ssn, tsn)
+    cost, dur, dis = blocked_values(
+        _matrix_values, g, ssn, tsn, max_memory_mb=max_memory_mb, n_jobs=n_jobs, client=client
+    )
     # a snapped point that reaches no target / is reached by no source
     reach = np.isfinite(cost)
     if square:

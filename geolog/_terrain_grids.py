@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 GO, SLOW_GO, NO_GO = 0, 1, 2
 MOBILITY_CLASSES = ("GO", "SLOW-GO", "NO-GO")
 MOBILITY_NODATA = 255
+MOBILITY_UNITS = "0 GO,1 SLOW-GO,2 NO-GO"
 _MOBILITY_YAML = Path(__file__).resolve().parent / "profiles" / "mobility.yaml"
 
 
@@ -137,10 +138,8 @@ class DerivedGrids:
         """
         if units not in ("degrees", "percent"):
             raise InputError(f"units must be one of 'degrees', 'percent', got {units!r}")
-        gx, gy = self._gradients()
-        rise = np.hypot(gx, gy)
-        s = np.degrees(np.arctan(rise)) if units == "degrees" else 100.0 * rise
-        return self._derived(s.astype(np.float32), name="slope", units=units)
+        s = slope_values(*self._gradients(), units=units)
+        return self._derived(s, name="slope", units=units)
 
     def aspect(self) -> Raster:
         """Aspect: compass direction (degrees clockwise from north) the slope faces.
@@ -191,16 +190,9 @@ class DerivedGrids:
             ``slow_go_pct``, NO-GO where slope ≥ ``no_go_pct``, SLOW-GO between.
             Slope only: soil, vegetation and obstacles are not considered.
         """
-        th = mobility_thresholds(vehicle)
-        s = self.slope(units="percent").array
-        cls = np.full(s.shape, MOBILITY_NODATA, dtype=np.uint8)
-        ok = np.isfinite(s)
-        cls[ok] = np.where(
-            s[ok] >= th["no_go_pct"], NO_GO, np.where(s[ok] >= th["slow_go_pct"], SLOW_GO, GO)
-        )
-        name = vehicle if isinstance(vehicle, str) else "custom"
+        cls = mobility_classes(self.slope(units="percent").array, mobility_thresholds(vehicle))
         return self._derived(
-            cls, nodata=MOBILITY_NODATA, name=f"mobility:{name}", units="0 GO,1 SLOW-GO,2 NO-GO"
+            cls, nodata=MOBILITY_NODATA, name=mobility_name(vehicle), units=MOBILITY_UNITS
         )
 
 
@@ -230,6 +222,27 @@ def horn_gradients(z: np.ndarray, xres: float, yres: float) -> tuple[np.ndarray,
     # rows run north -> south: (top row - bottom row) is the rise to the north
     gy[1:-1, 1:-1] = ((a + 2 * b + c) - (g + 2 * h + i)) / (8 * yres)
     return gx, gy
+
+
+def slope_values(gx: np.ndarray, gy: np.ndarray, *, units: str = "degrees") -> np.ndarray:
+    """float32 slope from gradients (rise over run): ``"degrees"`` or ``"percent"``."""
+    rise = np.hypot(gx, gy)
+    s = np.degrees(np.arctan(rise)) if units == "degrees" else 100.0 * rise
+    return s.astype(np.float32)
+
+
+def mobility_classes(slope_pct: np.ndarray, th: Mapping[str, float]) -> np.ndarray:
+    """uint8 GO / SLOW-GO / NO-GO codes from slope (percent) and a vehicle's thresholds."""
+    cls = np.full(slope_pct.shape, MOBILITY_NODATA, dtype=np.uint8)
+    ok = np.isfinite(slope_pct)
+    s = slope_pct[ok]
+    cls[ok] = np.where(s >= th["no_go_pct"], NO_GO, np.where(s >= th["slow_go_pct"], SLOW_GO, GO))
+    return cls
+
+
+def mobility_name(vehicle: str | Mapping[str, Any]) -> str:
+    """``"mobility:truck"`` (``"mobility:custom"`` for a mapping of thresholds)."""
+    return f"mobility:{vehicle if isinstance(vehicle, str) else 'custom'}"
 
 
 def utm_crs(lon: float, lat: float) -> CRS:

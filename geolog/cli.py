@@ -177,8 +177,14 @@ def build(
         raise InputError(f"{output}: the output must be a .parquet file")
     _writable(output)
     with _progress() as progress:
-        task = progress.add_task(f"reading {osm_file.name}", total=None)
-        net = read_osm(osm_file, network=network, truck_weight_t=truck_weight_t)
+        name = _t(osm_file.name)
+        task = progress.add_task(f"reading {name}", total=None)
+        net = read_osm(
+            osm_file,
+            network=network,
+            truck_weight_t=truck_weight_t,
+            progress=lambda status: progress.update(task, description=f"{name}: {_t(status)}"),
+        )
         if dem:
             from .terrain import DEM
 

@@ -50,6 +50,7 @@ import gzip
 import logging
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import geopandas as gpd
@@ -101,6 +102,8 @@ _FILTER_TAGS = (
     "sidewalk",
 )
 _READ_TAGS = EDGE_TAGS + _FILTER_TAGS
+#: Highway ways between two progress reports of :func:`read_osm`.
+PROGRESS_EVERY = 100_000
 
 _NOT_ROADS = {"proposed", "construction", "abandoned", "razed", "planned", "disused", "no"}
 _DRIVE = {
@@ -138,6 +141,7 @@ def read_osm(
     *,
     truck_weight_t: float = 18.0,
     retain_all: bool = True,
+    progress: Callable[[str], None] | None = None,
 ) -> Network:
     """Build a routable :class:`~geolog.Network` from an OSM file, offline.
 
@@ -154,6 +158,12 @@ def read_osm(
     retain_all
         Keep every connected piece of the network (default). With ``False`` only
         the largest strongly connected component is kept.
+    progress
+        Called with a short status line (``"1,200,000 highway ways read"``,
+        ``"building edges"`` …) as the read goes on, e.g. to update a progress
+        display; the same lines are logged at INFO level on ``geolog.osm``
+        every :data:`PROGRESS_EVERY` ways. A read needs at most about 100×
+        the PBF size in memory above the imports (README, "Big jobs").
 
     Returns
     -------
@@ -175,7 +185,9 @@ def read_osm(
         )
     path = Path(path)
     _check_file(path)
-    ways = _read_ways(path)
+    report = _reporter(path, progress)
+    ways = _read_ways(path, report)
+    report(f"{len(ways['id']):,} highway ways read; building edges")
     keep = _network_mask(ways["tags"], network, truck_weight_t)
     if not keep.any():
         raise OSMError(
@@ -183,6 +195,7 @@ def read_osm(
             f"({len(keep)} highway ways in the file). Try network='all', or check the extract."
         )
     nodes, edges = _build_edges(ways, keep, directed=network != "walk")
+    report(f"{len(edges):,} edges built; checksumming the file")
     meta = {
         "network_type": network,
         "sources": [{"file": path.name, "sha256": sha256_file(path)}],
@@ -331,7 +344,18 @@ def _head(path: Path, name: str) -> bytes:
 # --------------------------------------------------------------------------- reading
 
 
-def _read_ways(path: Path) -> dict:
+def _reporter(path: Path, progress: Callable[[str], None] | None) -> Callable[[str], None]:
+    """Status lines go to the log and, if given, to the caller's ``progress``."""
+
+    def report(status: str) -> None:
+        logger.info("%s: %s", path.name, status)
+        if progress is not None:
+            progress(status)
+
+    return report
+
+
+def _read_ways(path: Path, report: Callable[[str], None]) -> dict:
     """One pyosmium pass: highway ways with their node ids and coordinates.
 
     libosmium decodes the file, keeps node locations in its index and filters
@@ -371,6 +395,8 @@ def _read_ways(path: Path) -> dict:
             tag = data.tags_get_value_by_key
             tags.append([tag(k, None) for k in keys])
             way_ids.append(way.id)
+            if len(way_ids) % PROGRESS_EVERY == 0:
+                report(f"{len(way_ids):,} highway ways read")
             try:
                 wkbs.append(make_line(way.nodes, all_nodes))
             except (osmium.InvalidLocationError, RuntimeError):

@@ -11,6 +11,8 @@ Derived grids are computed on a local metric grid (UTM via
 :func:`rasterio.warp.reproject`): slope (Horn 1981, the method of
 ``gdaldem slope``), aspect, hillshade and vehicle mobility classes
 GO / SLOW-GO / NO-GO with thresholds read from ``geolog/profiles/mobility.yaml``.
+Rasters larger than memory go through Dask chunks with overlap
+(:func:`slope`, :func:`map_overlap` in :mod:`geolog._raster_chunks`).
 
 This module holds :class:`DEM` (opening, mosaicking, void filling, sampling,
 clipping); the grid base class and tile checks are in
@@ -44,6 +46,7 @@ from rasterio.crs import CRS
 
 from ._elevation_error import ElevationError, check_error, elevation_error
 from ._geometry import metres_per_degree
+from ._raster_chunks import map_overlap, mobility, open_chunked, slope
 from ._raster_io import (
     MAX_DEM_CELLS,
     Raster,
@@ -79,6 +82,10 @@ __all__ = [
     "elevation_error",
     "horn_gradients",
     "MAX_DEM_CELLS",
+    "slope",
+    "mobility",
+    "map_overlap",
+    "open_chunked",
 ]
 
 logger = logging.getLogger(__name__)

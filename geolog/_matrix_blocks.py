@@ -1,0 +1,287 @@
+"""Travel matrices in blocks of sources: bounded memory, all local cores, or a Dask cluster.
+
+The per-block kernel is :func:`geolog._matrix._matrix_values` (one multi-source
+Dijkstra and its tree sums); this module only cuts the sources into blocks,
+sizes them so each worker's working set stays under a memory budget, and
+runs the blocks serially, in a local process pool (scipy's csgraph Dijkstra
+holds the GIL, so threads would not help) or on a Dask cluster. Every block
+is computed independently, so the assembled matrix is the same, bit for
+bit, however it was cut.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+#: Bytes held per source and graph node while a block runs: Dijkstra's
+#: distances (8) and predecessors (4), the complex tree sums (16), the time
+#: sums (8) and headroom for the temporaries.
+BYTES_PER_SOURCE_NODE = 48
+#: Below this many sources × (graph nodes + targets) a matrix is computed in
+#: this process by default: starting workers would cost more than it saves.
+PARALLEL_MIN_WORK = 4_000_000
+#: Share of the memory available when the call starts that the default budget takes.
+DEFAULT_MEMORY_SHARE = 0.25
+#: The default budget never exceeds this (MB).
+DEFAULT_MEMORY_CAP_MB = 1024.0
+
+Kernel = Callable[[Any, list, list], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def available_memory_mb() -> float:
+    """Memory available to new allocations (MB).
+
+    Linux: ``MemAvailable``, or what a container's cgroup limit leaves if that
+    is less; elsewhere the free pages (4 GB if even that is unknown).
+    """
+    avail = _meminfo_available_mb()
+    limit = _cgroup_room_mb()
+    if avail is None:
+        try:
+            avail = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**20
+        except (ValueError, OSError, AttributeError):
+            avail = 4096.0
+    return min(avail, limit) if limit is not None else avail
+
+
+def _meminfo_available_mb() -> float | None:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _cgroup_room_mb() -> float | None:
+    """cgroup v2 ``memory.max`` minus ``memory.current`` (MB); None without a limit."""
+    try:
+        root = Path("/sys/fs/cgroup")
+        limit = (root / "memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        return (int(limit) - int((root / "memory.current").read_text())) / 2**20
+    except (OSError, ValueError):
+        return None
+
+
+def local_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _check(max_memory_mb: float | None, n_jobs: int | None) -> None:
+    if max_memory_mb is not None and not (
+        isinstance(max_memory_mb, int | float) and np.isfinite(max_memory_mb) and max_memory_mb > 0
+    ):
+        raise InputError(
+            f"max_memory_mb must be a positive number of megabytes, not {max_memory_mb!r}"
+        )
+    if n_jobs is not None and (
+        isinstance(n_jobs, bool)
+        or not isinstance(n_jobs, int | np.integer)
+        or n_jobs == 0
+        or n_jobs < -1
+    ):
+        raise InputError(f"n_jobs must be a positive integer or -1 (all cores), not {n_jobs!r}")
+
+
+def plan_blocks(n_sources: int, n_nodes: int, *, max_memory_mb: float, workers: int) -> list[slice]:
+    """Cut ``n_sources`` rows into blocks whose working sets, ``workers`` at a time, fit the budget.
+
+    Parameters
+    ----------
+    n_sources
+        Rows of the matrix.
+    n_nodes
+        Nodes of the routing graph.
+    max_memory_mb
+        Budget for all blocks running at once (MB).
+    workers
+        Blocks running at once; the rows are split at least this many ways.
+
+    Returns
+    -------
+    list of slice
+        Consecutive row ranges covering ``range(n_sources)``.
+    """
+    per_source = BYTES_PER_SOURCE_NODE * (n_nodes + 1)
+    fit = int(max_memory_mb * 2**20 / max(workers, 1) // per_source)
+    size = max(1, min(fit, -(-n_sources // max(workers, 1))))
+    return [slice(a, min(a + size, n_sources)) for a in range(0, n_sources, size)]
+
+
+def blocked_values(
+    kernel: Kernel,
+    g: Any,
+    ssn: Sequence,
+    tsn: Sequence,
+    *,
+    max_memory_mb: float | None = None,
+    n_jobs: int | None = None,
+    client: Any = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run ``kernel(g, ssn[block], tsn)`` over blocks of sources and stack the results.
+
+    Parameters
+    ----------
+    kernel
+        The per-block function (module level, so workers can import it).
+    g
+        The routing graph (sent once to each worker).
+    ssn, tsn
+        Snapped sources and targets (``None`` where unsnapped).
+    max_memory_mb
+        Working-set budget for all blocks in flight (MB); default a quarter of
+        the memory available, at most 1 GB.
+    n_jobs
+        Local worker processes; ``None``: all cores when the matrix is big
+        enough to pay for starting them, else 1; ``-1``: all cores. Always 1
+        inside a daemonic process (a ``multiprocessing.Pool`` worker), which
+        may not start children.
+    client
+        A ``dask.distributed.Client``: the blocks run on its cluster instead.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        Cost, duration and distance, ``len(ssn) × len(tsn)``.
+    """
+    _check(max_memory_mb, n_jobs)
+    m, n = len(ssn), g.n
+    budget = (
+        min(DEFAULT_MEMORY_CAP_MB, DEFAULT_MEMORY_SHARE * available_memory_mb())
+        if max_memory_mb is None
+        else float(max_memory_mb)
+    )
+    if client is not None:
+        workers = max(1, sum(_dask_threads(client).values()))
+    elif multiprocessing.current_process().daemon:
+        workers = 1  # inside a daemonic worker (multiprocessing.Pool, Dask nanny): no children
+    elif n_jobs is None:
+        workers = local_cores() if m * (n + len(tsn)) >= PARALLEL_MIN_WORK else 1
+    else:
+        workers = local_cores() if n_jobs == -1 else int(n_jobs)
+    blocks = plan_blocks(m, n, max_memory_mb=budget, workers=workers)
+    log.info(
+        "matrix %d × %d on %d nodes: %d block(s) of ≤ %d sources, %d worker(s)",
+        m,
+        len(tsn),
+        n,
+        len(blocks),
+        blocks[0].stop - blocks[0].start if blocks else 0,
+        workers,
+    )
+    if client is not None:
+        parts = _run_dask(client, kernel, g, ssn, tsn, blocks)
+    elif workers > 1 and len(blocks) > 1:
+        parts = _run_pool(kernel, g, ssn, tsn, blocks, min(workers, len(blocks)))
+    elif len(blocks) == 1:
+        return kernel(g, list(ssn), list(tsn))
+    else:
+        parts = ((i, kernel(g, list(ssn[b]), list(tsn))) for i, b in enumerate(blocks))
+    # each block goes into place as it arrives: the finished matrix plus one
+    # block in flight per worker, never all blocks at once
+    out = tuple(np.empty((m, len(tsn))) for _ in range(3))
+    for done, (i, part) in enumerate(parts, start=1):
+        for dst, src in zip(out, part, strict=True):
+            dst[blocks[i]] = src
+        log.info("matrix block %d/%d done", done, len(blocks))
+    return out
+
+
+# -- local processes ---------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init_worker(kernel: Kernel, g: Any, tsn: list) -> None:
+    _WORKER.update(kernel=kernel, g=g, tsn=tsn)
+
+
+def _run_block(ssn_block: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return _WORKER["kernel"](_WORKER["g"], ssn_block, _WORKER["tsn"])
+
+
+def _mp_context() -> Any:
+    """``fork`` on Linux: workers inherit the imports and need no ``__main__`` guard.
+
+    Elsewhere ``spawn`` (a script then needs ``if __name__ == "__main__":``).
+    """
+    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+
+
+Parts = Iterator[tuple[int, tuple[np.ndarray, ...]]]
+
+
+def _run_pool(
+    kernel: Kernel, g: Any, ssn: Sequence, tsn: Sequence, blocks: list[slice], workers: int
+) -> Parts:
+    """The blocks over a process pool, in order; the graph and targets go to each worker once."""
+    with (
+        warnings.catch_warnings(),
+        ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_mp_context(),
+            initializer=_init_worker,
+            initargs=(kernel, g, list(tsn)),
+        ) as pool,
+    ):
+        # Python ≥ 3.12 warns on fork from a threaded parent (Jupyter, Dask);
+        # the workers only run numpy / scipy on inherited arrays
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+        yield from enumerate(pool.map(_run_block, [list(ssn[b]) for b in blocks]))
+
+
+# -- Dask --------------------------------------------------------------------
+
+
+def _dask_threads(client: Any) -> dict:
+    """Threads per worker of the client's cluster (checks it is a distributed Client)."""
+    try:
+        from distributed import Client
+    except ImportError as err:  # pragma: no cover - the dask extra is installed in tests
+        raise InputError(
+            "client= needs Dask's distributed scheduler: pip install 'geolog[dask]'"
+        ) from err
+    if not isinstance(client, Client):
+        raise InputError(
+            f"client must be a dask.distributed.Client, not {type(client).__name__}; "
+            "e.g. Client('tcp://scheduler:8786') or Client(LocalCluster())"
+        )
+    return client.nthreads()
+
+
+def _run_dask(
+    client: Any, kernel: Kernel, g: Any, ssn: Sequence, tsn: Sequence, blocks: list[slice]
+) -> Parts:
+    """The blocks as Dask tasks, as they finish; the graph and targets are scattered once."""
+    from distributed import as_completed
+
+    gf, tf = client.scatter([g, list(tsn)], broadcast=True, hash=False)
+    futures = [client.submit(kernel, gf, list(ssn[b]), tf, pure=False) for b in blocks]
+    index = {f.key: i for i, f in enumerate(futures)}
+    try:
+        for fut, part in as_completed(futures, with_results=True):
+            yield index[fut.key], part
+    finally:
+        client.cancel([*futures, gf, tf])
