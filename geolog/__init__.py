@@ -47,6 +47,11 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "viewshed": ("risk", "viewshed"),
     "critical_links": ("risk", "critical_links"),
     "contingency": ("risk", "contingency"),
+    "offroad": ("offroad", None),
+    "offroad_surface": ("offroad", "offroad_surface"),
+    "offroad_route": ("offroad", "offroad_route"),
+    "offroad_isochrones": ("offroad", "offroad_isochrones"),
+    "hybrid_route": ("offroad", "hybrid_route"),
     "clear_cache": ("_cache", "clear_cache"),
 }
 

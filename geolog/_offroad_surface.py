@@ -279,8 +279,9 @@ def offroad_surface(
     dem
         A :class:`geolog.DEM` (reprojected to its metric grid here; cached).
     profile
-        Travel profile name or object (``"foot"``, ``"tracked"``, ``"truck"``,
-        ``"car"``); its off-road speed comes from the table's ``profiles``.
+        Travel profile name or object (``"foot"``, the default and for
+        ``None``, ``"tracked"``, ``"truck"``, ``"car"``); its off-road speed
+        comes from the table's ``profiles``.
     landcover
         ``None`` (open ground everywhere), an OSM file (``.osm.pbf``) or a
         Network (its OSM file) to read land cover from, a GeoDataFrame with a
@@ -321,7 +322,7 @@ def offroad_surface(
         raise InputError(f"neighbours must be 8 or 16, got {neighbours!r}")
     if not 0 <= barrier_factor <= 1:
         raise InputError(f"barrier_factor must lie in 0..1, got {barrier_factor!r}")
-    prof = get_profile(profile)
+    prof = get_profile("foot" if profile is None else profile)
     tab = load_table(table)
     entry = _profile_entry(tab, prof)
     metric = dem.to_metric()

@@ -343,6 +343,7 @@ def route_cmd(
     alternatives: int = typer.Option(1, "--alternatives", "-k", help="Number of routes (>= 1)"),
     as_json: bool = typer.Option(False, "--json", help="Print GeoJSON instead of a table"),
     output: Path = typer.Option(None, "-o", "--output", help="Also write GeoJSON here"),
+    offroad: bool = typer.Option(False, "--offroad", help="Allow cross-country legs (needs a DEM)"),
 ) -> None:
     """Route between two points under a profile and rules; print a summary or GeoJSON."""
     import json
@@ -354,15 +355,16 @@ def route_cmd(
     vias = [_latlon(v, "--via") for v in via or []]
     if alternatives < 1:
         raise InputError(f"--alternatives must be at least 1, got {alternatives}")
-    if alternatives > 1 and vias:
-        raise InputError("--alternatives cannot be combined with --via")
+    if alternatives > 1 and (vias or offroad):
+        raise InputError("--alternatives cannot be combined with --via or --offroad")
     _writable(output)
     net = _routing_network(network_file, dem)
     with _reported_warnings():
         if alternatives > 1:
             found = routing.alternatives(net, o, d, k=alternatives, profile=profile, rules=rules)
         else:
-            found = [routing.route(net, o, d, via=vias, profile=profile, rules=rules)]
+            r = routing.route(net, o, d, via=vias, profile=profile, rules=rules, offroad=offroad)
+            found = [r]
     if len(found) < alternatives:
         console.print(
             f"note: {len(found)} of {alternatives} routes found: no other route shares at most "
@@ -422,9 +424,11 @@ def isochrone_cmd(
     dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
     buffer_m: float = typer.Option(50.0, "--buffer-m", help="Band around reached roads (m)"),
     output: Path = typer.Option(..., "-o", "--output", help="GeoJSON file to write"),
+    offroad: bool = typer.Option(False, "--offroad", help="Roads and cross country (needs a DEM)"),
 ) -> None:
     """Areas reachable from a point within travel-time budgets, as GeoJSON polygons."""
     from . import routing
+    from .offroad import offroad_isochrones
 
     o = _latlon(origin, "--from")
     try:
@@ -434,12 +438,18 @@ def isochrone_cmd(
     _writable(output)
     net = _routing_network(network_file, dem)
     with _reported_warnings():
-        iso = routing.isochrones(net, o, budgets, profile=profile, rules=rules, buffer_m=buffer_m)
+        kw = {"profile": profile, "rules": rules}
+        if offroad:
+            iso = offroad_isochrones(None, o, budgets, net=net, **kw)
+        else:
+            iso = routing.isochrones(net, o, budgets, buffer_m=buffer_m, **kw)
     from ._html import atomic_write_text
 
     atomic_write_text(output, iso.to_json())
-    for t, km in zip(iso["time_s"], iso["reached_km"], strict=True):
-        out.print(f"{t / 60:g} min: {km:,.1f} directed km of road reached (each way counted)")
+    for row in iso.itertuples():
+        reach = f"{row.area_km2:,.1f} km² reached by road and cross country" if offroad else (
+            f"{row.reached_km:,.1f} directed km of road reached (each way counted)")  # fmt: skip
+        out.print(f"{row.time_s / 60:g} min: {reach}")
     out.print(f"wrote {_t(output)}", highlight=False)
 
 

@@ -60,6 +60,7 @@ from ._map_terrain import (
     areas_layer,
     hillshade_layer,
     mobility_layer,
+    offroad_layer,
     slope_layer,
 )
 
@@ -87,6 +88,7 @@ __all__ = [
     "hillshade_layer",
     "slope_layer",
     "mobility_layer",
+    "offroad_layer",
     "areas_layer",
     "legend",
     "finish",
