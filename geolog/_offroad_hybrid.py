@@ -47,8 +47,7 @@ def _node_cells(win: _Window, applied: Any) -> tuple[np.ndarray, np.ndarray]:
     """Road node positions inside the window and their window-flat cells."""
     nodes = applied.nodes
     x, y = win.surf.to_grid(nodes["x"].to_numpy(float), nodes["y"].to_numpy(float))
-    col, row = ~win.surf.transform * (x, y)
-    rc = np.column_stack([np.floor(row), np.floor(col)]).astype(np.int64)
+    rc = np.column_stack(win.surf.rc_of(x, y))
     flat = win.flat(rc)
     pos = np.flatnonzero(flat >= 0)
     return pos, flat[pos]
@@ -283,7 +282,7 @@ def _polygons(win: _Window, field: np.ndarray, times: np.ndarray, origin: tuple)
     from affine import Affine
     from rasterio.features import shapes
 
-    t = win.surf.transform * Affine.translation(win.c0, win.r0)
+    t = win.surf.transform @ Affine.translation(win.c0, win.r0)
     cell_km2 = win.surf.dem.res[0] * win.surf.dem.res[1] / 1e6
     geoms, areas = [], []
     for tt in times:

@@ -137,8 +137,7 @@ class OffroadSurface:
         lat = np.array([p[0] for p in points], dtype=float)
         lon = np.array([p[1] for p in points], dtype=float)
         x, y = self.to_grid(lon, lat)
-        col, row = ~self.transform * (x, y)
-        r, c = np.floor(row).astype(np.int64), np.floor(col).astype(np.int64)
+        r, c = self.rc_of(x, y)
         rows, cols = self.shape
         for i, name in enumerate(names):
             if not (0 <= r[i] < rows and 0 <= c[i] < cols) or not np.isfinite(
@@ -158,10 +157,17 @@ class OffroadSurface:
         lon, lat = self.to_lonlat([w, e, w, e], [s, s, n, n])
         return float(min(lon)), float(min(lat)), float(max(lon)), float(max(lat))
 
-    def xy_of(self, rows: np.ndarray, cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def xy_of(self, rows: Any, cols: Any) -> tuple[np.ndarray, np.ndarray]:
         """Metric x, y of cell centres."""
-        x, y = self.transform * (np.asarray(cols) + 0.5, np.asarray(rows) + 0.5)
-        return np.asarray(x), np.asarray(y)
+        t = self.transform
+        x = t.c + (np.asarray(cols, float) + 0.5) * t.a
+        return x, t.f + (np.asarray(rows, float) + 0.5) * t.e
+
+    def rc_of(self, x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Row, column (int64) of the cells holding metric points ``x``, ``y``."""
+        t = self.transform
+        col = np.floor((np.asarray(x, float) - t.c) / t.a).astype(np.int64)
+        return np.floor((np.asarray(y, float) - t.f) / t.e).astype(np.int64), col
 
 
 def _profile_entry(table: LandcoverTable, prof: Any) -> dict[str, Any]:
