@@ -8,6 +8,7 @@ time fields (:mod:`geolog._offroad_search`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -74,6 +75,7 @@ def hybrid_route(
     origin: Any,
     destination: Any,
     *,
+    router: tuple[Callable, Callable],
     profile: Any = "foot",
     rules: Any = None,
     landcover: Any = "osm",
@@ -82,48 +84,11 @@ def hybrid_route(
     margin_m: float | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
 ) -> HybridRoute:
-    """Fastest trip mixing roads and cross-country movement.
-
-    Three candidates are compared and the fastest returned: all off-road;
-    off-road to the best road node, by road, off-road from the best road node
-    (one search over every node in the window); and the plain road route
-    (:func:`geolog.route` by travel time) with off-road legs to and from its
-    snapped ends. The result is never slower than either the pure off-road
-    route or the road route with its walk to and from the road.
-
-    Parameters
-    ----------
-    net
-        A :class:`geolog.Network`.
-    dem
-        A :class:`geolog.DEM` or an :class:`~geolog.offroad.OffroadSurface`;
-        ``None`` takes the DEM ``net.with_terrain`` recorded.
-    origin, destination
-        ``(lat, lon)`` in degrees or shapely Points.
-    profile, rules
-        Travel profile (on and off the road) and route rules for the road part.
-    landcover
-        ``"osm"`` (default): read from the network's OSM file when it is
-        found, else open ground; otherwise as in :func:`geolog.offroad_surface`.
-    barriers, neighbours, margin_m, max_snap_m
-        As in :func:`geolog.offroad_route`.
-
-    Returns
-    -------
-    geolog.Route
-        A :class:`~geolog._offroad_route.HybridRoute`: ``parts``,
-        ``segments`` and ``edges`` with ``kind`` ``road`` / ``offroad``.
-
-    Raises
-    ------
-    InputError, DEMError
-        No DEM, points off it or with no passable cell near them.
-    NoRouteError
-        Neither by road nor across country.
-    """
+    """:func:`geolog.hybrid_route` with the road router ``(route, route_nodes)`` passed in
+    (routing calls this module, so it cannot import routing)."""
     surf = _hybrid_surface(net, dem, profile, landcover, barriers, neighbours)
     pts = _points(origin, destination)
-    road_route = _road_candidate(net, pts, profile, rules)
+    road_route = _road_candidate(router[0], net, pts, profile, rules)
     ends = [(s.lat, s.lon) for s in road_route.snapped.itertuples()] if road_route else []
     rc = surf.cells(pts + ends, ["origin", "destination", *["snapped point"] * len(ends)])
     win = window(surf, rc, _margin(surf, rc[:2], margin_m))
@@ -148,7 +113,8 @@ def hybrid_route(
     best, how = min(cands, key=lambda c: c[0])
     if not np.isfinite(best):
         raise NoRouteError(_blocked(surf, pts) + "; no road joins them either")
-    parts = _parts(win, how, a, b, fwd, pf, bwd, pb, cells, pos, net, profile, rules)
+    roads = (router[1], net, profile, rules)
+    parts = _parts(win, how, a, b, fwd, pf, bwd, pb, cells, pos, roads)
     r = HybridRoute(
         parts,
         origin=pts[0],
@@ -168,20 +134,17 @@ def _hybrid_surface(net, dem, profile, landcover, barriers, neighbours):
     return _surface(_dem_of(net, dem), profile, neighbours, landcover=landcover, barriers=barriers)
 
 
-def _road_candidate(net: Any, pts: list, profile: Any, rules: Any) -> Any:
+def _road_candidate(route: Callable, net: Any, pts: list, profile: Any, rules: Any) -> Any:
     """The road route by travel time, or None when the points are off the roads or cut off."""
-    from .routing import route
-
     try:
         return route(net, pts[0], pts[1], profile=profile, rules=rules, weight="travel_time_s")
     except (InputError, NoRouteError):
         return None
 
 
-def _parts(win, how, a, b, fwd, pf, bwd, pb, cells, pos, net, profile, rules) -> list:
-    """The route's parts for the winning candidate."""
-    from .routing import route_nodes
-
+def _parts(win, how, a, b, fwd, pf, bwd, pb, cells, pos, roads) -> list:
+    """The route's parts for the winning candidate; ``roads`` = (route_nodes, net, profile, rules)."""
+    route_nodes, net, profile, rules = roads
     if how is None:
         path = _path(pf, a, b)
         return [("offroad", win.leg(path, fwd[path]))]

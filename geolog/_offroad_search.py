@@ -167,7 +167,7 @@ def offroad_route(
     Returns
     -------
     geolog.Route
-        A :class:`~geolog._offroad_route.HybridRoute` with one off-road part.
+        A :class:`~geolog.offroad.HybridRoute` with one off-road part.
 
     Raises
     ------

@@ -115,8 +115,8 @@ def route(
     offroad
         Allow cross-country legs: the fastest mix of roads and open terrain
         (:func:`geolog.hybrid_route`, by travel time; ``via`` and ``weight``
-        do not apply). Needs a DEM: ``dem``, else the one ``net.with_terrain``
-        recorded.
+        do not apply; the profile defaults to ``"foot"``). Needs a DEM:
+        ``dem``, else the one ``net.with_terrain`` recorded.
     dem
         The :class:`geolog.DEM` (or an OffroadSurface) for ``offroad=True``.
 
@@ -165,13 +165,21 @@ def route(
 
 def _offroad(net, origin, destination, via, profile, rules, dem) -> Route:
     """``route(..., offroad=True)``: the hybrid road / cross-country route."""
-    from .offroad import hybrid_route
+    from ._offroad_hybrid import hybrid_route
 
     if via:
         raise InputError(
             "offroad=True routes from origin to destination; via points are not supported"
         )
-    return hybrid_route(net, dem, origin, destination, profile=profile or "foot", rules=rules)
+    return hybrid_route(
+        net,
+        dem,
+        origin,
+        destination,
+        router=(route, route_nodes),
+        profile=profile or "foot",
+        rules=rules,
+    )
 
 
 def route_nodes(
