@@ -81,9 +81,12 @@ def build(
     """
     rows, cols = z.shape
     ok = np.isfinite(z) & (factor > 0)
-    idx = np.arange(rows * cols).reshape(rows, cols)
-    src_parts, dst_parts, w_parts = [], [], []
-    for dr, dc in offsets(neighbours):
+    moves = offsets(neighbours)
+    # one slot per cell and move, filled direction by direction; row-major slots are CSR order
+    w = np.zeros((rows, cols, len(moves)))
+    j = np.zeros((rows, cols, len(moves)), dtype=np.int32)
+    idx = np.arange(rows * cols, dtype=np.int32).reshape(rows, cols)
+    for k, (dr, dc) in enumerate(moves):
         (ra, rb), (ca, cb) = _window(rows, dr), _window(cols, dc)
         a, b = (ra, ca), (rb, cb)
         d = float(np.hypot(dr * yres, dc * xres))
@@ -98,20 +101,19 @@ def build(
         with np.errstate(invalid="ignore"):
             grade = (z[b] - z[a]) / d
             keep &= (grade <= max_up) & (grade >= -max_down)
-        g = grade[keep]
-        v = np.asarray(speed_kph(g), dtype=float) / 3.6  # m/s
-        fa, fb = factor[a][keep], factor[b][keep]
+        v = np.asarray(speed_kph(grade[keep]), dtype=float) / 3.6  # m/s
         with np.errstate(divide="ignore"):
-            t = 0.5 * d * (1.0 / (v * fa) + 1.0 / (v * fb))
-        good = np.isfinite(t) & (t > 0)
-        src_parts.append(idx[a][keep][good])
-        dst_parts.append(idx[b][keep][good])
-        w_parts.append(t[good])
-    src = np.concatenate(src_parts)
-    dst = np.concatenate(dst_parts)
-    w = np.concatenate(w_parts)
+            t = 0.5 * d * (1.0 / (v * factor[a][keep]) + 1.0 / (v * factor[b][keep]))
+        tk = np.zeros(keep.shape)
+        tk[keep] = np.where(np.isfinite(t), t, 0.0)
+        w[ra, ca, k] = tk
+        j[ra, ca, k] = idx[b]
+    w = w.reshape(rows * cols, len(moves))
+    valid = w > 0
+    indptr = np.zeros(rows * cols + 1, dtype=np.int64)
+    np.cumsum(valid.sum(axis=1), out=indptr[1:])
     n = rows * cols
-    return sp.csr_array((w, (src, dst)), shape=(n, n))
+    return sp.csr_array((w[valid], j.reshape(n, len(moves))[valid], indptr), shape=(n, n))
 
 
 def with_sources(graph: sp.csr_array, cells: np.ndarray, start_s: np.ndarray) -> sp.csr_array:
