@@ -51,6 +51,34 @@ class OffroadLeg:
         return shapely.LineString(xy if len(xy) > 1 else np.vstack([xy, xy]))
 
 
+def naismith_s(profile: pd.DataFrame, *, langmuir: bool = True) -> float:
+    """Hill-walking time by Naismith's rule, with Langmuir's descent corrections (seconds).
+
+    Naismith (1892): 1 hour per 5 km of distance plus 1 hour per 600 m of
+    ascent. Langmuir (1984, *Mountaincraft and Leadership*): on descents
+    of 5–12° take off 10 minutes per 300 m descended; on descents steeper
+    than 12° add 10 minutes per 300 m. The rule r.walk's default
+    coefficients were fitted to.
+
+    Parameters
+    ----------
+    profile
+        ``distance_m`` and ``elevation_m`` along the way (e.g. :meth:`geolog.Route.profile`).
+    langmuir
+        Apply the descent corrections.
+    """
+    d = np.diff(profile["distance_m"].to_numpy(float))
+    dz = np.diff(profile["elevation_m"].to_numpy(float))
+    hours = d.sum() / 5000.0 + dz[dz > 0].sum() / 600.0
+    if langmuir:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            angle = np.degrees(np.arctan2(-dz, d))
+        drop = np.where(dz < 0, -dz, 0.0)
+        hours -= drop[(angle >= 5) & (angle <= 12)].sum() / 300.0 * (10 / 60)
+        hours += drop[angle > 12].sum() / 300.0 * (10 / 60)
+    return float(hours * 3600.0)
+
+
 class HybridRoute(Route):
     """A :class:`geolog.Route` whose parts are road and cross-country (off-road) stretches.
 

@@ -32,7 +32,7 @@ from . import _offroad_hybrid
 from ._offroad_hybrid import offroad_isochrones
 from ._offroad_landcover import load_table as load_landcover_table
 from ._offroad_landcover import read_landcover
-from ._offroad_route import HybridRoute
+from ._offroad_route import HybridRoute, naismith_s
 from ._offroad_search import DEFAULT_MAX_SNAP_M, offroad_route
 from ._offroad_surface import DEFAULT_NEIGHBOURS, OffroadSurface, offroad_surface
 
@@ -47,6 +47,7 @@ __all__ = [
     "DEFAULT_NEIGHBOURS",
     "DEFAULT_MAX_SNAP_M",
     "HybridRoute",
+    "naismith_s",
 ]
 
 

@@ -93,6 +93,24 @@ def test_uniform_incline_is_anisotropic_and_equals_tobler(tmp_path):
     assert down.descent_m == pytest.approx(40 * CELL * s, rel=1e-5)
 
 
+def test_naismith_langmuir_by_hand():
+    import pandas as pd
+
+    from geolog.offroad import naismith_s
+
+    # 5 km flat, then 600 m up over 3 km, then 300 m down at 8.5 deg, then 300 m down at 30 deg
+    d8, d30 = 300 / math.tan(math.radians(8.5)), 300 / math.tan(math.radians(30))
+    prof = pd.DataFrame({
+        "distance_m": np.cumsum([0, 5000, 3000, d8, d30]),
+        "elevation_m": [1000, 1000, 1600, 1300, 1000],
+    })  # fmt: skip
+    plain = (5000 + 3000 + d8 + d30) / 5000 + 1.0  # hours
+    assert naismith_s(prof, langmuir=False) == pytest.approx(plain * 3600)
+    assert naismith_s(prof) == pytest.approx(plain * 3600 - 600 + 600)  # -10 min, +10 min
+    steep = prof.assign(elevation_m=[1000, 1000, 1600, 1600, 1300])
+    assert naismith_s(steep) == pytest.approx(naismith_s(steep, langmuir=False) + 600)
+
+
 def cliff_dem(tmp_path):
     """100 m high ground north of row 30, 0 m south of it: a cliff across the whole grid."""
     return write_dem(

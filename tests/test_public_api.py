@@ -58,7 +58,8 @@ MODULES = {
                     "critical_links", "contingency"],
     "geolog.offroad": ["OffroadSurface", "offroad_surface", "offroad_route",
                        "offroad_isochrones", "hybrid_route", "read_landcover",
-                       "load_landcover_table", "DEFAULT_NEIGHBOURS", "DEFAULT_MAX_SNAP_M"],
+                       "load_landcover_table", "DEFAULT_NEIGHBOURS", "DEFAULT_MAX_SNAP_M",
+                       "HybridRoute", "naismith_s"],
 }  # fmt: skip
 
 METHODS = {
