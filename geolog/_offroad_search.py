@@ -99,13 +99,11 @@ def _passable(win: _Window, cell: int, name: str, point: tuple, max_snap_m: floa
     dist, (ri, ci) = distance_transform_edt(~grid, return_indices=True)
     r, c = divmod(cell, win.cols)
     if dist[r, c] * min(win.surf.dem.res) > max_snap_m or not grid.any():
-        code = win.surf.landcover[r + win.r0, c + win.c0]
-        why = win.surf.table.classes[code]
+        why = win.surf.why_blocked(r + win.r0, c + win.c0)
         raise InputError(
             f"{name} ({point[0]:.5f}, {point[1]:.5f}) has no passable cell within "
-            f"{max_snap_m:g} m for profile {win.surf.profile.name!r} (its cell: {why}, factor "
-            f"{win.surf.factor[r + win.r0, c + win.c0]:.2f}, slopes beyond "
-            f"{win.surf.max_up:.0%} are NO-GO); move the point or raise max_snap_m"
+            f"{max_snap_m:g} m for profile {win.surf.profile.name!r} (its cell: {why}); "
+            "move the point or raise max_snap_m"
         )
     return int(ri[r, c] * win.cols + ci[r, c])
 

@@ -49,6 +49,10 @@ class OffroadSurface:
         The land-cover table used.
     neighbours
         8 or 16.
+    off_path_factor
+        On foot, the share of Tobler's on-path speed kept off path (0.6).
+    steep
+        True on cells whose slope exceeds the profile's limit (NO-GO).
     """
 
     dem: Any
@@ -62,6 +66,7 @@ class OffroadSurface:
     table: LandcoverTable
     neighbours: int = DEFAULT_NEIGHBOURS
     off_path_factor: float = 1.0
+    steep: np.ndarray | None = None
     _cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -100,6 +105,17 @@ class OffroadSurface:
             pace = 60.0 / (self.base_kph * self.factor)
         pace = np.where(np.isfinite(self.dem.array), pace, np.nan).astype(np.float32)
         return Raster(pace, self.transform, self.crs, name="pace", units="min/km")
+
+    def why_blocked(self, row: int, col: int) -> str:
+        """Why a cell is slow or impassable: its land-cover class, slope NO-GO or a barrier."""
+        name = self.table.classes[self.landcover[row, col]]
+        if self.table.factors[self.mode][self.landcover[row, col]] == 0:
+            return f"land cover '{name}', impassable {'on foot' if self.mode == 'foot' else 'for vehicles'}"
+        if self.steep is not None and self.steep[row, col]:
+            return f"slope beyond {max(self.max_up, self.max_down):.0%} (NO-GO)"
+        if self.factor[row, col] == 0:
+            return "inside a barrier"
+        return f"land cover '{name}', speed factor {self.factor[row, col]:.2f}"
 
     def class_shares(self) -> dict[str, float]:
         """Share of the DEM's valid cells in each land-cover class (fractions summing to 1)."""
@@ -349,5 +365,5 @@ def offroad_surface(
         steep = np.hypot(gx, gy) > max(max_up, max_down)
     factor = np.where(steep | ~np.isfinite(metric.array), 0.0, factor)
     return OffroadSurface(
-        metric, prof, mode, base, max_up, max_down, codes, factor, tab, neighbours, off
+        metric, prof, mode, base, max_up, max_down, codes, factor, tab, neighbours, off, steep
     )
