@@ -265,6 +265,8 @@ def _barrier_factor(barriers: Any, dem: Any, default: float) -> np.ndarray:
     out = np.ones(dem.shape, dtype=float)
     if barriers is None:
         return out
+    if hasattr(barriers, "areas") and not isinstance(barriers, gpd.GeoDataFrame):
+        barriers = list(barriers.areas.values())  # a RuleSet: its named areas
     frame = barriers if isinstance(barriers, gpd.GeoDataFrame | gpd.GeoSeries) else None
     if frame is None:
         frame = gpd.GeoSeries(list(barriers), crs="EPSG:4326")
@@ -272,14 +274,13 @@ def _barrier_factor(barriers: Any, dem: Any, default: float) -> np.ndarray:
         frame = gpd.GeoDataFrame(geometry=frame)
     if frame.crs is None:
         frame = frame.set_crs("EPSG:4326")
-    f = frame.to_crs(dem.crs)
+    f = frame[~(frame.geometry.isna() | frame.geometry.is_empty)].to_crs(dem.crs)
     fac = f["factor"].to_numpy(float) if "factor" in f else np.full(len(f), float(default))
     if ((fac < 0) | (fac > 1) | ~np.isfinite(fac)).any():
         raise InputError("barrier factors must lie in 0..1 (0 = impassable, 0.5 = half speed)")
-    for geom, v in zip(f.geometry.values, fac, strict=True):  # few polygons: one burn each
-        if geom is None or geom.is_empty:
-            continue
-        m = rasterize([geom], out_shape=dem.shape, transform=dem.transform, all_touched=True)
+    for v in np.unique(fac):  # one burn per factor value
+        geoms = f.geometry.values[fac == v]
+        m = rasterize(geoms, out_shape=dem.shape, transform=dem.transform, all_touched=True)
         out = np.where(m > 0, np.minimum(out, v), out)
     return out
 
@@ -311,9 +312,11 @@ def offroad_surface(
         :class:`geolog.terrain.Raster`) of class codes in table order.
     barriers
         Polygons (GeoDataFrame / GeoSeries / shapely geometries, EPSG:4326):
-        threat zones, closed areas, water. A ``factor`` column gives each one's
-        speed factor (0 = impassable, 0.5 = half speed); else ``barrier_factor``.
-        Every cell a barrier touches takes its factor.
+        threat zones (:func:`geolog.risk.threat_zones`), closed areas, water;
+        or a rule set (:func:`geolog.load_rules`), whose named areas are taken.
+        A ``factor`` column gives each one's speed factor (0 = impassable,
+        0.5 = half speed); else ``barrier_factor``. Every cell a barrier
+        touches takes its factor (the lowest where barriers overlap).
     barrier_factor
         Factor of barriers without a ``factor`` column (default 0: impassable).
     table

@@ -359,3 +359,22 @@ def test_cli_offroad_route_and_isochrone(tmp_path, capsys):
     assert [f["properties"]["time_s"] for f in feats] == [600, 1200]
     assert main([*argv[:3], "43.5,1.5", "--offroad", "--dem", dem, "-o", str(iso)]) == 2
     assert "off the DEM" in capsys.readouterr().err
+
+
+def test_barriers_slow_or_block(flat):
+    import geopandas as gpd
+
+    a, b = cell_point(30, 10), cell_point(30, 50)
+    base = offroad_route(flat, a, b).duration_s
+    everywhere = shapely.box(*TO_LL.transform(X0 - 100, Y0 - 61 * CELL), *TO_LL.transform(
+        X0 + 61 * CELL, Y0 + 100))  # fmt: skip
+    half = gpd.GeoDataFrame({"factor": [0.5]}, geometry=[everywhere], crs=4326)
+    assert offroad_route(flat, a, b, barriers=half).duration_s == pytest.approx(2 * base)
+    # a rule set's named area across the whole grid (rows 25-35) blocks the way north
+    w, s_ = TO_LL.transform(X0 - 100, Y0 - 35 * CELL)
+    e, n = TO_LL.transform(X0 + 61 * CELL, Y0 - 25 * CELL)
+    rules = geolog.load_rules(
+        {"areas": {"closed": shapely.geometry.mapping(shapely.box(w, s_, e, n))}}
+    )
+    with pytest.raises(NoRouteError):
+        offroad_route(flat, cell_point(45, 30), cell_point(10, 30), barriers=rules)
