@@ -9,6 +9,7 @@ time fields (:mod:`geolog._offroad_search`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,8 +22,8 @@ from ._offroad_search import (
     DEFAULT_MAX_SNAP_M,
     _blocked,
     _dem_of,
+    _endpoint,
     _margin,
-    _passable,
     _path,
     _points,
     _surface,
@@ -31,6 +32,9 @@ from ._offroad_search import (
 )
 from ._offroad_surface import DEFAULT_NEIGHBOURS
 from .errors import InputError, NoRouteError
+
+#: A road point joins the nearest passable cell within this many cells (road cuts, bridges).
+ROAD_ACCESS_CELLS = 1.5
 
 
 def _road(net: Any, profile: Any, rules: Any) -> tuple[Any, sp.csr_array]:
@@ -44,14 +48,18 @@ def _road(net: Any, profile: Any, rules: Any) -> tuple[Any, sp.csr_array]:
     return applied, applied.csr(w)
 
 
-def _node_cells(win: _Window, applied: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Road node positions inside the window and their window-flat cells."""
+def _node_cells(win: _Window, applied: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Road nodes inside the window that reach the cell graph: positions, cells, seconds.
+
+    A node on a cell without moves (a road cut into a slope steeper than the
+    profile's limit, a bridge over water) joins the nearest passable cell
+    within one and a half cells.
+    """
     nodes = applied.nodes
     x, y = win.surf.to_grid(nodes["x"].to_numpy(float), nodes["y"].to_numpy(float))
-    rc = np.column_stack(win.surf.rc_of(x, y))
-    flat = win.flat(rc)
-    pos = np.flatnonzero(flat >= 0)
-    return pos, flat[pos]
+    cells, secs = win.access(x, y, ROAD_ACCESS_CELLS * min(win.surf.dem.res))
+    pos = np.flatnonzero(cells >= 0)
+    return pos, cells[pos], secs[pos]
 
 
 def _augmented(
@@ -92,19 +100,20 @@ def hybrid_route(
     ends = [(s.lat, s.lon) for s in road_route.snapped.itertuples()] if road_route else []
     rc = surf.cells(pts + ends, ["origin", "destination", *["snapped point"] * len(ends)])
     win = window(surf, rc, _margin(surf, rc[:2], margin_m))
-    flat = win.flat(rc)
-    a = _passable(win, int(flat[0]), "origin", pts[0], max_snap_m)
-    b = _passable(win, int(flat[1]), "destination", pts[1], max_snap_m)
-    fwd, pf = dijkstra(win.graph, indices=a, return_predecessors=True)
-    bwd, pb = dijkstra(win.graph.T.tocsr(), indices=b, return_predecessors=True)
-    cands: list[tuple[float, Any]] = [(fwd[b], None)]
+    x, y = surf.to_grid([p[1] for p in pts + ends], [p[0] for p in pts + ends])
+    ends_ok = [_try_endpoint(win, (x[i], y[i]), n, pts[i], max_snap_m) for i, n in
+               enumerate(("origin", "destination"))]  # fmt: skip
+    (a, ca, err_a), (b, cb, err_b) = ends_ok
+    fwd, pf = _field(win.graph, a)
+    bwd, pb = _field(win.graph.T.tocsr(), b)
+    ctx = _Hybrid(win, x, y, a, b, ca, cb, fwd, pf, bwd, pb)
+    cands: list[tuple[float, Any]] = [(fwd[b] + ca + cb if a >= 0 and b >= 0 else np.inf, None)]
     if road_route is not None:
-        sa, sb = (_passable(win, int(f), "snapped point", pts[0], max_snap_m) for f in flat[2:])
-        cands.append((fwd[sa] + road_route.duration_s + bwd[sb], ("route", road_route, sa, sb)))
+        cands.append(ctx.via_snaps(road_route))
     applied, csr = _road(net, profile, rules)
-    pos, cells = _node_cells(win, applied)
+    pos, cells, secs = _node_cells(win, applied)
     if len(pos):
-        aug = _augmented(csr, pos, fwd[cells], bwd[cells])
+        aug = _augmented(csr, pos, fwd[cells] + ca + secs, bwd[cells] + cb + secs)
         n = csr.shape[0]
         d, pr = dijkstra(aug, indices=n, return_predecessors=True)
         if np.isfinite(d[n + 1]):
@@ -112,11 +121,12 @@ def hybrid_route(
             cands.append((d[n + 1] - 2e-6, ("nodes", applied, chain[1], chain[-2])))
     best, how = min(cands, key=lambda c: c[0])
     if not np.isfinite(best):
+        if err_a or err_b:
+            raise err_a or err_b
         raise NoRouteError(_blocked(surf, pts) + "; no road joins them either")
     roads = (router[1], net, profile, rules)
-    parts = _parts(win, how, a, b, fwd, pf, bwd, pb, cells, pos, roads)
     r = HybridRoute(
-        parts,
+        ctx.parts(how, (pos, cells, secs), roads),
         origin=pts[0],
         destination=pts[1],
         profile_name=surf.profile.name,
@@ -124,6 +134,110 @@ def hybrid_route(
     )
     r._surface = surf
     return r
+
+
+def _try_endpoint(win: _Window, xy: tuple, name: str, point: tuple, max_snap_m: float):
+    """``(cell, seconds, None)``, or ``(-1, inf, error)`` when the point cannot enter the graph."""
+    try:
+        return (*_endpoint(win, xy, name, point, max_snap_m), None)
+    except InputError as err:
+        return -1, np.inf, err
+
+
+def _field(graph: sp.csr_array, source: int) -> tuple[np.ndarray, np.ndarray]:
+    """Times and predecessors from ``source`` (all inf when it is -1)."""
+    if source < 0:
+        n = graph.shape[0]
+        return np.full(n, np.inf), np.full(n, -9999, dtype=np.int32)
+    return dijkstra(graph, indices=source, return_predecessors=True)
+
+
+@dataclass
+class _Hybrid:
+    """One hybrid search: the window, the query points (metric ``x``, ``y``: origin,
+    destination, then the road route's snapped ends), their cells and connector
+    seconds, and the off-road fields from the origin and to the destination."""
+
+    win: _Window
+    x: np.ndarray
+    y: np.ndarray
+    a: int
+    b: int
+    ca: float
+    cb: float
+    fwd: np.ndarray
+    pf: np.ndarray
+    bwd: np.ndarray
+    pb: np.ndarray
+
+    def via_snaps(self, road: Any) -> tuple[float, Any]:
+        """The road route with off-road legs to and from its snapped ends.
+
+        An end whose own point cannot enter the cell graph (a vehicle on a
+        road cut into a NO-GO slope) joins the road straight, at the
+        open-ground speed, as route snapping does.
+        """
+        w = self.win
+        cells, secs = w.access(self.x[2:], self.y[2:], ROAD_ACCESS_CELLS * min(w.surf.dem.res))
+        v0 = w.surf.base_kph / 3.6
+        out = []
+        for i, (f, s_, cell, sec) in enumerate(
+            ((self.fwd, self.a, cells[0], secs[0]), (self.bwd, self.b, cells[1], secs[1]))
+        ):
+            c = self.ca if i == 0 else self.cb
+            if s_ >= 0 and cell >= 0 and np.isfinite(f[cell]):
+                out.append((f[cell] + c + sec, cell, sec))
+            else:
+                gap = float(np.hypot(self.x[i] - self.x[2 + i], self.y[i] - self.y[2 + i]))
+                out.append((gap / v0, -1, gap / v0))
+        total = out[0][0] + road.duration_s + out[1][0]
+        return total, ("route", road, out[0][1:], out[1][1:])
+
+    def parts(self, how: Any, nodes: tuple, roads: tuple) -> list:
+        """The route's parts for the winning candidate."""
+        w, x, y = self.win, self.x, self.y
+        head = (x[0], y[0], self.ca) if self.ca > 0 else None
+        tail = (x[1], y[1], self.cb) if self.cb > 0 else None
+        if how is None:
+            path = _path(self.pf, self.a, self.b)
+            return [("offroad", w.leg(path, self.fwd[path], head=head, tail=tail))]
+        route_nodes, net, profile, rules = roads
+        if how[0] == "route":
+            _, road, (sa, csa), (sb, csb) = how
+            ja, jb = (x[2], y[2]), (x[3], y[3])
+        else:
+            _, applied, na, nb = how
+            pos, cells, secs = nodes
+            (sa,), (sb,) = cells[pos == na], cells[pos == nb]
+            (csa,), (csb,) = secs[pos == na], secs[pos == nb]
+            nxy = w.surf.to_grid(applied.nodes["x"].to_numpy()[[na, nb]],
+                                 applied.nodes["y"].to_numpy()[[na, nb]])  # fmt: skip
+            ja, jb = (nxy[0][0], nxy[1][0]), (nxy[0][1], nxy[1][1])
+            ids = applied.nodes.index.to_numpy()
+            road = None if na == nb else route_nodes(
+                net, int(ids[na]), int(ids[nb]), profile=profile, rules=rules, weight="travel_time_s"
+            )  # fmt: skip
+        out = [("offroad", self._leg_to(sa, csa, ja, head))]
+        if road is not None:
+            out.append(("road", road))
+        out.append(("offroad", self._leg_from(sb, csb, jb, tail)))
+        return out
+
+    def _leg_to(self, cell: int, secs: float, join: tuple, head: Any):
+        """Origin to the road: along the field, or straight when the origin has no cell."""
+        if cell < 0:
+            return self.win.straight((self.x[0], self.y[0]), join, secs)
+        p = _path(self.pf, self.a, cell)
+        tail = (join[0], join[1], secs) if secs > 0 else None
+        return self.win.leg(p, self.fwd[p], head=head, tail=tail)
+
+    def _leg_from(self, cell: int, secs: float, join: tuple, tail: Any):
+        """Road to the destination (the backward field's predecessors, reversed)."""
+        if cell < 0:
+            return self.win.straight(join, (self.x[1], self.y[1]), secs)
+        p = _path(self.pb, self.b, cell)[::-1]
+        head = (join[0], join[1], secs) if secs > 0 else None
+        return self.win.leg(p, self.bwd[p[0]] - self.bwd[p], head=head, tail=tail)
 
 
 def _hybrid_surface(net, dem, profile, landcover, barriers, neighbours):
@@ -140,30 +254,6 @@ def _road_candidate(route: Callable, net: Any, pts: list, profile: Any, rules: A
         return route(net, pts[0], pts[1], profile=profile, rules=rules, weight="travel_time_s")
     except (InputError, NoRouteError):
         return None
-
-
-def _parts(win, how, a, b, fwd, pf, bwd, pb, cells, pos, roads) -> list:
-    """The route's parts for the winning candidate; ``roads`` = (route_nodes, net, profile, rules)."""
-    route_nodes, net, profile, rules = roads
-    if how is None:
-        path = _path(pf, a, b)
-        return [("offroad", win.leg(path, fwd[path]))]
-    if how[0] == "route":
-        _, road, sa, sb = how
-    else:
-        _, applied, na, nb = how
-        ids = applied.nodes.index.to_numpy()
-        sa, sb = int(cells[pos == na][0]), int(cells[pos == nb][0])
-        road = None if na == nb else route_nodes(
-            net, int(ids[na]), int(ids[nb]), profile=profile, rules=rules, weight="travel_time_s"
-        )  # fmt: skip
-    p1 = _path(pf, a, sa)
-    p2 = _path(pb, b, sb)[::-1]  # predecessors toward the destination, reversed
-    out = [("offroad", win.leg(p1, fwd[p1]))]
-    if road is not None:
-        out.append(("road", road))
-    out.append(("offroad", win.leg(p2, bwd[p2[0]] - bwd[p2])))
-    return out
 
 
 def offroad_isochrones(
@@ -224,15 +314,16 @@ def offroad_isochrones(
         applied, csr = _road(net, profile, rules)
         fastest = max(fastest, float(np.nanmax(applied.edges["speed_kph"].to_numpy(float))))
     win = window(surf, rc, fastest / 3.6 * times[-1])
-    a = _passable(win, int(win.flat(rc)[0]), "origin", pt, max_snap_m)
-    field = dijkstra(win.graph, indices=a, limit=times[-1])
+    xy = surf.to_grid([pt[1]], [pt[0]])
+    a, ca = _endpoint(win, (xy[0][0], xy[1][0]), "origin", pt, max_snap_m)
+    field = dijkstra(win.graph, indices=a, limit=times[-1]) + ca
     if applied is not None:
-        pos, cells = _node_cells(win, applied)
+        pos, cells, secs = _node_cells(win, applied)
         n = csr.shape[0]
-        road = dijkstra(_augmented(csr, pos, field[cells], np.full(len(pos), np.inf)),
+        road = dijkstra(_augmented(csr, pos, field[cells] + secs, np.full(len(pos), np.inf)),
                         indices=n, limit=times[-1] + 1e-6)[:n] - 1e-6  # fmt: skip
         hot = np.isfinite(road[pos])
-        spread = cg.with_sources(win.graph, cells[hot], road[pos][hot])
+        spread = cg.with_sources(win.graph, cells[hot], road[pos][hot] + secs[hot])
         field = np.minimum(field, dijkstra(spread, indices=spread.shape[0] - 1,
                                            limit=times[-1] + 1e-6)[:-1] - 1e-6)  # fmt: skip
     return _polygons(win, field.reshape(win.rows, win.cols), times, pt)

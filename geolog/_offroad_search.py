@@ -12,7 +12,7 @@ off-road time from it to the destination.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,7 @@ class _Window:
     rows: int
     cols: int
     graph: sp.csr_array
+    _edt: Any = field(default=None, repr=False)
 
     def flat(self, rc: np.ndarray) -> np.ndarray:
         """Window-flat indices of global ``(row, col)`` pairs (-1 outside)."""
@@ -48,13 +49,62 @@ class _Window:
         inside = (r >= 0) & (r < self.rows) & (c >= 0) & (c < self.cols)
         return np.where(inside, r * self.cols + c, -1)
 
-    def leg(self, path: np.ndarray, t: np.ndarray) -> OffroadLeg:
-        """An :class:`OffroadLeg` along window-flat cells ``path`` reached at times ``t``."""
+    def leg(self, path: np.ndarray, t: np.ndarray, *, head=None, tail=None) -> OffroadLeg:
+        """An :class:`OffroadLeg` along window-flat cells ``path`` reached at times ``t``.
+
+        ``head`` / ``tail``: ``(x, y, seconds)`` of a straight connector from a
+        point to the first cell / from the last cell to a point (see :func:`access`).
+        """
         r, c = path // self.cols + self.r0, path % self.cols + self.c0
         x, y = self.surf.xy_of(r, c)
-        lon, lat = self.surf.to_lonlat(x, y)
         z = self.surf.dem.array[r, c].astype(float)
-        return OffroadLeg(lon, lat, x, y, z, np.asarray(t, float) - float(t[0]))
+        t = np.asarray(t, float) - float(t[0])
+        if head is not None:
+            x, y, z = np.r_[head[0], x], np.r_[head[1], y], np.r_[self._z(head), z]
+            t = np.r_[0.0, t + head[2]]
+        if tail is not None:
+            x, y, z = np.r_[x, tail[0]], np.r_[y, tail[1]], np.r_[z, self._z(tail)]
+            t = np.r_[t, t[-1] + tail[2]]
+        return self._make(x, y, z, t)
+
+    def straight(self, start: tuple, end: tuple, seconds: float) -> OffroadLeg:
+        """A straight two-vertex leg between metric points ``start`` and ``end``."""
+        x, y = np.array([start[0], end[0]]), np.array([start[1], end[1]])
+        z = np.array([self._z(start), self._z(end)])
+        return self._make(x, y, z, np.array([0.0, seconds]))
+
+    def _z(self, p: tuple) -> float:
+        z, _ = self.surf.dem._sample(np.array([p[0]]), np.array([p[1]]), grid_xy=True)
+        return float(z[0])
+
+    def _make(self, x, y, z, t) -> OffroadLeg:
+        lon, lat = self.surf.to_lonlat(x, y)
+        return OffroadLeg(np.atleast_1d(lon), np.atleast_1d(lat), x, y, z, t)
+
+    def access(self, x: Any, y: Any, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+        """Where metric points enter the cell graph: ``(cell, seconds)`` per point.
+
+        A point on a cell with moves sits on its centre (0 s); otherwise it
+        goes straight to the nearest such cell within ``radius_m`` at the
+        open-ground speed on the flat. ``(-1, inf)`` when there is none.
+        """
+        if self._edt is None:
+            from scipy.ndimage import distance_transform_edt
+
+            grid = (np.diff(self.graph.indptr) > 0).reshape(self.rows, self.cols)
+            dist, (ri, ci) = distance_transform_edt(~grid, return_indices=True)
+            self._edt = (grid, dist * min(self.surf.dem.res), ri, ci)
+        grid, dist, ri, ci = self._edt
+        x, y = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(y, float))
+        r, c = self.surf.rc_of(x, y)
+        r, c = r - self.r0, c - self.c0
+        inside = (r >= 0) & (r < self.rows) & (c >= 0) & (c < self.cols)
+        r, c = np.where(inside, r, 0), np.where(inside, c, 0)
+        nr, nc = ri[r, c], ci[r, c]
+        cx, cy = self.surf.xy_of(nr + self.r0, nc + self.c0)
+        ok = inside & grid.any() & (dist[r, c] <= radius_m)
+        secs = np.where(grid[r, c], 0.0, np.hypot(x - cx, y - cy) / (self.surf.base_kph / 3.6))
+        return np.where(ok, nr * self.cols + nc, -1), np.where(ok, secs, np.inf)
 
 
 def _surface(dem: Any, profile: Any, neighbours: int, **kw: Any) -> OffroadSurface:
@@ -88,24 +138,17 @@ def window(surf: OffroadSurface, rc: np.ndarray, margin_m: float) -> _Window:
     return _Window(surf, r0, c0, r1 - r0, c1 - c0, graph)
 
 
-def _passable(win: _Window, cell: int, name: str, point: tuple, max_snap_m: float) -> int:
-    """``cell``, or the nearest cell with a move out of it within ``max_snap_m``."""
-    from scipy.ndimage import distance_transform_edt
-
-    deg = np.diff(win.graph.indptr) > 0
-    if deg[cell]:
-        return cell
-    grid = deg.reshape(win.rows, win.cols)
-    dist, (ri, ci) = distance_transform_edt(~grid, return_indices=True)
-    r, c = divmod(cell, win.cols)
-    if dist[r, c] * min(win.surf.dem.res) > max_snap_m or not grid.any():
-        why = win.surf.why_blocked(r + win.r0, c + win.c0)
+def _endpoint(win: _Window, xy: tuple, name: str, point: tuple, max_snap_m: float):
+    """``(cell, seconds)`` where a query point enters the graph; InputError when it cannot."""
+    cell, secs = win.access(xy[0], xy[1], max_snap_m)
+    if cell[0] < 0:
+        r, c = (int(v[0]) for v in win.surf.rc_of([xy[0]], [xy[1]]))
         raise InputError(
             f"{name} ({point[0]:.5f}, {point[1]:.5f}) has no passable cell within "
-            f"{max_snap_m:g} m for profile {win.surf.profile.name!r} (its cell: {why}); "
-            "move the point or raise max_snap_m"
+            f"{max_snap_m:g} m for profile {win.surf.profile.name!r} (its cell: "
+            f"{win.surf.why_blocked(r, c)}); move the point or raise max_snap_m"
         )
-    return int(ri[r, c] * win.cols + ci[r, c])
+    return int(cell[0]), float(secs[0])
 
 
 def _path(pred: np.ndarray, source: int, target: int) -> np.ndarray:
@@ -159,8 +202,8 @@ def offroad_route(
         Crop margin around the two points (metres); default half their
         distance, at least 2 km. A route is found only inside the crop.
     max_snap_m
-        A point on an impassable cell starts from the nearest passable cell
-        within this distance.
+        A point on an impassable cell goes straight to the nearest passable
+        cell within this distance, at the open-ground speed on the flat.
 
     Returns
     -------
@@ -178,14 +221,16 @@ def offroad_route(
     pts = _points(origin, destination)
     rc = surf.cells(pts, ["origin", "destination"])
     win = window(surf, rc, _margin(surf, rc, margin_m))
-    a, b = win.flat(rc)
-    a = _passable(win, int(a), "origin", pts[0], max_snap_m)
-    b = _passable(win, int(b), "destination", pts[1], max_snap_m)
+    xy = surf.to_grid([p[1] for p in pts], [p[0] for p in pts])
+    a, sa = _endpoint(win, (xy[0][0], xy[1][0]), "origin", pts[0], max_snap_m)
+    b, sb = _endpoint(win, (xy[0][1], xy[1][1]), "destination", pts[1], max_snap_m)
     dist, pred = dijkstra(win.graph, indices=a, return_predecessors=True)
     if not np.isfinite(dist[b]):
         raise NoRouteError(_blocked(surf, pts))
     path = _path(pred, a, b)
-    leg = win.leg(path, dist[path])
+    head = (xy[0][0], xy[1][0], sa) if sa > 0 else None
+    tail = (xy[0][1], xy[1][1], sb) if sb > 0 else None
+    leg = win.leg(path, dist[path], head=head, tail=tail)
     r = HybridRoute(
         [("offroad", leg)],
         origin=pts[0],
