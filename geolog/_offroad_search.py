@@ -171,7 +171,7 @@ def _margin(surf: OffroadSurface, rc: np.ndarray, margin_m: float | None) -> flo
         if not margin_m >= 0:
             raise InputError(f"margin_m must be >= 0 metres, got {margin_m!r}")
         return float(margin_m)
-    span = float(np.ptp(rc[:, 0]) + np.ptp(rc[:, 1])) * min(surf.dem.res)
+    span = float(np.hypot(np.ptp(rc[:, 0]), np.ptp(rc[:, 1]))) * min(surf.dem.res)
     return max(MIN_MARGIN_M, MARGIN_SHARE * span)
 
 
