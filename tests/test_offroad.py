@@ -378,3 +378,17 @@ def test_barriers_slow_or_block(flat):
     )
     with pytest.raises(NoRouteError):
         offroad_route(flat, cell_point(45, 30), cell_point(10, 30), barriers=rules)
+
+
+def test_tracked_vehicle_leaves_a_mountain_road(andorra_terrain, andorra_dem):
+    """Valley roads sit on cells steeper than a vehicle's limit; the carrier still gets off them."""
+    tracked = offroad_surface(andorra_dem, profile="tracked")
+    a, b = (42.5650, 1.4870), (42.6068, 1.4646)  # valley road to the ridge (notebook 07)
+    h = hybrid_route(andorra_terrain, tracked, a, b, profile="tracked")
+    assert list(h.segments["kind"]) == ["offroad", "road", "offroad"]
+    try:
+        pure = offroad_route(tracked, a, b).duration_s
+    except (NoRouteError, InputError):
+        pure = math.inf
+    assert h.duration_s <= pure
+    assert h.duration_s == pytest.approx(h.edges["traversed_s"].sum())
