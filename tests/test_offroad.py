@@ -392,3 +392,24 @@ def test_tracked_vehicle_leaves_a_mountain_road(andorra_terrain, andorra_dem):
         pure = math.inf
     assert h.duration_s <= pure
     assert h.duration_s == pytest.approx(h.edges["traversed_s"].sum())
+
+
+def test_landcover_from_a_raster_or_a_frame_sets_the_factor(flat, tmp_path):
+    import geopandas as gpd
+
+    table = geolog.offroad.load_landcover_table(None)
+    forest = table.classes.index("forest")
+    a, b = cell_point(30, 10), cell_point(30, 50)
+    base = offroad_route(flat, a, b).duration_s
+    tif = tmp_path / "landcover.tif"
+    with rasterio.open(tif, "w", driver="GTiff", width=60, height=60, count=1, dtype="uint8",
+                       crs=UTM, transform=flat.transform) as dst:  # fmt: skip
+        dst.write(np.full((60, 60), forest, dtype="uint8"), 1)
+    woods = offroad_route(flat, a, b, landcover=str(tif)).duration_s
+    assert woods == pytest.approx(base / table.factors["foot"][forest])
+    box = shapely.box(*TO_LL.transform(X0 - 100, Y0 - 61 * CELL), *TO_LL.transform(
+        X0 + 61 * CELL, Y0 + 100))  # fmt: skip
+    frame = gpd.GeoDataFrame({"landcover": ["forest"]}, geometry=[box], crs=4326)
+    assert offroad_route(flat, a, b, landcover=frame).duration_s == pytest.approx(woods)
+    with pytest.raises(InputError, match="not in the table"):
+        offroad_surface(flat, landcover=frame.assign(landcover="lava"))
