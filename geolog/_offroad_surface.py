@@ -11,6 +11,7 @@ import numpy as np
 from affine import Affine
 from rasterio.crs import CRS
 
+from . import _cache
 from ._offroad_landcover import LandcoverTable, load_table, rasterize_classes, read_landcover
 from .errors import InputError
 
@@ -18,6 +19,10 @@ __all__ = ["OffroadSurface", "offroad_surface", "DEFAULT_NEIGHBOURS"]
 
 #: Cell neighbourhood of the off-road graph: 16 = 8 adjacent + 8 knight's moves (r.walk -k).
 DEFAULT_NEIGHBOURS = 16
+
+#: Surfaces of DEMs opened from files with file land cover (or none), no barriers, the
+#: shipped table: ``route(..., offroad=True)`` in a loop builds each one once.
+_SURFACES = _cache.LRU("off-road surfaces", 4)
 
 
 @dataclass(frozen=True, eq=False)
@@ -340,7 +345,6 @@ def offroad_surface(
     >>> dem = geolog.DEM.open(geolog.data.dem_path("andorra"))  # doctest: +SKIP
     >>> s = geolog.offroad_surface(dem, profile="foot")  # doctest: +SKIP
     """
-    from ._terrain_grids import horn_gradients
     from .profiles import get_profile
 
     if neighbours not in (8, 16):
@@ -348,6 +352,32 @@ def offroad_surface(
     if not 0 <= barrier_factor <= 1:
         raise InputError(f"barrier_factor must lie in 0..1, got {barrier_factor!r}")
     prof = get_profile("foot" if profile is None else profile)
+    key = _surface_key(dem, prof, landcover, barriers, table, neighbours)
+    if key is not None and (hit := _SURFACES.get(key)) is not None:
+        return hit
+    surface = _build(dem, prof, landcover, barriers, barrier_factor, table, neighbours)
+    return surface if key is None else _SURFACES.put(key, surface)
+
+
+def _surface_key(dem, prof, landcover, barriers, table, neighbours) -> tuple | None:
+    """Cache key for surfaces rebuilt alike from files; None when not cacheable."""
+    paths = getattr(dem, "paths", ())
+    if not paths or barriers is not None or table is not None:
+        return None
+    if landcover is None:
+        lc = None
+    elif isinstance(landcover, str | os.PathLike) and os.path.isfile(landcover):
+        st = os.stat(landcover)
+        lc = (os.path.realpath(landcover), st.st_mtime, st.st_size)
+    else:
+        return None
+    return (paths, dem.shape, tuple(dem.transform), prof.content_hash(), lc, neighbours)
+
+
+def _build(dem, prof, landcover, barriers, barrier_factor, table, neighbours) -> OffroadSurface:
+    """The surface itself (see :func:`offroad_surface`)."""
+    from ._terrain_grids import horn_gradients
+
     tab = load_table(table)
     entry = _profile_entry(tab, prof)
     metric = dem.to_metric()
@@ -367,6 +397,8 @@ def offroad_surface(
     with np.errstate(invalid="ignore"):
         steep = np.hypot(gx, gy) > max(max_up, max_down)
     factor = np.where(steep | ~np.isfinite(metric.array), 0.0, factor)
+    for a in (codes, factor, steep):  # shared through the cache: read-only
+        a.flags.writeable = False
     return OffroadSurface(
         metric, prof, mode, base, max_up, max_down, codes, factor, tab, neighbours, off, steep
     )

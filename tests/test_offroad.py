@@ -413,3 +413,13 @@ def test_landcover_from_a_raster_or_a_frame_sets_the_factor(flat, tmp_path):
     assert offroad_route(flat, a, b, landcover=frame).duration_s == pytest.approx(woods)
     with pytest.raises(InputError, match="not in the table"):
         offroad_surface(flat, landcover=frame.assign(landcover="lava"))
+
+
+def test_surfaces_from_files_are_built_once(andorra_dem):
+    path = geolog.data.path("andorra")
+    s1 = offroad_surface(andorra_dem, profile="tracked", landcover=path)
+    assert offroad_surface(andorra_dem, profile="tracked", landcover=path) is s1
+    assert offroad_surface(andorra_dem, profile="foot", landcover=path) is not s1
+    assert not s1.factor.flags.writeable
+    geolog.clear_cache("off-road surfaces")
+    assert offroad_surface(andorra_dem, profile="tracked", landcover=path) is not s1
