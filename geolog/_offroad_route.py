@@ -251,9 +251,11 @@ class HybridRoute(Route):
         :meth:`geolog.Route.directions`.
         """
         frames = []
-        for k, p in self.parts:
+        for i, (k, p) in enumerate(self.parts):
             if k == "road":
-                frames.append(p.directions(min_step_m=min_step_m))
+                d = p.directions(min_step_m=min_step_m)
+                last = i == len(self.parts) - 1
+                frames.append(d if last else d[d["turn"] != "arrive"])  # the trip goes on
                 continue
             bearing = (np.degrees(np.arctan2(p.x[-1] - p.x[0], p.y[-1] - p.y[0])) + 360) % 360
             frames.append(

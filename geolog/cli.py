@@ -385,7 +385,8 @@ def route_cmd(
     if as_json:
         out.print_json(text, ensure_ascii=True) if out.is_terminal else print(text)
         return
-    table = Table(title=f"{_t(network_file.name)}: {_t(found[0].profile_name)} route")
+    extra = f", {found[0].offroad_m / 1000:,.2f} km of it off-road" if offroad else ""
+    table = Table(title=f"{_t(network_file.name)}: {_t(found[0].profile_name)} route{extra}")
     for col in ("#", "km", "time", "ascent m", "descent m", "max grade", "stretch", "overlap"):
         table.add_column(col, justify="right")
     for i, r in enumerate(found):

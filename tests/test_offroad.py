@@ -348,7 +348,8 @@ def test_cli_offroad_route_and_isochrone(tmp_path, capsys):
     assert main([*args, "--offroad", "--dem", dem, "-o", str(out)]) == 0
     props = json.loads(out.read_text())["features"][0]["properties"]
     assert props["offroad_m"] > 0 and props["duration_s"] > 0
-    assert "cross country" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "cross country" in printed and "km of it off-road" in printed
     assert main([*args, "--offroad"]) == 2  # no DEM: one line, exit 2
     err = capsys.readouterr().err
     assert "needs a DEM" in err and "Traceback" not in err
