@@ -185,11 +185,13 @@ class _Hybrid:
             ((self.fwd, self.a, cells[0], secs[0]), (self.bwd, self.b, cells[1], secs[1]))
         ):
             c = self.ca if i == 0 else self.cb
-            if s_ >= 0 and cell >= 0 and np.isfinite(f[cell]):
-                out.append((f[cell] + c + sec, cell, sec))
-            else:
+            if s_ < 0:  # the point itself is on ground it cannot leave: it is on the road
                 gap = float(np.hypot(self.x[i] - self.x[2 + i], self.y[i] - self.y[2 + i]))
                 out.append((gap / v0, -1, gap / v0))
+            elif cell >= 0:
+                out.append((f[cell] + c + sec, cell, sec))
+            else:
+                out.append((np.inf, -1, np.inf))
         total = out[0][0] + road.duration_s + out[1][0]
         return total, ("route", road, out[0][1:], out[1][1:])
 
