@@ -48,6 +48,9 @@ KNOWN = (
     "mobility thresholds",
     "base maps",
     "source checksums",
+    "land-cover tables",
+    "land-cover reads",
+    "off-road surfaces",
 )
 _TRACKED: weakref.WeakSet = weakref.WeakSet()
 

@@ -33,6 +33,20 @@ def _route_edges(route: Any) -> pd.DataFrame | None:
     return None
 
 
+def _kinds(e: pd.DataFrame) -> np.ndarray:
+    """``road`` / ``offroad`` per edge row (``road`` for a plain road route)."""
+    if "kind" in e.columns:
+        return e["kind"].fillna("road").astype(str).to_numpy()
+    return np.full(len(e), "road", dtype=object)
+
+
+def _leg_style(kind: str) -> dict[str, str]:
+    """Off-road legs are dashed (class ``geolog-offroad``); road legs solid."""
+    if kind == "offroad":
+        return {"className": "geolog-route geolog-offroad", "dashArray": "10 8"}
+    return {"className": "geolog-route"}
+
+
 def route_popup_html(route: Any, *, label: str = "Route") -> str:
     """Escaped HTML summary of a route: length, time, ascent, descent, steepest climb."""
     mg = float(getattr(route, "max_grade", np.nan))
@@ -57,6 +71,9 @@ def route_layer(
     show: bool = True,
 ) -> folium.map.Layer:
     """A route: a casing line with a summary popup, segments coloured by grade, start/end markers.
+
+    Off-road legs of a hybrid route (edges ``kind == "offroad"``) are drawn
+    dashed (``class="geolog-route geolog-offroad"``).
 
     Parameters
     ----------
@@ -103,7 +120,8 @@ def route_layer(
         idx = np.where(np.isfinite(g), np.digitize(np.abs(g), GRADE_BINS), len(GRADE_COLORS))
         palette = [*GRADE_COLORS, _NODATA_COLOR]
         labels = _road_label(e)
-        for geom_i, k, lab, gv in zip(e.geometry.values, idx, labels, g, strict=True):
+        kinds = _kinds(e)
+        for geom_i, k, lab, gv, kind in zip(e.geometry.values, idx, labels, g, kinds, strict=True):
             feats.append(
                 _feature(
                     geom_i,
@@ -111,25 +129,18 @@ def route_layer(
                         "color": palette[k],
                         "weight": weight,
                         "opacity": 1.0,
-                        "className": "geolog-route",
+                        **_leg_style(kind),
                     },
                     tooltip=f"{lab}<br>{escape(f'{gv * 100:+.1f} %' if np.isfinite(gv) else 'no grade')}",
                     popup=popup,
                 )
             )
     else:
-        feats.append(
-            _feature(
-                geom,
-                style={
-                    "color": color or "#1f5f8b",
-                    "weight": weight,
-                    "opacity": 1.0,
-                    "className": "geolog-route",
-                },
-                popup=popup,
-            )
-        )
+        mixed = e is not None and len(e) and (_kinds(e) == "offroad").any()
+        parts = zip(e.geometry.values, _kinds(e), strict=True) if mixed else [(geom, "road")]
+        for geom_i, kind in parts:
+            style = {"color": color or "#1f5f8b", "weight": weight, "opacity": 1.0}
+            feats.append(_feature(geom_i, style={**style, **_leg_style(kind)}, popup=popup))
     coords = shapely.get_coordinates(geom)
     for (lon, lat), what, col in ((coords[0], "start", "#1a9850"), (coords[-1], "end", "#d7191c")):
         feats.append(

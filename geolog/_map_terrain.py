@@ -169,6 +169,57 @@ def mobility_layer(
     return layer
 
 
+#: Off-road pace classes (minutes per km on level ground) and their colours; last = impassable.
+PACE_BINS = (15.0, 25.0, 40.0, 60.0)
+_PACE_COLORS = ("#1a9850", "#91cf60", "#fee08b", "#fc8d59", "#d73027", "#3a0a0a")
+_PACE_LABELS = ("< 15 min/km", "15–25 min/km", "25–40 min/km", "40–60 min/km", "≥ 60 min/km",
+                "impassable")  # fmt: skip
+
+
+def offroad_layer(
+    surface: Any,
+    *,
+    name: str | None = None,
+    opacity: float = 0.5,
+    max_size: int = 1600,
+    show: bool = True,
+) -> folium.map.Layer:
+    """The off-road cost surface (:func:`geolog.offroad_surface`) as pace classes on level ground.
+
+    Each cell's minutes per kilometre on the flat from land cover and
+    barriers, impassable cells (water, buildings, NO-GO slopes, closed
+    barriers) dark; an image overlay (``class="geolog-offroad-surface"``)
+    with a legend.
+    """
+    pace = surface.pace()
+    arr = np.asarray(pace.array, dtype=float)
+    code = np.where(np.isinf(arr), len(PACE_BINS) + 1, np.digitize(np.nan_to_num(arr), PACE_BINS))
+    code = np.where(np.isnan(arr), np.nan, code).astype("float32")
+    warped, bounds = warp_to_mercator(
+        code, pace.transform, pace.crs, resampling="nearest", max_size=max_size
+    )
+    ok = np.isfinite(warped)
+    lut = np.array([_hex_rgba(c, 255) for c in _PACE_COLORS], dtype=np.uint8)
+    rgba = lut[np.clip(np.nan_to_num(warped, nan=0.0), 0, len(_PACE_COLORS) - 1).astype(int)]
+    rgba[~ok, 3] = 0
+    pname = getattr(surface.profile, "name", "")
+    layer = _image_layer(
+        rgba,
+        bounds,
+        name=name or f"off-road pace ({pname})",
+        attribution=_dem_source(surface.dem),
+        opacity=opacity,
+        show=show,
+        css_class="geolog-offroad-surface",
+    )
+    legend(
+        f"off-road pace, level ground: {pname}",
+        list(zip(_PACE_COLORS, _PACE_LABELS, strict=True)),
+        position="bottomleft",
+    ).add_to(layer)
+    return layer
+
+
 def _rule_areas(rules: Any) -> dict[str, Any]:
     """Area name → shapely geometry (EPSG:4326) from a RuleSet, a mapping or a GeoDataFrame."""
     import geopandas as gpd

@@ -181,6 +181,7 @@ class Route:
         """The traversed edges in order (GeoDataFrame).
 
         A copy of the network's edge rows with ``edge`` (row label),
+        ``kind`` (``"road"``; hybrid routes also have ``"offroad"`` rows),
         ``leg`` (0 for the first leg, +1 at each via point), ``fraction_start``,
         ``fraction_end`` (part of the edge travelled), ``traversed_m``,
         ``traversed_s`` and the geometry cut to the travelled part.
@@ -192,6 +193,7 @@ class Route:
         leg = np.repeat(np.arange(len(self.leg_sizes)), self.leg_sizes)
         extra = pd.DataFrame(
             {
+                "kind": "road",  # hybrid routes (geolog.offroad) also have "offroad" rows
                 "leg": leg,
                 "fraction_start": self.f0,
                 "fraction_end": self.f1,

@@ -352,6 +352,7 @@ def route_cmd(
     output: Path = typer.Option(
         None, "-o", "--output", help="Also write: .gpx .kml .gpkg .geojson"
     ),
+    offroad: bool = typer.Option(False, "--offroad", help="Allow cross-country legs (needs a DEM)"),
 ) -> None:
     """Route between two points under a profile and rules; print a summary or GeoJSON."""
     import json
@@ -364,8 +365,8 @@ def route_cmd(
     vias = [_latlon(v, "--via") for v in via or []]
     if alternatives < 1:
         raise InputError(f"--alternatives must be at least 1, got {alternatives}")
-    if alternatives > 1 and vias:
-        raise InputError("--alternatives cannot be combined with --via")
+    if alternatives > 1 and (vias or offroad):
+        raise InputError("--alternatives cannot be combined with --via or --offroad")
     if output is not None:
         route_format(output)
     _writable(output)
@@ -374,7 +375,8 @@ def route_cmd(
         if alternatives > 1:
             found = routing.alternatives(net, o, d, k=alternatives, profile=profile, rules=rules)
         else:
-            found = [routing.route(net, o, d, via=vias, profile=profile, rules=rules)]
+            r = routing.route(net, o, d, via=vias, profile=profile, rules=rules, offroad=offroad)
+            found = [r]
     if len(found) < alternatives:
         console.print(
             f"note: {len(found)} of {alternatives} routes found: no other route shares at most "
@@ -397,7 +399,8 @@ def route_cmd(
     if as_json:
         out.print_json(text, ensure_ascii=True) if out.is_terminal else print(text)
         return
-    table = Table(title=f"{_t(network_file.name)}: {_t(found[0].profile_name)} route")
+    extra = f", {found[0].offroad_m / 1000:,.2f} km of it off-road" if offroad else ""
+    table = Table(title=f"{_t(network_file.name)}: {_t(found[0].profile_name)} route{extra}")
     for col in ("#", "km", "time", "ascent m", "descent m", "max grade", "stretch", "overlap"):
         table.add_column(col, justify="right")
     for i, r in enumerate(found):
@@ -438,10 +441,12 @@ def isochrone_cmd(
     buffer_m: float = typer.Option(50.0, "--buffer-m", help="Margin around reached roads (m)"),
     fill_m: float = typer.Option(200.0, "--fill-m", help="area: fill gaps under 2x this (m)"),
     output: Path = typer.Option(..., "-o", "--output", help="File: .geojson .kml .gpkg .parquet"),
+    offroad: bool = typer.Option(False, "--offroad", help="Roads and cross country (needs a DEM)"),
 ) -> None:
     """Areas reachable from a point within travel-time budgets, as polygons (GeoJSON, KML …)."""
     from . import routing
     from .export import AREA_FORMATS, export_format, to_file
+    from .offroad import offroad_isochrones
 
     export_format(output, AREA_FORMATS, "isochrones")
     o = _latlon(origin, "--from")
@@ -452,13 +457,18 @@ def isochrone_cmd(
     _writable(output)
     net = _routing_network(network_file, dem)
     with _reported_warnings():
-        iso = routing.isochrones(
-            net, o, budgets, profile=profile, rules=rules, kind=kind, buffer_m=buffer_m,
-            fill_m=fill_m,
-        )  # fmt: skip
+        kw = {"profile": profile, "rules": rules}
+        if offroad:
+            iso = offroad_isochrones(None, o, budgets, net=net, **kw)
+        else:
+            iso = routing.isochrones(
+                net, o, budgets, kind=kind, buffer_m=buffer_m, fill_m=fill_m, **kw
+            )
     to_file(iso, output, layer="isochrones", color_by="time_s")
-    for t, km, a in zip(iso["time_s"], iso["reached_km"], iso["area_km2"], strict=True):
-        out.print(f"{t / 60:g} min: {a:,.1f} km² ({kind}), {km:,.1f} directed km of road reached")
+    for row in iso.itertuples():
+        how = "by road and cross country" if offroad else (
+            f"({kind}), {row.reached_km:,.1f} directed km of road reached")  # fmt: skip
+        out.print(f"{row.time_s / 60:g} min: {row.area_km2:,.1f} km² {how}")
     out.print(f"wrote {_t(output)}", highlight=False)
 
 

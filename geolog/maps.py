@@ -60,6 +60,7 @@ from ._map_terrain import (
     areas_layer,
     hillshade_layer,
     mobility_layer,
+    offroad_layer,
     slope_layer,
 )
 
@@ -87,6 +88,7 @@ __all__ = [
     "hillshade_layer",
     "slope_layer",
     "mobility_layer",
+    "offroad_layer",
     "areas_layer",
     "legend",
     "finish",
@@ -105,6 +107,7 @@ def make_map(
     color_by: str | None = None,
     slope: bool = False,
     mobility: str | None = None,
+    offroad: Any = None,
     osm_tiles: bool = False,
     basemap: Any = None,
     height: str | int = "100%",
@@ -136,6 +139,10 @@ def make_map(
         Add the slope-class overlay (off at opening).
     mobility
         Vehicle name for a cross-country mobility overlay (off at opening).
+    offroad
+        An :class:`geolog.offroad.OffroadSurface`: its pace overlay
+        (:func:`offroad_layer`, off at opening). Off-road legs of hybrid
+        routes are drawn dashed whether or not it is given.
     osm_tiles
         Add OpenStreetMap web tiles as an optional layer (off at opening; online).
     basemap
@@ -175,6 +182,8 @@ def make_map(
             slope_layer(dem, show=False).add_to(m)
         if mobility:
             mobility_layer(dem, mobility, show=False).add_to(m)
+    if offroad is not None:
+        offroad_layer(offroad, show=False).add_to(m)
     add_basemap(m, basemap, net, bounds)
     if net is not None:
         if color_by is None:

@@ -86,6 +86,8 @@ def route(
     rules: Any = None,
     weight: str = "cost",
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    offroad: bool = False,
+    dem: Any = None,
 ) -> Route:
     """Least-cost route between two points under a profile and route rules.
 
@@ -110,6 +112,13 @@ def route(
         (``cost`` = inf) are never used, whatever the weight.
     max_snap_m
         Points farther than this from every usable road raise ``InputError``.
+    offroad
+        Allow cross-country legs: the fastest mix of roads and open terrain
+        (:func:`geolog.hybrid_route`, by travel time; ``via`` and ``weight``
+        do not apply; the profile defaults to ``"foot"``). Needs a DEM:
+        ``dem``, else the one ``net.with_terrain`` recorded.
+    dem
+        The :class:`geolog.DEM` (or an OffroadSurface) for ``offroad=True``.
 
     Returns
     -------
@@ -131,6 +140,8 @@ def route(
     >>> r.duration_s > 0
     True
     """
+    if offroad:
+        return _offroad(net, origin, destination, via, profile, rules, dem)
     pts = [parse_point(origin, "origin")]
     names = ["origin"]
     for i, p in enumerate(via or []):
@@ -149,6 +160,25 @@ def route(
         legs.append(leg)
     return Route(
         applied, g, legs, snaps, profile_name=_pname(applied, profile), rules=rules, weight=weight
+    )
+
+
+def _offroad(net, origin, destination, via, profile, rules, dem) -> Route:
+    """``route(..., offroad=True)``: the hybrid road / cross-country route."""
+    from ._offroad_hybrid import hybrid_route
+
+    if via:
+        raise InputError(
+            "offroad=True routes from origin to destination; via points are not supported"
+        )
+    return hybrid_route(
+        net,
+        dem,
+        origin,
+        destination,
+        router=(route, route_nodes),
+        profile=profile or "foot",
+        rules=rules,
     )
 
 

@@ -22,7 +22,8 @@ TOP_LEVEL = [
     "get_profile", "load_rules", "explain", "route", "alternatives", "isochrones", "matrix",
     "Route", "Matrix", "maps", "map", "briefing", "plan", "compare", "distribution",
     "risk", "viewshed", "critical_links", "contingency",
-    "clear_cache", "to_file", "export",
+    "clear_cache", "to_file", "export", "offroad", "offroad_surface", "offroad_route",
+    "offroad_isochrones", "hybrid_route",
 ]  # fmt: skip
 
 MODULES = {
@@ -46,7 +47,7 @@ MODULES = {
                        "matrix", "DEFAULT_MAX_SNAP_M", "MIN_COMPONENT_NODES"],
     "geolog.maps": ["OSM_ATTRIBUTION", "GRADE_BINS", "GRADE_COLORS", "GRADE_LABELS", "base_map",
                     "network_layer", "route_layer", "isochrone_layer", "hillshade_layer",
-                    "slope_layer", "mobility_layer", "areas_layer", "legend", "finish",
+                    "slope_layer", "mobility_layer", "areas_layer", "offroad_layer", "legend", "finish",
                     "make_map", "route_popup_html", "SPEED_BINS"],
     "geolog.distribution": ["ENGINES", "UNSERVED_REASONS", "Plan", "plan", "compare",
                             "solve_cvrp", "solve_model"],
@@ -57,6 +58,10 @@ MODULES = {
     "geolog.risk": ["LEVELS", "LEVEL_WEIGHTS", "CURVATURE_COEFFICIENT", "Viewshed", "viewshed",
                     "threat_zones", "with_threats", "with_visibility", "exposure_report",
                     "critical_links", "contingency"],
+    "geolog.offroad": ["OffroadSurface", "offroad_surface", "offroad_route",
+                       "offroad_isochrones", "hybrid_route", "read_landcover",
+                       "load_landcover_table", "DEFAULT_NEIGHBOURS", "DEFAULT_MAX_SNAP_M",
+                       "HybridRoute", "naismith_s"],
 }  # fmt: skip
 
 METHODS = {
