@@ -17,147 +17,33 @@ import math
 import signal
 import sys
 import warnings
-from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
-from typer.core import TyperArgument, TyperCommand
 
+from ._cli_base import (
+    _NETWORK_ARG,
+    _PROFILE_OPTION,
+    _RULES_OPTION,
+    _Command,
+    _line,
+    _PlainFormatter,
+    _progress,
+    _reported_warnings,
+    _routing_network,
+    _t,
+    _writable,
+    app,
+    console,
+    load_network,
+    out,
+)
+from ._cli_route import isochrone_cmd, route_cmd
 from ._geometry import parse_latlon_text as _latlon
-from ._io import check_writable
 from .errors import GeologError, GeologWarning, InputError
 
 __all__ = ["app", "main"]
-
-app = typer.Typer(
-    name="geolog",
-    help="Terrain-costed road networks, route rules, routing, planning and offline map briefings.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-)
-console = Console(stderr=True)
-out = Console()
-
-# Declarations shared by several commands (typer reads them; they hold no state).
-_NETWORK_ARG = typer.Argument(..., help="Saved network (.parquet) or OSM file")
-_RULES_OPTION = typer.Option(None, "--rules", help="Route rules YAML")
-_PROFILE_OPTION = typer.Option(
-    None,
-    "--profile",
-    "-p",
-    help="car, truck, foot, tracked or a YAML path (default: the rules' or car)",
-)
-
-
-class _Command(TyperCommand):
-    """A command whose help names arguments plainly: ``OSM_FILE``, not ``{osm_file} <path>``."""
-
-    def collect_usage_pieces(self, ctx: Any) -> list[str]:
-        return [p.replace("{", "").replace("}", "") for p in super().collect_usage_pieces(ctx)]
-
-    def format_help(self, ctx: Any, formatter: Any) -> None:
-        for param in self.params:
-            if isinstance(param, TyperArgument):
-                param.display_type_rich = lambda ctx: None  # the type is in the help text
-        super().format_help(ctx, formatter)
-
-
-def _version(value: bool) -> None:
-    if value:
-        from . import __version__
-
-        out.print(f"geolog {__version__}", highlight=False)
-        raise typer.Exit(0)
-
-
-@app.callback()
-def _root(
-    version: bool = typer.Option(
-        False,
-        "--version",
-        help="Print geolog's version and exit.",
-        callback=_version,
-        is_eager=True,
-    ),
-) -> None:
-    """Terrain-costed road networks, route rules, routing, planning and offline map briefings."""
-
-
-def _printable(value: object) -> str:
-    """``str(value)`` with non-printable characters (terminal escape sequences, bidi
-    controls) written as ``\\x1b``-style escapes."""
-    s = str(value)
-    if s.isprintable():
-        return s
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in s)
-
-
-def _t(value: object) -> str:
-    """Data text for rich: markup escaped and non-printable characters escaped."""
-    return escape(_printable(value))
-
-
-class _PlainFormatter(logging.Formatter):
-    """Log records as one line, with non-printable characters from data escaped."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        return " ".join(_printable(line) for line in super().format(record).splitlines())
-
-
-def _line(message: object) -> str:
-    """One terminal line: whitespace runs (newlines too) become one space, then :func:`_t`."""
-    return _t(" ".join(str(message).split()))
-
-
-def _print_warnings(messages: Iterable[object]) -> None:
-    """Print each distinct warning once, one line each, on stderr."""
-    for msg in dict.fromkeys(str(m) for m in messages):
-        console.print(f"[yellow]warning:[/] {_line(msg)}", highlight=False, soft_wrap=True)
-
-
-@contextlib.contextmanager
-def _reported_warnings() -> Iterator[None]:
-    """Collect the geolog warnings raised in the block and print them after it."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", GeologWarning)
-        yield
-    _print_warnings(w.message for w in caught)
-
-
-def _writable(*paths: Path | None) -> None:
-    """Check every output path before any work (missing or read-only folders)."""
-    for path in paths:
-        if path is not None:
-            check_writable(path)
-
-
-def _progress() -> Any:
-    """A spinner with the current step and elapsed time on stderr (only on a terminal)."""
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    return Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=True,
-        disable=not console.is_terminal,  # no blank line in logs and pipes
-    )
-
-
-def load_network(path: Path, network: str = "drive"):
-    """Open a saved network (``.parquet``) or build one from an OSM file."""
-    from . import load, read_osm
-
-    if path.suffix == ".parquet":
-        return load(path)
-    return read_osm(path, network=network)
 
 
 @app.command(cls=_Command)
@@ -327,150 +213,9 @@ def _bbox(text: str) -> list[float]:
     return box
 
 
-def _routing_network(network_file: Path, dem: list[Path] | None):
-
-    with _reported_warnings():
-        net = load_network(network_file)
-        if dem:
-            from .terrain import DEM
-
-            net = net.with_terrain(DEM.open(dem))
-    return net
-
-
-@app.command("route", cls=_Command)
-def route_cmd(
-    network_file: Path = _NETWORK_ARG,
-    origin: str = typer.Option(..., "--from", help="Origin as LAT,LON"),
-    destination: str = typer.Option(..., "--to", help="Destination as LAT,LON"),
-    via: list[str] = typer.Option(None, "--via", help="Via point LAT,LON; repeat for several"),
-    profile: str = _PROFILE_OPTION,
-    rules: Path = _RULES_OPTION,
-    dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
-    alternatives: int = typer.Option(1, "--alternatives", "-k", help="Number of routes (>= 1)"),
-    as_json: bool = typer.Option(False, "--json", help="Print GeoJSON instead of a table"),
-    output: Path = typer.Option(
-        None, "-o", "--output", help="Also write: .gpx .kml .gpkg .geojson"
-    ),
-    offroad: bool = typer.Option(False, "--offroad", help="Allow cross-country legs (needs a DEM)"),
-) -> None:
-    """Route between two points under a profile and rules; print a summary or GeoJSON."""
-    import json
-
-    from . import routing
-    from ._route_export import route_format
-
-    o = _latlon(origin, "--from")
-    d = _latlon(destination, "--to")
-    vias = [_latlon(v, "--via") for v in via or []]
-    if alternatives < 1:
-        raise InputError(f"--alternatives must be at least 1, got {alternatives}")
-    if alternatives > 1 and (vias or offroad):
-        raise InputError("--alternatives cannot be combined with --via or --offroad")
-    if output is not None:
-        route_format(output)
-    _writable(output)
-    net = _routing_network(network_file, dem)
-    with _reported_warnings():
-        if alternatives > 1:
-            found = routing.alternatives(net, o, d, k=alternatives, profile=profile, rules=rules)
-        else:
-            r = routing.route(net, o, d, via=vias, profile=profile, rules=rules, offroad=offroad)
-            found = [r]
-    if len(found) < alternatives:
-        console.print(
-            f"note: {len(found)} of {alternatives} routes found: no other route shares at most "
-            "70 % of its length with those found and costs at most 1.5 times the best",
-            highlight=False,
-            soft_wrap=True,
-        )
-    features = []
-    for i, r in enumerate(found):
-        feat = r.__geo_interface__["features"][0]
-        feat["properties"]["rank"] = i + 1
-        features.append(feat)
-    text = json.dumps({"type": "FeatureCollection", "features": features})
-    if output is not None and output.suffix.lower() in (".geojson", ".json"):
-        from ._html import atomic_write_text
-
-        atomic_write_text(output, text)
-    elif output is not None:  # the other formats hold one route: the best
-        found[0].to_file(output)
-    if as_json:
-        out.print_json(text, ensure_ascii=True) if out.is_terminal else print(text)
-        return
-    extra = f", {found[0].offroad_m / 1000:,.2f} km of it off-road" if offroad else ""
-    table = Table(title=f"{_t(network_file.name)}: {_t(found[0].profile_name)} route{extra}")
-    for col in ("#", "km", "time", "ascent m", "descent m", "max grade", "stretch", "overlap"):
-        table.add_column(col, justify="right")
-    for i, r in enumerate(found):
-        s = r.summary()
-        table.add_row(
-            str(i + 1),
-            f"{r.length_m / 1000:,.2f}",
-            routing._fmt_duration(r.duration_s),
-            routing._fmt(r.ascent_m, ",.0f"),
-            routing._fmt(r.descent_m, ",.0f"),
-            routing._fmt_pct(r.max_grade),
-            "" if s["stretch"] is None else f"{s['stretch']:.2f}",
-            "" if s["overlap"] is None else f"{s['overlap']:.0%}",
-        )
-    out.print(table)
-    steps = found[0].directions()
-    dirs = Table(title="directions (route 1)")
-    for col, justify in (("step", "right"), ("instruction", "left"), ("km", "right")):
-        dirs.add_column(col, justify=justify)
-    for st in steps.itertuples(index=False):
-        dirs.add_row(str(st.step), _t(st.instruction), f"{st.distance_m / 1000:,.2f}")
-    out.print(dirs)
-    if output is not None:
-        out.print(f"wrote {_t(output)}", highlight=False)
-
-
-@app.command("isochrone", cls=_Command)
-def isochrone_cmd(
-    network_file: Path = _NETWORK_ARG,
-    origin: str = typer.Option(..., "--from", help="Origin as LAT,LON"),
-    minutes: str = typer.Option("10,30", "--minutes", help="Budgets in minutes, e.g. 10,30"),
-    profile: str = typer.Option(
-        None, "--profile", "-p", help="car, truck, foot, tracked or a YAML path"
-    ),
-    rules: Path = _RULES_OPTION,
-    dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
-    kind: str = typer.Option("area", "--kind", help="area (reachable area) or band (along roads)"),
-    buffer_m: float = typer.Option(50.0, "--buffer-m", help="Margin around reached roads (m)"),
-    fill_m: float = typer.Option(200.0, "--fill-m", help="area: fill gaps under 2x this (m)"),
-    output: Path = typer.Option(..., "-o", "--output", help="File: .geojson .kml .gpkg .parquet"),
-    offroad: bool = typer.Option(False, "--offroad", help="Roads and cross country (needs a DEM)"),
-) -> None:
-    """Areas reachable from a point within travel-time budgets, as polygons (GeoJSON, KML …)."""
-    from . import routing
-    from .export import AREA_FORMATS, export_format, to_file
-    from .offroad import offroad_isochrones
-
-    export_format(output, AREA_FORMATS, "isochrones")
-    o = _latlon(origin, "--from")
-    try:
-        budgets = [float(m) * 60 for m in minutes.split(",") if m.strip()]
-    except ValueError:
-        raise InputError(f"--minutes {minutes!r} is not a list of numbers like 10,30") from None
-    _writable(output)
-    net = _routing_network(network_file, dem)
-    with _reported_warnings():
-        kw = {"profile": profile, "rules": rules}
-        if offroad:
-            iso = offroad_isochrones(None, o, budgets, net=net, **kw)
-        else:
-            iso = routing.isochrones(
-                net, o, budgets, kind=kind, buffer_m=buffer_m, fill_m=fill_m, **kw
-            )
-    to_file(iso, output, layer="isochrones", color_by="time_s")
-    for row in iso.itertuples():
-        how = "by road and cross country" if offroad else (
-            f"({kind}), {row.reached_km:,.1f} directed km of road reached")  # fmt: skip
-        out.print(f"{row.time_s / 60:g} min: {row.area_km2:,.1f} km² {how}")
-    out.print(f"wrote {_t(output)}", highlight=False)
-
+# kept in _cli_route (this module's size); registered here to keep the help's order
+app.command("route", cls=_Command)(route_cmd)
+app.command("isochrone", cls=_Command)(isochrone_cmd)
 
 rules_app = typer.Typer(help="Route rules: validate and explain rule files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")
