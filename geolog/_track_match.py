@@ -29,7 +29,6 @@ MATCH_FORMATS = {
     ".csv": "CSV: the matched edges without geometry",
 }
 
-_EDGE_COLS = ("u", "v", "osmid", "highway", "name", "ref", "grade", "length_m")
 
 
 class MatchResult:
@@ -160,12 +159,13 @@ class MatchResult:
     def edges(self):
         """The matched path, one row per edge driven in order (GeoDataFrame).
 
-        ``edge`` (label), the edge's ``u``, ``v``, ``osmid``, ``highway``,
-        ``name``, ``ref``, ``grade``, ``length_m`` (whole edge), then
+        ``edge`` (label), the network's edge columns (``u``, ``v``,
+        ``highway``, ``name``, ``grade``, ``length_m`` of the whole edge …;
+        the profile's ``speed_kph`` and ``travel_time_s`` renamed
+        ``profile_speed_kph`` and ``profile_travel_time_s``), then
         ``segment``, ``fraction_start`` / ``fraction_end`` (part driven),
         ``traversed_m``, ``entry_time`` / ``exit_time`` (UTC),
         ``duration_s``, ``speed_kph`` (observed: traversed_m / duration),
-        ``profile_speed_kph`` (the profile's speed on the edge),
         ``confidence`` (0-1: the lowest confidence of the fixes on or
         around the edge) and the geometry of the part driven.
         """
@@ -173,10 +173,10 @@ class MatchResult:
 
         h, net = self._hmm, self._net
         e = net.edges.iloc[h.piece_row]
-        out = pd.DataFrame({"edge": e.index.to_numpy()})
-        for c in _EDGE_COLS:
-            if c in e.columns:
-                out[c] = e[c].to_numpy()
+        out = pd.DataFrame(e.drop(columns=e.geometry.name)).reset_index(names="edge")
+        out = out.rename(columns={"speed_kph": "profile_speed_kph", "travel_time_s": "profile_travel_time_s"})
+        if "profile_speed_kph" not in out.columns:
+            out["profile_speed_kph"] = np.nan
         t0 = self._time.iloc[0]
         dur = self._exit_s - self._entry_s
         out["segment"] = h.piece_seg
@@ -188,9 +188,6 @@ class MatchResult:
         out["duration_s"] = dur
         with np.errstate(invalid="ignore", divide="ignore"):
             out["speed_kph"] = np.where(dur > 0, self._plen / dur * 3.6, np.nan)
-        out["profile_speed_kph"] = (
-            e["speed_kph"].to_numpy(dtype=float) if "speed_kph" in e.columns else np.nan
-        )
         out["confidence"] = self._piece_confidence()
         idx = self._edge_index()
         geoms = cut_lines(idx.geoms_m[h.piece_row], h.piece_f0, h.piece_f1, idx.frame)

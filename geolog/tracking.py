@@ -21,7 +21,9 @@ import pandas as pd
 
 from ._track_io import check_trace, clean_trace, read_trace, seconds
 from ._track_match import MATCH_FORMATS, MatchResult
+from ._track_plan import deviations
 from ._track_sim import simulate_trace
+from ._track_speed import GRADE_BANDS, calibrate_profile, speed_table
 from .errors import InputError
 
 __all__ = [
@@ -31,6 +33,10 @@ __all__ = [
     "MatchResult",
     "MATCH_FORMATS",
     "simulate_trace",
+    "speed_table",
+    "calibrate_profile",
+    "GRADE_BANDS",
+    "deviations",
 ]
 
 logger = logging.getLogger(__name__)
