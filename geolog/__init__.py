@@ -48,6 +48,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "critical_links": ("risk", "critical_links"),
     "contingency": ("risk", "contingency"),
     "clear_cache": ("_cache", "clear_cache"),
+    "match": ("tracking", "match"),
+    "tracking": ("tracking", None),
 }
 
 # modules reachable as geolog.<name> without an import statement

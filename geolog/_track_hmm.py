@@ -165,7 +165,9 @@ def _transitions(
         src = np.unique(g.vpos[rows[sl][rows[sl] >= 0]])
         lim = float(np.max(allowed[sl])) if sl.stop > c0 else 0.0
         if len(src):
-            dist, pred = dijkstra(mat, directed=True, indices=src, limit=lim, return_predecessors=True)
+            dist, pred = dijkstra(
+                mat, directed=True, indices=src, limit=lim, return_predecessors=True
+            )
         else:
             dist, pred = np.zeros((0, g.n)), np.zeros((0, g.n), dtype=np.int32)
         s = _Search(src, dist, pred)
@@ -322,9 +324,7 @@ def hmm_match(
     seg = np.cumsum(starts) - 1
     idx = np.arange(len(keep))
     mrow, mfrac = rows[idx, state], frac[idx, state]
-    step_search = [
-        None if starts[i + 1] else searches[chunk_of[i]] for i in range(len(keep) - 1)
-    ]
+    step_search = [None if starts[i + 1] else searches[chunk_of[i]] for i in range(len(keep) - 1)]
     pr, p0, p1, ps, fix_piece = _assemble(g, mrow, mfrac, seg, step_search)
     return HMMResult(
         fix=keep,

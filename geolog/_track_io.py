@@ -143,7 +143,9 @@ def check_trace(frame: pd.DataFrame, *, source: str = "the trace") -> pd.DataFra
     Raises :class:`~geolog.errors.InputError` naming the first bad row.
     """
     if not isinstance(frame, pd.DataFrame):
-        raise InputError(f"{source} must be a table (DataFrame) of fixes, got {type(frame).__name__}")
+        raise InputError(
+            f"{source} must be a table (DataFrame) of fixes, got {type(frame).__name__}"
+        )
     missing = [c for c in ("time", "lat", "lon") if c not in frame.columns]
     if missing:
         raise InputError(
@@ -156,7 +158,9 @@ def check_trace(frame: pd.DataFrame, *, source: str = "the trace") -> pd.DataFra
     try:
         out["time"] = pd.to_datetime(frame["time"], utc=True, format="mixed")
     except (ValueError, TypeError) as err:
-        raise InputError(f"{source}: a time cannot be read ({err}); write times as ISO 8601") from err
+        raise InputError(
+            f"{source}: a time cannot be read ({err}); write times as ISO 8601"
+        ) from err
     bad = out["time"].isna().to_numpy()
     if bad.any():
         raise InputError(

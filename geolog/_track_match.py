@@ -30,7 +30,6 @@ MATCH_FORMATS = {
 }
 
 
-
 class MatchResult:
     """A GPS trace matched onto a road network (see :func:`geolog.match`).
 
@@ -84,7 +83,9 @@ class MatchResult:
     # ------------------------------------------------------------------ construction
     def _build_fixes(self, trace: pd.DataFrame, t_s: np.ndarray) -> None:
         h, n = self._hmm, len(trace)
-        fx = pd.DataFrame({"time": self._time, "lat": trace["lat"].to_numpy(), "lon": trace["lon"].to_numpy()})
+        fx = pd.DataFrame(
+            {"time": self._time, "lat": trace["lat"].to_numpy(), "lon": trace["lon"].to_numpy()}
+        )
         fx["used"] = False
         fx["edge"] = -1
         fx["fraction"] = np.nan
@@ -99,9 +100,7 @@ class MatchResult:
         fx.loc[i, "distance_m"] = h.dist_m
         fx.loc[i, "confidence"] = h.confidence
         fx.loc[i, "segment"] = h.segment
-        pts = shapely.line_interpolate_point(
-            self._g_lines(h.row), h.frac, normalized=True
-        )
+        pts = shapely.line_interpolate_point(self._g_lines(h.row), h.frac, normalized=True)
         ll = shapely.get_coordinates(pts)
         fx["matched_lat"] = np.nan
         fx["matched_lon"] = np.nan
@@ -127,9 +126,10 @@ class MatchResult:
             fm = h.segment == s
             fp = h.fix_piece[fm]
             # position of each fix along the segment's path (metres)
-            at = cum0[fp - np.flatnonzero(pm)[0]] + (
-                h.frac[fm] - h.piece_f0[fp]
-            ) * g.length[h.piece_row[fp]]
+            at = (
+                cum0[fp - np.flatnonzero(pm)[0]]
+                + (h.frac[fm] - h.piece_f0[fp]) * g.length[h.piece_row[fp]]
+            )
             at = np.maximum.accumulate(at)
             entry[pm] = np.interp(cum0, at, self._t_used[fm])
             exit_[pm] = np.interp(cum0 + plen[pm], at, self._t_used[fm])
@@ -174,7 +174,9 @@ class MatchResult:
         h, net = self._hmm, self._net
         e = net.edges.iloc[h.piece_row]
         out = pd.DataFrame(e.drop(columns=e.geometry.name)).reset_index(names="edge")
-        out = out.rename(columns={"speed_kph": "profile_speed_kph", "travel_time_s": "profile_travel_time_s"})
+        out = out.rename(
+            columns={"speed_kph": "profile_speed_kph", "travel_time_s": "profile_travel_time_s"}
+        )
         if "profile_speed_kph" not in out.columns:
             out["profile_speed_kph"] = np.nan
         t0 = self._time.iloc[0]
@@ -222,7 +224,9 @@ class MatchResult:
         lines = []
         for _, part in e.groupby("segment", sort=True):
             xy = shapely.get_coordinates(part.geometry.to_numpy())
-            keep = np.r_[True, np.any(np.abs(np.diff(xy, axis=0)) > 1e-12, axis=1)] if len(xy) else []
+            keep = (
+                np.r_[True, np.any(np.abs(np.diff(xy, axis=0)) > 1e-12, axis=1)] if len(xy) else []
+            )
             xy = xy[keep]
             if len(xy) >= 2:
                 lines.append(shapely.LineString(xy))
@@ -278,7 +282,9 @@ class MatchResult:
 
             fx = self.fixes.copy()
             fx["time"] = fx["time"].map(lambda x: x.isoformat())
-            fx = gpd.GeoDataFrame(fx, geometry=gpd.points_from_xy(fx["lon"], fx["lat"]), crs="EPSG:4326")
+            fx = gpd.GeoDataFrame(
+                fx, geometry=gpd.points_from_xy(fx["lon"], fx["lat"]), crs="EPSG:4326"
+            )
             with atomic_path(p, suffix=fmt) as tmp:
                 frame.to_file(tmp, layer="edges", driver="GPKG")
                 fx.to_file(tmp, layer="fixes", driver="GPKG", mode="a")

@@ -97,7 +97,9 @@ def speed_table(
     """
     e = observed_edges(matches)
     if by not in e.columns:
-        raise InputError(f"the matched edges have no column {by!r}; use one of {', '.join(e.columns)}")
+        raise InputError(
+            f"the matched edges have no column {by!r}; use one of {', '.join(e.columns)}"
+        )
     b = np.asarray(bands, dtype=float)
     if len(b) < 2 or np.any(np.diff(b) <= 0):
         raise InputError("bands must be at least two increasing grade fractions")
@@ -122,7 +124,9 @@ def speed_table(
             out[by], out["grade_band"], out["observed_kph"], out["profile_kph"], strict=True
         )
     ]
-    return out[[by, "grade_band", "edges", "length_km", "observed_kph", "profile_kph", "ratio", "finding"]]
+    return out[
+        [by, "grade_band", "edges", "length_km", "observed_kph", "profile_kph", "ratio", "finding"]
+    ]
 
 
 def _class_factors(e: pd.DataFrame, min_edges: int) -> dict[str, float]:
@@ -230,5 +234,8 @@ def calibrate_profile(
             d["grade_model"] = {**d["grade_model"], "power_kw": round(power, 2)}
             notes.append(f"power_kw {prof.grade_model['power_kw']:g} -> {power:.1f} (climbs)")
     d["name"] = name or f"{prof.name} (calibrated)"
-    d["sources"] = [*d["sources"], f"calibrated from {len(e)} driven edges: {'; '.join(notes) or 'no change'}"]
+    d["sources"] = [
+        *d["sources"],
+        f"calibrated from {len(e)} driven edges: {'; '.join(notes) or 'no change'}",
+    ]
     return Profile.from_dict(d, source="calibrate_profile")

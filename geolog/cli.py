@@ -27,6 +27,7 @@ from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperArgument, TyperCommand
 
+from ._cli_match import add_match_command
 from ._geometry import parse_latlon_text as _latlon
 from ._io import check_writable
 from .errors import GeologError, GeologWarning, InputError
@@ -592,6 +593,18 @@ def risk_cmd(
         out.print(table)
     atomic_write_text(output, maps.finish(m).get_root().render())
     out.print(f"wrote {_t(output)}", highlight=False)
+
+
+add_match_command(
+    app,
+    _Command,
+    network_arg=_NETWORK_ARG,
+    profile_option=_PROFILE_OPTION,
+    load_network=_routing_network,
+    say=lambda text: out.print(_line(text), highlight=False, soft_wrap=True),
+    check_writable=_writable,
+    reported_warnings=_reported_warnings,
+)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -22,7 +22,7 @@ TOP_LEVEL = [
     "get_profile", "load_rules", "explain", "route", "alternatives", "isochrones", "matrix",
     "Route", "Matrix", "maps", "map", "briefing", "plan", "compare", "distribution",
     "risk", "viewshed", "critical_links", "contingency",
-    "clear_cache",
+    "clear_cache", "match", "tracking",
 ]  # fmt: skip
 
 MODULES = {
@@ -55,6 +55,9 @@ MODULES = {
     "geolog.risk": ["LEVELS", "LEVEL_WEIGHTS", "CURVATURE_COEFFICIENT", "Viewshed", "viewshed",
                     "threat_zones", "with_threats", "with_visibility", "exposure_report",
                     "critical_links", "contingency"],
+    "geolog.tracking": ["read_trace", "clean_trace", "match", "MatchResult", "MATCH_FORMATS",
+                        "simulate_trace", "speed_table", "calibrate_profile", "GRADE_BANDS",
+                        "deviations"],
 }  # fmt: skip
 
 METHODS = {
@@ -67,6 +70,8 @@ METHODS = {
     ("geolog.routing", "Route"): ["directions", "edges", "geometry", "profile", "snapped",
                                   "summary", "to_geojson", "to_file"],
     ("geolog.routing", "Matrix"): ["to_frame"],
+    ("geolog.tracking", "MatchResult"): ["edges", "geometry", "summary", "to_frame", "to_file",
+                                         "to_geojson"],
     ("geolog.planning", "Plan"): ["replan", "summary", "to_csv", "to_geojson", "to_map",
                                   "to_file"],
     ("geolog.terrain", "DEM"): ["aspect", "bounds", "cell_size_m", "clip", "hillshade", "sample_points",
