@@ -73,8 +73,9 @@ def simulate_trace(
     -------
     pandas.DataFrame
         ``vehicle``, ``time`` (UTC), ``lat``, ``lon``, ``speed_kph`` (true
-        speed); ``attrs["truth_edges"]`` lists the edge labels driven, in
-        order.
+        speed); ``attrs["truth_edges"]`` holds the edge labels driven, in
+        order, and ``attrs["truth_fix_edges"]`` the edge each fix was on
+        (numpy arrays).
     """
     routes = list(route) if isinstance(route, list | tuple) else [route]
     if not routes:
@@ -115,5 +116,8 @@ def simulate_trace(
         }
     )
     out["time"] = out["time"] + pd.to_timedelta(t, unit="s")
-    out.attrs["truth_edges"] = [int(x) if isinstance(x, np.integer) else x for x in labels]
+    # arrays, not lists: pandas deep-copies attrs on every column access
+    truth = np.asarray(labels)
+    out.attrs["truth_edges"] = truth
+    out.attrs["truth_fix_edges"] = truth[i]
     return out

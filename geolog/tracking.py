@@ -152,9 +152,9 @@ def match(
             raise InputError(f"{name} must be > 0 metres, got {v!r}")
     if max_candidates < 1:
         raise InputError(f"max_candidates must be >= 1, got {max_candidates!r}")
-    attrs = dict(getattr(trace, "attrs", {}))
+    attrs = getattr(trace, "attrs", {})
     trace = _one_vehicle(check_trace(trace), vehicle).reset_index(drop=True)
-    trace.attrs = attrs
+    trace.attrs = {k: attrs[k] for k in ("cleaning", "gaps") if k in attrs}
     if len(trace) < 2:
         raise InputError(
             f"the trace of {trace['vehicle'].iloc[0] if len(trace) else 'this vehicle'!r} has "
