@@ -125,7 +125,7 @@ def main() -> None:
     warnings.simplefilter("ignore", geolog.errors.GeologWarning)
     net = geolog.read_osm(geolog.data.path("andorra"), network="drive")
     tr, routes = _trace(net)
-    truth = tr.attrs["truth_fix_edges"][:N_FIXES]
+    truth = list(tr["true_edge"])
     print(
         f"trace: {len(tr):,} fixes over {sum(r.length_m for r in routes) / 1000:.1f} km, "
         f"sigma {NOISE_M:g} m, one fix every {(tr['time'].iloc[1] - tr['time'].iloc[0]).total_seconds():.2f} s"

@@ -72,10 +72,9 @@ def simulate_trace(
     Returns
     -------
     pandas.DataFrame
-        ``vehicle``, ``time`` (UTC), ``lat``, ``lon``, ``speed_kph`` (true
-        speed); ``attrs["truth_edges"]`` holds the edge labels driven, in
-        order, and ``attrs["truth_fix_edges"]`` the edge each fix was on
-        (numpy arrays).
+        ``vehicle``, ``time`` (UTC), ``lat``, ``lon``, and the truth:
+        ``speed_kph`` (true speed) and ``true_edge`` (label of the edge the
+        vehicle was on; the routes' ``edges["edge"]`` list every edge driven).
     """
     routes = list(route) if isinstance(route, list | tuple) else [route]
     if not routes:
@@ -116,8 +115,5 @@ def simulate_trace(
         }
     )
     out["time"] = out["time"] + pd.to_timedelta(t, unit="s")
-    # arrays, not lists: pandas deep-copies attrs on every column access
-    truth = np.asarray(labels)
-    out.attrs["truth_edges"] = truth
-    out.attrs["truth_fix_edges"] = truth[i]
+    out["true_edge"] = np.asarray(labels)[i]
     return out
