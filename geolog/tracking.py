@@ -21,7 +21,7 @@ import pandas as pd
 
 from ._track_io import check_trace, clean_trace, read_trace, seconds
 from ._track_match import MATCH_FORMATS, MatchResult
-from ._track_plan import deviations
+from ._track_plan import PlanProgress, deviations, plan_vs_actual
 from ._track_sim import simulate_trace
 from ._track_speed import GRADE_BANDS, calibrate_profile, speed_table
 from .errors import InputError
@@ -37,6 +37,8 @@ __all__ = [
     "calibrate_profile",
     "GRADE_BANDS",
     "deviations",
+    "plan_vs_actual",
+    "PlanProgress",
 ]
 
 logger = logging.getLogger(__name__)
@@ -70,6 +72,26 @@ def _check_order(trace: pd.DataFrame) -> None:
             f"before fix {i - 1}; {len(back)} such steps); clean it first with "
             "geolog.tracking.clean_trace(trace), which sorts it and reports what it changed"
         )
+
+
+#: Fixes reporting less than this speed (km/h) are standing still.
+STANDING_KPH = 1.0
+
+
+def _drop_standing(trace: pd.DataFrame, used: np.ndarray) -> np.ndarray:
+    """Drop fixes of a vehicle standing still (reported speed), but the first of each halt.
+
+    GPS noise around a parked vehicle otherwise reads as short drives on
+    nearby roads. Traces without a ``speed_kph`` column are left as they are.
+    """
+    if "speed_kph" not in trace.columns:
+        return used
+    v = trace["speed_kph"].to_numpy(dtype=float)[used]
+    still = np.nan_to_num(v, nan=np.inf) < STANDING_KPH
+    first = still & ~np.r_[False, still[:-1]]
+    keep = ~still | first
+    keep[[0, -1]] = True
+    return used[keep]
 
 
 def match(
@@ -118,8 +140,9 @@ def match(
         No path between two fixes longer than this speed allows is considered.
     thin_m
         Fixes closer than this to the previous fix used are skipped
-        (default ``2 * sigma_m``, as Newson & Krumm); their times still
-        count for nothing, the path through them is the same.
+        (default ``2 * sigma_m``, as Newson & Krumm). When the trace has
+        ``speed_kph``, fixes below 1 km/h after the first of a halt are
+        skipped too (a parked vehicle's GPS noise is not driving).
 
     Returns
     -------
@@ -165,6 +188,7 @@ def match(
     lat, lon = trace["lat"].to_numpy(), trace["lon"].to_numpy()
     t_s = seconds(trace["time"])
     used = thin_fixes(lat, lon, 2.0 * sigma_m if thin_m is None else thin_m)
+    used = _drop_standing(trace, used)
     hmm = hmm_match(
         ctx.g,
         _index(ctx.applied, ctx.g),

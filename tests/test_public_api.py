@@ -57,7 +57,7 @@ MODULES = {
                     "critical_links", "contingency"],
     "geolog.tracking": ["read_trace", "clean_trace", "match", "MatchResult", "MATCH_FORMATS",
                         "simulate_trace", "speed_table", "calibrate_profile", "GRADE_BANDS",
-                        "deviations"],
+                        "deviations", "plan_vs_actual", "PlanProgress"],
 }  # fmt: skip
 
 METHODS = {

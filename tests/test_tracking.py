@@ -233,3 +233,46 @@ def test_cli_match_writes_the_result(andorra, planned, tmp_path):
         main(["match", str(p), str(geolog.data.path("andorra")), "-o", str(tmp_path / "m.kml")])
         == 2
     )
+
+
+# ----------------------------------------------------------------------------- plan vs actual
+
+
+@pytest.fixture(scope="module")
+def andorra_plan():
+    net = geolog.read_osm(geolog.data.path("andorra"), network="truck")
+    d = geolog.data.path("andorra").parent / "plan"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", geolog.errors.GeologWarning)
+        return net, geolog.plan(
+            net, d / "depots.geojson", d / "stops.geojson", d / "fleet.yaml", time_limit_s=2
+        )
+
+
+def test_plan_vs_actual_measures_a_late_start(andorra_plan):
+    from geolog.tracking import plan_vs_actual
+
+    net, p = andorra_plan
+    v = str(p.itinerary["vehicle"].iloc[0])
+    it = p.itinerary[p.itinerary["vehicle"] == v].sort_values("seq")
+    pts = p.points.iloc[it["point"].to_numpy()]
+    ll = list(zip(pts["lat"], pts["lon"], strict=True))
+    legs = [geolog.route(net, a, b, profile="truck") for a, b in zip(ll[:-1], ll[1:], strict=True)]
+    service = (it["depart_s"] - it["start_s"]).to_numpy(dtype=float)[1:]
+    late_s = 600.0
+    leave = pd.Timestamp("2026-05-04", tz="UTC") + pd.Timedelta(
+        seconds=float(it["depart_s"].iloc[0]) + late_s
+    )
+    n_done = min(3, len(legs) - 1)  # the vehicle is at its third stop: the rest are pending
+    tr = simulate_trace(
+        legs[:n_done], noise_m=15.0, start=leave, vehicle=v, stops_s=list(service[:n_done]), seed=2
+    )
+    pr = plan_vs_actual(p, match(net, tr, profile="truck"))
+    s = pr.stops
+    done = s[s["status"] == "arrived"]
+    assert len(done) == n_done and (s["status"] == "pending").sum() == len(s) - n_done
+    # every stop reached about as late as the vehicle left (the plan's legs are the routes driven)
+    np.testing.assert_allclose(done["delay_s"], late_s, atol=45)
+    np.testing.assert_allclose(s["eta_delay_s"].dropna(), late_s, atol=90)
+    assert pr.deviations.empty
+    assert pr.summary()["arrived"] == n_done
