@@ -297,6 +297,16 @@ class MatchResult:
             frame[c] = frame[c].map(lambda x: x.isoformat() if pd.notna(x) else None)
         return json.dumps(json.loads(frame.to_json(drop_id=True)))
 
+    def to_map(self, *, min_loss_s: float = 30.0):
+        """Offline folium map: the trace, the matched route coloured by speed, delay hot spots.
+
+        Layers from :mod:`geolog.maps` (``trace_layer``, ``matched_layer``,
+        ``delay_layer``); every name is escaped.
+        """
+        from ._map_tracking import tracking_map
+
+        return tracking_map(self, min_loss_s=min_loss_s)
+
     def __repr__(self) -> str:
         s = self.summary()
         return (

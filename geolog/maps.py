@@ -62,6 +62,7 @@ from ._map_terrain import (
     mobility_layer,
     slope_layer,
 )
+from ._map_tracking import delay_layer, matched_layer, trace_layer
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
@@ -91,6 +92,9 @@ __all__ = [
     "legend",
     "finish",
     "make_map",
+    "trace_layer",
+    "matched_layer",
+    "delay_layer",
 ]
 
 

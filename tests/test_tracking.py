@@ -276,3 +276,20 @@ def test_plan_vs_actual_measures_a_late_start(andorra_plan):
     np.testing.assert_allclose(s["eta_delay_s"].dropna(), late_s, atol=90)
     assert pr.deviations.empty
     assert pr.summary()["arrived"] == n_done
+
+
+def test_tracking_map_escapes_names_and_marks_hot_spots(andorra, planned, tmp_path):
+    from geolog._map_tracking import delays
+
+    hostile = "<script>alert('x')</script>"
+    tr = simulate_trace(planned, noise_m=10.0, seed=1, vehicle=hostile)
+    # 5 min without a fix mid-route (a halt): the edges between lose that time
+    tr.loc[tr.index[200:], "time"] += pd.Timedelta(minutes=5)
+    m = match(andorra, tr, profile="car")
+    hot = delays(m, min_loss_s=30)
+    assert hot["lost_s"].sum() == pytest.approx(300, abs=60)
+    t_gap = tr["time"].iloc[200]
+    assert (hot["entry_time"] <= t_gap).all() and (hot["exit_time"] >= tr["time"].iloc[199]).all()
+    html = m.to_map().get_root().render()
+    assert hostile not in html and "alert" in html  # there, but escaped
+    assert "delay hot spots" in html and "matched route" in html
