@@ -126,12 +126,15 @@ class PlanProgress:
     position : dict
         The current position: ``time``, ``lat``, ``lon`` (the last fix,
         on its matched road).
+    match
+        The :class:`~geolog.tracking.MatchResult` compared.
     """
 
     vehicle: str
     stops: pd.DataFrame
     deviations: pd.DataFrame
     position: dict = field(default_factory=dict)
+    match: Any = None
 
     def summary(self) -> dict:
         """Headline numbers: stops done and pending, mean and worst delay, detours."""
@@ -277,4 +280,4 @@ def plan_vs_actual(
         "eta",
         "eta_delay_s",
     ]
-    return PlanProgress(vehicle, stops[cols], dev, position)
+    return PlanProgress(vehicle, stops[cols], dev, position, match)

@@ -293,3 +293,25 @@ def test_tracking_map_escapes_names_and_marks_hot_spots(andorra, planned, tmp_pa
     html = m.to_map().get_root().render()
     assert hostile not in html and "alert" in html  # there, but escaped
     assert "delay hot spots" in html and "matched route" in html
+
+
+def test_briefing_tracking_section(andorra_plan, tmp_path):
+    from geolog.tracking import plan_vs_actual
+
+    net, p = andorra_plan
+    v = str(p.itinerary["vehicle"].iloc[0])
+    it = p.itinerary[p.itinerary["vehicle"] == v].sort_values("seq")
+    pts = p.points.iloc[it["point"].to_numpy()]
+    ll = list(zip(pts["lat"], pts["lon"], strict=True))
+    leg = geolog.route(net, ll[0], ll[1], profile="truck")
+    leave = pd.Timestamp("2026-05-04", tz="UTC") + pd.Timedelta(
+        seconds=float(it["depart_s"].iloc[0])
+    )
+    hostile = "<img src=x onerror=alert(1)>"
+    tr = simulate_trace(leg, noise_m=15.0, start=leave, vehicle=v, seed=2)
+    pr = plan_vs_actual(p, match(net, tr, profile="truck"))
+    pr.vehicle = hostile
+    pr.match.vehicle = hostile
+    html = geolog.briefing(net, leg, title="Run", tracking=pr, basemap=False, osm_tiles=False)
+    assert 'id="tracking"' in html and hostile not in html
+    assert str(pr.stops["id"].iloc[0]) in html and "ETA" in html
