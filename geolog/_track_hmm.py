@@ -24,6 +24,7 @@ through noise and sparseness", ACM SIGSPATIAL GIS '09, 336-343.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -78,6 +79,20 @@ def thin_fixes(lat: np.ndarray, lon: np.ndarray, min_m: float) -> np.ndarray:
     if keep[-1] != n - 1:
         keep.append(n - 1)
     return np.asarray(keep, dtype=np.int64)
+
+
+def usable_index(net: Any, g: RoutingGraph) -> EdgeIndex:
+    """Snapping index over every usable edge row (cached with the routing graph).
+
+    Wider than routing's index (the strongly connected core): a vehicle
+    also drives the one-way links between pieces, and a fix there must be
+    able to match them.
+    """
+    if "track_index" not in g._extra:
+        from ._snap import edge_index
+
+        g._extra["track_index"] = edge_index(net, np.flatnonzero(g.usable))
+    return g._extra["track_index"]
 
 
 def _candidates(

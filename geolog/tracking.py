@@ -167,8 +167,8 @@ def match(
     >>> m.summary()["segments"]
     1
     """
-    from ._route_snap import _context, _index
-    from ._track_hmm import hmm_match, thin_fixes
+    from ._route_snap import _context
+    from ._track_hmm import hmm_match, thin_fixes, usable_index
 
     for name, v in (("sigma_m", sigma_m), ("beta_m", beta_m), ("radius_m", radius_m)):
         if not v > 0:
@@ -191,7 +191,7 @@ def match(
     used = _drop_standing(trace, used)
     hmm = hmm_match(
         ctx.g,
-        _index(ctx.applied, ctx.g),
+        usable_index(ctx.applied, ctx.g),
         lon[used],
         lat[used],
         t_s[used],
