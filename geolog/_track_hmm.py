@@ -31,7 +31,6 @@ import shapely
 from scipy.sparse import csr_array
 
 from ._graph import RoutingGraph
-from ._snap import EdgeIndex
 from ._track_io import fix_distances_m
 
 __all__ = ["HMMResult", "hmm_match", "thin_fixes"]
@@ -81,44 +80,109 @@ def thin_fixes(lat: np.ndarray, lon: np.ndarray, min_m: float) -> np.ndarray:
     return np.asarray(keep, dtype=np.int64)
 
 
-def usable_index(net: Any, g: RoutingGraph) -> EdgeIndex:
-    """Snapping index over every usable edge row (cached with the routing graph).
+@dataclass
+class SegmentIndex:
+    """STRtree over the straight segments of every usable edge, in the metric frame.
+
+    A long winding road (hairpins) passes a fix more than once; its nearest
+    point alone can lie on the wrong bend. Candidates come from segments, so
+    each pass of a road near the fix is a candidate of its own.
+    """
+
+    frame: Any
+    tree: Any
+    seg_row: np.ndarray  # edge row of each segment
+    seg_start_m: np.ndarray  # distance of the segment's start along its edge (metric frame)
+    row_len_m: np.ndarray  # metric length of each edge row (by row position)
+    a: np.ndarray  # (n, 2) segment starts, metres
+    b: np.ndarray  # (n, 2) segment ends
+
+
+def usable_index(net: Any, g: RoutingGraph) -> SegmentIndex:
+    """The :class:`SegmentIndex` of every usable edge row (cached with the routing graph).
 
     Wider than routing's index (the strongly connected core): a vehicle
     also drives the one-way links between pieces, and a fix there must be
     able to match them.
     """
     if "track_index" not in g._extra:
-        from ._snap import edge_index
+        from ._snap import metric_edges
 
-        g._extra["track_index"] = edge_index(net, np.flatnonzero(g.usable))
+        frame, geoms_m = metric_edges(net)
+        rows = np.flatnonzero(g.usable)
+        xy, gid = shapely.get_coordinates(geoms_m[rows], return_index=True)
+        inner = np.flatnonzero(gid[1:] == gid[:-1])  # segment i: vertex i -> i + 1
+        seg_len = np.hypot(*(xy[inner + 1] - xy[inner]).T)
+        seg_row = rows[gid[inner]]
+        first = np.r_[True, seg_row[1:] != seg_row[:-1]]
+        cum = np.cumsum(seg_len)
+        start = cum - seg_len
+        start -= np.maximum.accumulate(np.where(first, start, 0.0))
+        segs = shapely.linestrings(
+            np.stack([xy[inner], xy[inner + 1]], axis=1).reshape(-1, 2),
+            indices=np.repeat(np.arange(len(inner)), 2),
+        )
+        row_len = np.zeros(len(geoms_m))
+        row_len[rows] = shapely.length(geoms_m[rows])
+        g._extra["track_index"] = SegmentIndex(
+            frame, shapely.STRtree(segs), seg_row, start, row_len, xy[inner], xy[inner + 1]
+        )
     return g._extra["track_index"]
 
 
+#: Two candidates on one road for one fix must be this far apart along it (metres).
+_SAME_PASS_M = 100.0
+
+
+def _firsts(*keys: np.ndarray) -> np.ndarray:
+    """True at the first element of each run of equal key tuples (sorted input)."""
+    out = np.ones(len(keys[0]), dtype=bool)
+    if len(out) > 1:
+        out[1:] = np.any([k[1:] != k[:-1] for k in keys], axis=0)
+    return out
+
+
 def _candidates(
-    index: EdgeIndex, lon: np.ndarray, lat: np.ndarray, radius_m: float, k: int
+    index: SegmentIndex, lon: np.ndarray, lat: np.ndarray, radius_m: float, k: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Padded ``(T, K)`` tables of candidate rows (-1 pad), fractions and distances."""
+    """Padded ``(T, K)`` tables of candidate rows (-1 pad), fractions and distances.
+
+    Per fix and road, the nearest point and, when the road passes again
+    farther than :data:`_SAME_PASS_M` along it, the nearest point of that pass.
+    """
     t = len(lon)
     rows = np.full((t, k), -1, dtype=np.int64)
     frac = np.zeros((t, k))
     dist = np.full((t, k), np.inf)
-    if len(index.rows) == 0:
+    if len(index.seg_row) == 0:
         return rows, frac, dist
-    pts = shapely.points(index.frame.fwd(np.column_stack([lon, lat])))
-    pi, ti = index.tree.query(pts, predicate="dwithin", distance=radius_m)
-    cand = index.rows[ti]
-    lines = index.geoms_m[cand]
-    d = shapely.distance(pts[pi], lines)
-    order = np.lexsort((cand, d, pi))
-    pi, cand, d, lines = pi[order], cand[order], d[order], lines[order]
-    start = np.searchsorted(pi, pi, side="left")
-    rank = np.arange(len(pi)) - start
+    xy = index.frame.fwd(np.column_stack([lon, lat]))
+    pi, si = index.tree.query(shapely.points(xy), predicate="dwithin", distance=radius_m)
+    # projection onto straight segments: plain vector algebra, no GEOS call per pair
+    a, ab = index.a[si], index.b[si] - index.a[si]
+    ab2 = np.einsum("ij,ij->i", ab, ab)
+    u = np.clip(np.einsum("ij,ij->i", xy[pi] - a, ab) / np.where(ab2 > 0, ab2, 1.0), 0.0, 1.0)
+    d = np.hypot(*(a + u[:, None] * ab - xy[pi]).T)
+    row = index.seg_row[si]
+    pos = index.seg_start_m[si] + u * np.sqrt(ab2)
+    order = np.lexsort((d, row, pi))
+    pi, row, d, pos = pi[order], row[order], d[order], pos[order]
+    best = _firsts(pi, row)
+    best_pos = pos[np.maximum.accumulate(np.where(best, np.arange(len(pos)), 0))]
+    other = ~best & (np.abs(pos - best_pos) > _SAME_PASS_M)
+    oi = np.flatnonzero(other)
+    second = np.zeros(len(pos), dtype=bool)
+    second[oi[_firsts(pi[oi], row[oi])]] = True
+    keep = best | second
+    pi, row, d, pos = pi[keep], row[keep], d[keep], pos[keep]
+    order = np.lexsort((row, d, pi))
+    pi, row, d, pos = pi[order], row[order], d[order], pos[order]
+    rank = np.arange(len(pi)) - np.searchsorted(pi, pi, side="left")
     ok = rank < k
-    pi, cand, d, rank, lines = pi[ok], cand[ok], d[ok], rank[ok], lines[ok]
-    f = shapely.line_locate_point(lines, pts[pi], normalized=True)
-    rows[pi, rank] = cand
-    frac[pi, rank] = np.clip(np.nan_to_num(f, nan=0.0), 0.0, 1.0)
+    pi, row, d, pos, rank = pi[ok], row[ok], d[ok], pos[ok], rank[ok]
+    length = index.row_len_m[row]
+    rows[pi, rank] = row
+    frac[pi, rank] = np.clip(pos / np.where(length > 0, length, 1.0), 0.0, 1.0)
     dist[pi, rank] = d
     return rows, frac, dist
 
@@ -294,7 +358,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
 
 def hmm_match(
     g: RoutingGraph,
-    index: EdgeIndex,
+    index: SegmentIndex,
     lon: np.ndarray,
     lat: np.ndarray,
     t_s: np.ndarray,
