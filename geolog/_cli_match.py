@@ -1,13 +1,13 @@
 """The ``geolog match`` command, kept out of ``cli.py`` (which is near its size limit).
 
-:func:`add_match_command` registers it on the CLI app; ``cli.py`` passes the
-helpers it shares with the other commands (network loading, safe printing,
-output checks), so this module never imports ``cli.py``.
+:func:`add_match_command` registers it on the CLI app. ``cli.py`` passes
+itself (the module object) so the command uses the helpers every command
+shares — network loading, safe printing, output checks — without this
+module importing ``cli.py`` (which imports it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,27 +16,17 @@ import typer
 __all__ = ["add_match_command"]
 
 
-def add_match_command(
-    app: typer.Typer,
-    command_cls: Any,
-    *,
-    network_arg: Any,
-    profile_option: Any,
-    load_network: Callable[[Path, list[Path] | None], Any],
-    say: Callable[[str], None],
-    check_writable: Callable[..., None],
-    reported_warnings: Callable[[], Any],
-) -> None:
-    """Register ``geolog match TRACE NETWORK -o OUT`` on ``app``."""
+def add_match_command(cli: Any) -> None:
+    """Register ``geolog match TRACE NETWORK -o OUT`` on ``cli.app``."""
 
-    @app.command("match", cls=command_cls)
+    @cli.app.command("match", cls=cli._Command)
     def match_cmd(
         trace_file: Path = typer.Argument(..., help="GPS trace: .gpx, .csv or .parquet"),
-        network_file: Path = network_arg,
+        network_file: Path = cli._NETWORK_ARG,
         output: Path = typer.Option(
             ..., "-o", "--output", help="Matched edges: .geojson, .gpkg, .parquet or .csv"
         ),
-        profile: str = profile_option,
+        profile: str = cli._PROFILE_OPTION,
         vehicle: str = typer.Option(None, "--vehicle", help="Vehicle to match (several in trace)"),
         sigma: float = typer.Option(20.0, "--sigma", help="GPS error in metres"),
         dem: list[Path] = typer.Option(None, "--dem", help="DEM tile(s) for terrain; repeat"),
@@ -45,11 +35,14 @@ def add_match_command(
         from ._io import file_format
         from .tracking import MATCH_FORMATS, clean_trace, match, read_trace
 
+        def say(text: str) -> None:
+            cli.out.print(cli._line(text), highlight=False, soft_wrap=True)
+
         file_format(output, MATCH_FORMATS, "a matched trace")
-        check_writable(output)
+        cli._writable(output)
         trace = clean_trace(read_trace(trace_file, vehicle=vehicle))
-        net = load_network(network_file, dem)
-        with reported_warnings():
+        net = cli._routing_network(network_file, dem)
+        with cli._reported_warnings():
             m = match(net, trace, profile=profile or "car", vehicle=vehicle, sigma_m=sigma)
         m.to_file(output)
         s = m.summary()

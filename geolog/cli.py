@@ -595,16 +595,7 @@ def risk_cmd(
     out.print(f"wrote {_t(output)}", highlight=False)
 
 
-add_match_command(
-    app,
-    _Command,
-    network_arg=_NETWORK_ARG,
-    profile_option=_PROFILE_OPTION,
-    load_network=_routing_network,
-    say=lambda text: out.print(_line(text), highlight=False, soft_wrap=True),
-    check_writable=_writable,
-    reported_warnings=_reported_warnings,
-)
+add_match_command(sys.modules[__name__])  # `geolog match`, kept in its own module
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
