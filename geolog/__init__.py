@@ -55,6 +55,8 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "clear_cache": ("_cache", "clear_cache"),
     "to_file": ("export", "to_file"),
     "export": ("export", None),
+    "match": ("tracking", "match"),
+    "tracking": ("tracking", None),
 }
 
 # modules reachable as geolog.<name> without an import statement

@@ -183,6 +183,13 @@ def render_page(
     risk_section = (
         f'<section id="risk"><h2>Risks and contingencies</h2>{risk}</section>\n' if risk else ""
     )
+    tracking = sections.get("tracking", "")
+    tracking_toc = '<a href="#tracking">Tracking</a>' if tracking else ""
+    tracking_section = (
+        f'<section id="tracking"><h2>Tracking: plan against actual</h2>{tracking}</section>\n'
+        if tracking
+        else ""
+    )
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -200,7 +207,7 @@ def render_page(
 <p class="purpose">{escape(purpose)}</p>
 <p class="meta data-date">{escape(data_date)}</p>
 <p class="meta">Generated {escape(generated)} · geolog {escape(version)} · works offline</p>
-<nav class="toc"><a href="#map-section">Map</a><a href="#routes">Routes</a><a href="#directions">Directions</a><a href="#profile">Elevation</a>{risk_toc}<a href="#rules">Rules</a><a href="#assumptions">Assumptions</a><a href="#sources">Sources</a></nav>
+<nav class="toc"><a href="#map-section">Map</a><a href="#routes">Routes</a><a href="#directions">Directions</a><a href="#profile">Elevation</a>{risk_toc}{tracking_toc}<a href="#rules">Rules</a><a href="#assumptions">Assumptions</a><a href="#sources">Sources</a></nav>
 </header>
 <section id="map-section"><h2>Map</h2>
 <div class="map-frame">{map_body}</div>
@@ -209,7 +216,7 @@ def render_page(
 <section id="routes"><h2>Routes</h2>{sections["routes"]}</section>
 <section id="directions"><h2>Directions</h2>{sections.get("directions", "")}</section>
 <section id="profile"><h2>Elevation profile</h2>{sections["profile"]}</section>
-{risk_section}<section id="rules"><h2>Rules in force</h2>{sections["rules"]}</section>
+{risk_section}{tracking_section}<section id="rules"><h2>Rules in force</h2>{sections["rules"]}</section>
 <section id="assumptions"><h2>Assumptions</h2>{sections["assumptions"]}</section>
 <section id="sources"><h2>Data sources</h2>{sections["sources"]}</section>
 </main>

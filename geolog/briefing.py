@@ -52,6 +52,7 @@ from ._brief_routes import (
     profile_section,
     route_section,
 )
+from ._brief_tracking import tracking_layers, tracking_section
 from ._html import atomic_write_text
 from .errors import InputError
 
@@ -82,6 +83,7 @@ def briefing(
     viewshed: Any = None,
     critical_links: Any = None,
     contingency: Any = None,
+    tracking: Any = None,
 ) -> str | Path:
     """Write a self-contained offline HTML map briefing for one or more routes.
 
@@ -136,6 +138,12 @@ def briefing(
         table (for the first route) or a list of tables (one per route): the
         section lists each closed stretch, its detour and the extra time.
         Without any of these four the briefing has no risk section.
+    tracking
+        Matched traces (:func:`geolog.match`) or plan progress
+        (:func:`geolog.tracking.plan_vs_actual`), one or a list: each
+        vehicle's trace, driven roads and delay hot spots on the map, and a
+        "Tracking" section (stops planned against actual with ETAs, detours,
+        hot spots, speeds unlike the profile's).
 
     Returns
     -------
@@ -180,7 +188,8 @@ def briefing(
     bm = resolve_basemap(basemap, net)
     map_header, map_body, map_script = render_map(
         net, rlist, labels, dem, rules_obj, osm_tiles, bm if bm is not None else False,
-        extra_layers=risk_layers(threats, viewshed, critical_links),
+        extra_layers=risk_layers(threats, viewshed, critical_links)
+        + (tracking_layers(tracking) if tracking is not None else []),
     )  # fmt: skip
     risk_html, risk_json = risk_section(
         rlist, labels, net=net, zones=threats, viewshed=viewshed, contingency=contingency
@@ -222,6 +231,7 @@ def briefing(
             "assumptions": assumptions_html,
             "sources": sources_html,
             "risk": risk_html,
+            "tracking": tracking_section(tracking) if tracking is not None else "",
         },
         data=data,
     )

@@ -39,6 +39,7 @@ from ._cli_base import (
     load_network,
     out,
 )
+from ._cli_match import match_cmd
 from ._cli_route import isochrone_cmd, route_cmd
 from ._geometry import parse_latlon_text as _latlon
 from .errors import GeologError, GeologWarning, InputError
@@ -213,9 +214,10 @@ def _bbox(text: str) -> list[float]:
     return box
 
 
-# kept in _cli_route (this module's size); registered here to keep the help's order
+# kept in _cli_route and _cli_match (this module's size); registered here, in the help's order
 app.command("route", cls=_Command)(route_cmd)
 app.command("isochrone", cls=_Command)(isochrone_cmd)
+app.command("match", cls=_Command)(match_cmd)
 
 rules_app = typer.Typer(help="Route rules: validate and explain rule files.", no_args_is_help=True)
 app.add_typer(rules_app, name="rules")

@@ -63,6 +63,7 @@ from ._map_terrain import (
     offroad_layer,
     slope_layer,
 )
+from ._map_tracking import delay_layer, matched_layer, trace_layer
 
 if TYPE_CHECKING:  # pragma: no cover
     import folium
@@ -93,6 +94,9 @@ __all__ = [
     "legend",
     "finish",
     "make_map",
+    "trace_layer",
+    "matched_layer",
+    "delay_layer",
 ]
 
 

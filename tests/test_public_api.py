@@ -23,7 +23,7 @@ TOP_LEVEL = [
     "Route", "Matrix", "maps", "map", "briefing", "plan", "compare", "distribution",
     "risk", "viewshed", "critical_links", "contingency",
     "clear_cache", "to_file", "export", "offroad", "offroad_surface", "offroad_route",
-    "offroad_isochrones", "hybrid_route",
+    "offroad_isochrones", "hybrid_route", "match", "tracking",
 ]  # fmt: skip
 
 MODULES = {
@@ -48,7 +48,8 @@ MODULES = {
     "geolog.maps": ["OSM_ATTRIBUTION", "GRADE_BINS", "GRADE_COLORS", "GRADE_LABELS", "base_map",
                     "network_layer", "route_layer", "isochrone_layer", "hillshade_layer",
                     "slope_layer", "mobility_layer", "areas_layer", "offroad_layer", "legend", "finish",
-                    "make_map", "route_popup_html", "SPEED_BINS"],
+                    "make_map", "route_popup_html", "SPEED_BINS", "trace_layer",
+                    "matched_layer", "delay_layer"],
     "geolog.distribution": ["ENGINES", "UNSERVED_REASONS", "Plan", "plan", "compare",
                             "solve_cvrp", "solve_model"],
     "geolog.planning": ["ENGINES", "UNSERVED_REASONS", "PLAN_FORMATS", "Plan", "plan", "compare",
@@ -62,6 +63,9 @@ MODULES = {
                        "offroad_isochrones", "hybrid_route", "read_landcover",
                        "load_landcover_table", "DEFAULT_NEIGHBOURS", "DEFAULT_MAX_SNAP_M",
                        "HybridRoute", "naismith_s"],
+    "geolog.tracking": ["read_trace", "clean_trace", "match", "MatchResult", "MATCH_FORMATS",
+                        "simulate_trace", "speed_table", "calibrate_profile", "GRADE_BANDS",
+                        "deviations", "plan_vs_actual", "PlanProgress"],
 }  # fmt: skip
 
 METHODS = {
@@ -74,6 +78,8 @@ METHODS = {
     ("geolog.routing", "Route"): ["directions", "edges", "geometry", "profile", "snapped",
                                   "summary", "to_geojson", "to_file"],
     ("geolog.routing", "Matrix"): ["to_frame"],
+    ("geolog.tracking", "MatchResult"): ["edges", "geometry", "summary", "to_frame", "to_file",
+                                         "to_geojson", "to_map"],
     ("geolog.planning", "Plan"): ["replan", "summary", "to_csv", "to_geojson", "to_map",
                                   "to_file"],
     ("geolog.terrain", "DEM"): ["aspect", "bounds", "cell_size_m", "clip", "hillshade", "sample_points",
