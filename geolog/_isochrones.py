@@ -6,11 +6,12 @@ from typing import Any
 
 import numpy as np
 import shapely
-from scipy.sparse.csgraph import dijkstra
 
 from ._geometry import parse_point
-from ._route_snap import DEFAULT_MAX_SNAP_M, _applied, _context, _index, _snap_all, _starts
+from ._route_snap import DEFAULT_MAX_SNAP_M, _applied, _context, _Ctx, _index, _Snap, _snap_all
 from ._snap import cut_lines
+from ._turn_search import reach
+from ._turns import turn_graph
 from .errors import InputError
 
 
@@ -26,8 +27,9 @@ def isochrones(
 ):
     """Areas reachable from a point within travel-time budgets.
 
-    One Dijkstra search by ``travel_time_s`` from the snapped origin over the
-    edges the profile and rules allow (``cost`` finite). Every edge whose
+    One search by ``travel_time_s`` from the snapped origin over the edges
+    the profile and rules allow (``cost`` finite), on the turn graph: turn
+    restrictions and turn seconds hold (:func:`_edge_entry_times`). Every edge whose
     start is reached within a budget is kept up to the fraction the remaining
     time covers (partial edges at the frontier); the polygon is the union of
     those road stretches buffered by ``buffer_m`` metres (in a local metric
@@ -65,10 +67,7 @@ def isochrones(
     ctx = _context(net, profile, rules, "travel_time_s")
     g = ctx.g
     (a,) = _snap_all(ctx, [parse_point(origin, "origin")], ["origin"], max_snap_m)
-    sn, sc, _, _ = _starts(g, a, g.w)
-    csr = g.with_sources([sn], [sc])
-    dist = dijkstra(csr, indices=g.n, limit=float(times[-1]))
-    du = dist[g.upos]
+    du = _edge_entry_times(ctx, a, float(times[-1]))
     idx = _index(applied, g)
     origin_m = idx.frame.fwd(np.array([[a.lon, a.lat]]))
     polys, reached = [], []
@@ -102,3 +101,14 @@ def isochrones(
     )
     out.attrs["origin"] = (float(a.lat), float(a.lon))  # the snapped origin, for maps
     return out
+
+
+def _edge_entry_times(ctx: _Ctx, snap: _Snap, limit_s: float) -> np.ndarray:
+    """Per edge row (positional), the earliest time (s) a traveller from ``snap`` starts along it.
+
+    One compiled Dijkstra on the turn graph by ``travel_time_s`` (turn
+    restrictions and turn seconds hold), stopped at ``limit_s``; ``inf``
+    where a row is not entered within ``limit_s``. The origin's own snapped
+    edge is the caller's (it is entered here only by coming back to it).
+    """
+    return reach(ctx.g, turn_graph(ctx.g), snap, limit_s)

@@ -93,7 +93,9 @@ class Route:
         frac = self.f1 - self.f0
         self._frac = frac
         self.length_m = float(np.sum(frac * g.length[self.rows]))
-        self.duration_s = float(np.sum(frac * g.time[self.rows]))
+        #: seconds spent turning at junctions (the profile's turn costs), in duration_s
+        self.turn_s = float(sum(getattr(leg, "turn_s", 0.0) for leg in legs))
+        self.duration_s = float(np.sum(frac * g.time[self.rows])) + self.turn_s
         self.ascent_m, self.descent_m, self.max_grade = self._terrain()
 
     @cached_property

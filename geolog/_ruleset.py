@@ -23,7 +23,15 @@ from ._yaml import parse_json, parse_yaml, read_text
 from .errors import InputError, RuleError
 from .profiles import get_profile
 
-_TOP_KEYS = ("profile", "areas", "priority", "speed", "distance_influence", "description")
+_TOP_KEYS = (
+    "profile",
+    "areas",
+    "priority",
+    "speed",
+    "distance_influence",
+    "turn_costs",
+    "description",
+)
 _COND_KEYS = ("if", "else_if", "else")
 _ACTION_KEYS = ("multiply_by", "limit_to")
 
@@ -85,6 +93,9 @@ class RuleSet:
         Area name → shapely geometry (EPSG:4326 lon/lat).
     distance_influence
         Seconds per km added to the cost, or ``None`` to use the profile's.
+    turn_costs
+        Keys of the profile's ``turn_costs`` to override (``u_turn_s``,
+        ``left_s`` …, see :mod:`geolog._turn_costs`); empty: the profile's.
     profile
         The profile the rules were written for (name, YAML path or an inline
         profile mapping), or ``None``.
@@ -98,6 +109,7 @@ class RuleSet:
     speed: tuple[Statement, ...] = ()
     areas: Mapping[str, Any] = field(default_factory=dict)
     distance_influence: float | None = None
+    turn_costs: Mapping[str, Any] = field(default_factory=dict)
     profile: str | Mapping[str, Any] | None = None
     description: str = ""
     source: str = "<dict>"
@@ -137,6 +149,8 @@ class RuleSet:
         out["speed"] = [s.to_dict() for s in self.speed]
         if self.distance_influence is not None:
             out["distance_influence"] = self.distance_influence
+        if self.turn_costs:
+            out["turn_costs"] = dict(self.turn_costs)
         return out
 
     def content_hash(self) -> str:
@@ -166,6 +180,7 @@ class RuleSet:
                 distance_influence=o.distance_influence
                 if o.distance_influence is not None
                 else out.distance_influence,
+                turn_costs={**out.turn_costs, **o.turn_costs},
                 profile=o.profile if o.profile is not None else out.profile,
                 description="; ".join(d for d in (out.description, o.description) if d),
                 source=f"{out.source} + {o.source}",
@@ -340,6 +355,7 @@ def _from_dict(data: Any, *, source: str, base_dir: Path | None) -> RuleSet:
         speed=_parse_statements(data.get("speed"), "speed", source),
         areas=areas,
         distance_influence=di,
+        turn_costs=_turn_overrides(data.get("turn_costs"), source),
         profile=profile,
         description=str(data.get("description") or ""),
         source=source,
@@ -421,3 +437,13 @@ def load_rules(rules: Any = None) -> RuleSet:
     raise RuleError(
         f"rules must be a RuleSet, dict, YAML path or text, or a list of these; got {type(rules).__name__}"
     )
+
+
+def _turn_overrides(value: Any, source: str) -> dict[str, Any]:
+    """The rule set's ``turn_costs`` keys, validated (they override the profile's)."""
+    from ._turn_costs import merge_turn_costs
+
+    try:
+        return merge_turn_costs({}, value, source)
+    except InputError as err:
+        raise RuleError(str(err)) from err

@@ -43,7 +43,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
 
 from ._geometry import parse_point
 from ._graph import RoutingGraph
@@ -163,32 +162,33 @@ def route_nodes(
 ) -> Route:
     """Least-cost route between two nodes (OSM node ids), no snapping.
 
-    The node-to-node form of :func:`route`, equal to networkx's
-    ``shortest_path`` on ``applied.to_networkx()`` with the same weight.
+    The node-to-node form of :func:`route` (turn restrictions and turn costs
+    hold); without them equal to networkx's ``shortest_path`` on
+    ``applied.to_networkx()`` with the same weight.
     """
     ctx = _context(net, profile, rules, weight)
     applied, g = ctx.applied, ctx.g
     pos = applied.node_positions([source, target])
-    xy = np.column_stack([g.node_lat[pos], g.node_lon[pos]])
-    dist, pred = dijkstra(g.csr, indices=int(pos[0]), return_predecessors=True)
-    t = int(pos[1])
-    if not np.isfinite(dist[t]):
+    none = np.empty(0, dtype=np.int64)
+    snaps = [
+        _Snap(
+            (g.node_lat[q], g.node_lon[q]),
+            g.node_lat[q],
+            g.node_lon[q],
+            0.0,
+            none,
+            np.empty(0),
+            int(q),
+        )
+        for q in pos
+    ]
+    leg = _solve(g, snaps[0], snaps[1])
+    if leg is None:
         raise NoRouteError(
             f"no path from node {source} to node {target} for profile "
             f"{_pname(applied, profile)!r}"
             + (" under the given rules; see geolog.explain(rules, net)" if rules else "")
         )
-    path = [t]
-    while path[-1] != pos[0]:
-        path.append(int(pred[path[-1]]))
-    p = np.asarray(path[::-1], dtype=np.int64)
-    rows = g.rows_for_pairs(p[:-1], p[1:])
-    leg = _Leg(rows, np.zeros(len(rows)), np.ones(len(rows)), float(dist[t]))
-    none = np.empty(0, dtype=np.int64)
-    snaps = [
-        _Snap((x[0], x[1]), x[0], x[1], 0.0, none, np.empty(0), int(q))
-        for x, q in zip(xy, pos, strict=True)
-    ]
     return Route(
         applied, g, [leg], snaps, profile_name=_pname(applied, profile), rules=rules, weight=weight
     )

@@ -1,0 +1,211 @@
+"""Searches on the turn graph between snapped points: where they enter and leave it.
+
+A snapped point becomes edge rows with fractions (:func:`start_rows`,
+:func:`end_rows`: a point at a node leaves by every usable road out of it
+from fraction 0 and arrives by every usable road into it at fraction 1).
+A route from a start row ``r`` at fraction ``f`` enters the turn graph at
+the states after ``r``, having paid ``(1 - f)`` of ``r`` and the turn; a
+route to an end row at fraction ``f`` leaves it from any state of that row
+(a via-way duplicate too), paying ``f`` of the row. The compiled searches are
+in :mod:`geolog._turn_kernels`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ._graph import RoutingGraph
+from ._turn_kernels import bidirectional, one_to_many
+from ._turns import TurnGraph
+
+__all__ = ["start_rows", "end_rows", "entries", "exits", "shortest", "many", "reach"]
+
+
+def _by_node(g: RoutingGraph, side: str) -> tuple[np.ndarray, np.ndarray]:
+    """Usable rows sorted by their ``upos`` / ``vpos`` and the per-node start offsets (cached)."""
+    key = f"rows_by_{side}"
+    if key not in g._extra:
+        pos = g.upos if side == "u" else g.vpos
+        use = np.flatnonzero(g.usable)
+        order = use[np.argsort(pos[use], kind="stable")]
+        ptr = np.concatenate([[0], np.cumsum(np.bincount(pos[use], minlength=g.n))])
+        g._extra[key] = (order, ptr)
+    return g._extra[key]
+
+
+def start_rows(g: RoutingGraph, s: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Edge rows and fractions a route from snap ``s`` starts along."""
+    if s.node >= 0:
+        order, ptr = _by_node(g, "u")
+        rows = order[ptr[s.node] : ptr[s.node + 1]]
+        return rows, np.zeros(len(rows))
+    return s.rows, s.fracs
+
+
+def end_rows(g: RoutingGraph, s: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Edge rows and fractions a route to snap ``s`` ends along."""
+    if s.node >= 0:
+        order, ptr = _by_node(g, "v")
+        rows = order[ptr[s.node] : ptr[s.node + 1]]
+        return rows, np.ones(len(rows))
+    return s.rows, s.fracs
+
+
+def entries(
+    g: RoutingGraph,
+    tg: TurnGraph,
+    rows: np.ndarray,
+    fracs: np.ndarray,
+    w: np.ndarray,
+    data: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The states a route starting along ``rows`` at ``fracs`` enters, with what it paid."""
+    counts = tg.indptr[rows + 1] - tg.indptr[rows]
+    which = np.repeat(np.arange(len(rows)), counts)
+    arcs = (
+        np.concatenate([np.arange(tg.indptr[r], tg.indptr[r + 1]) for r in rows])
+        if len(rows)
+        else np.empty(0, np.int64)
+    )
+    arcs = arcs.astype(np.int64)
+    r, f = rows[which], fracs[which]
+    cost = data[arcs] - f * w[r]
+    ok = np.isfinite(cost)
+    time = (1.0 - f) * np.nan_to_num(g.time[r]) + tg.turn_s[arcs]
+    return {
+        "state": tg.indices[arcs][ok],
+        "cost": cost[ok],
+        "time": time[ok],
+        "length": ((1.0 - f) * g.length[r])[ok],
+        "row": r[ok],
+        "frac": f[ok],
+        "turn": tg.turn_s[arcs][ok],
+    }
+
+
+def exits(
+    g: RoutingGraph, tg: TurnGraph, rows: np.ndarray, fracs: np.ndarray, w: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The states a route ending along ``rows`` at ``fracs`` leaves from, with what it pays."""
+    states, at = tg.states_of_rows(rows)
+    r, f = rows[at], fracs[at]
+    cost = f * w[r]
+    ok = np.isfinite(cost)
+    return {
+        "state": states[ok],
+        "cost": cost[ok],
+        "time": (f * np.nan_to_num(g.time[r]))[ok],
+        "length": (f * g.length[r])[ok],
+        "row": r[ok],
+        "frac": f[ok],
+    }
+
+
+def _work(tg: TurnGraph) -> tuple[np.ndarray, ...]:
+    """The search labels kept with the graph (``inf`` between searches)."""
+    if "labels" not in tg._work:
+        tg._work["labels"] = (
+            np.full(tg.n, np.inf),
+            np.full(tg.n, np.inf),
+            np.zeros(tg.n, np.int64),
+            np.zeros(tg.n, np.int64),
+        )
+    return tg._work["labels"]
+
+
+def shortest(
+    g: RoutingGraph, tg: TurnGraph, a: Any, b: Any, w: np.ndarray | None = None
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, float] | None:
+    """Least-weight path from snap ``a`` to snap ``b``: ``(cost, rows, f0, f1, turn_s)``.
+
+    ``w`` replaces the edge weights (alternatives, closures); ``None`` if
+    ``b`` cannot be reached.
+    """
+    if w is None:
+        w, data, rdata = g.w, tg.data, tg.rdata
+    else:
+        data = w[tg.state_row[tg.arc_src]] + (tg.data - g.w[tg.state_row[tg.arc_src]])
+        data = np.where(np.isfinite(data), data, np.inf)
+        rdata = data[tg.rarc]
+    fs = entries(g, tg, *start_rows(g, a), w, data)
+    ts = exits(g, tg, *end_rows(g, b), w)
+    args = (tg.indptr, tg.indices, data, tg.arc_src, tg.rindptr, tg.rindices, rdata, tg.rarc)
+    if tg._lock.acquire(blocking=False):
+        try:
+            labels = _work(tg)
+            cost, arcs, i, j = bidirectional(
+                *args, fs["state"], fs["cost"], ts["state"], ts["cost"], *labels
+            )
+        finally:
+            tg._lock.release()
+    else:  # another thread searches: its own labels
+        labels = (
+            np.full(tg.n, np.inf),
+            np.full(tg.n, np.inf),
+            np.zeros(tg.n, np.int64),
+            np.zeros(tg.n, np.int64),
+        )
+        cost, arcs, i, j = bidirectional(
+            *args, fs["state"], fs["cost"], ts["state"], ts["cost"], *labels
+        )
+    if i < 0 or not np.isfinite(cost):
+        return None
+    states = np.concatenate([[fs["state"][i]], tg.indices[arcs]])
+    rows = np.concatenate([[fs["row"][i]], tg.state_row[states]])
+    f0 = np.zeros(len(rows))
+    f1 = np.ones(len(rows))
+    f0[0] = fs["frac"][i]
+    f1[-1] = ts["frac"][j]
+    turn = float(fs["turn"][i] + tg.turn_s[arcs].sum())
+    return float(cost), rows, f0, f1, turn
+
+
+def _pack(sides: list[dict[str, np.ndarray]]) -> tuple[np.ndarray, ...]:
+    ptr = np.concatenate([[0], np.cumsum([len(s["state"]) for s in sides])]).astype(np.int64)
+    cols = [
+        np.concatenate([s[k] for s in sides]) if sides else np.empty(0)
+        for k in ("state", "cost", "time", "length")
+    ]
+    return ptr, cols[0].astype(np.int64), cols[1], cols[2], cols[3]
+
+
+def many(
+    g: RoutingGraph, tg: TurnGraph, sources: list[Any], targets: list[Any], *, limit: float = np.inf
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cost, time and length from every snapped source to every snapped target (``inf``: none).
+
+    Paths leave the graph into the targets; a source and a target on the same
+    edge row, or the same node, are settled by the caller.
+    """
+    src = [entries(g, tg, *start_rows(g, s), g.w, tg.data) for s in sources]
+    tgt = [exits(g, tg, *end_rows(g, t), g.w) for t in targets]
+    return one_to_many(
+        tg.indptr,
+        tg.indices,
+        tg.data,
+        tg.arc_time,
+        tg.arc_len,
+        *_pack(src),
+        *_pack(tgt),
+        float(limit),
+    )
+
+
+def reach(g: RoutingGraph, tg: TurnGraph, source: Any, limit: float) -> np.ndarray:
+    """Per edge row, the least weight at which a route from ``source`` starts along it.
+
+    ``inf`` where that is more than ``limit`` (the source's own start rows are
+    the caller's: they are entered only by coming back to them).
+    """
+    src = [entries(g, tg, *start_rows(g, source), g.w, tg.data)]
+    none = (np.zeros(1, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0))
+    cost, _, _ = one_to_many(
+        tg.indptr, tg.indices, tg.data, tg.arc_time, tg.arc_len, *_pack(src), *none, float(limit)
+    )
+    out = np.full(len(g.w), np.inf)
+    np.minimum.at(out, tg.state_row, cost[0])
+    if source.node >= 0:  # a point at a node starts along every road out of it
+        out[start_rows(g, source)[0]] = 0.0
+    return out
