@@ -129,7 +129,7 @@ class Route:
     def _terrain(self) -> tuple[float, float, float]:
         e = self._net.edges
         used = self._frac > 0
-        if {"ascent_m", "descent_m"} <= set(e.columns):
+        if "ascent_m" in e.columns and "descent_m" in e.columns:
             asc = e["ascent_m"].to_numpy(dtype=float)[self.rows]
             des = e["descent_m"].to_numpy(dtype=float)[self.rows]
             ascent = float(np.nansum(self._frac * asc))

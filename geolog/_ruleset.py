@@ -8,6 +8,7 @@ described in :mod:`geolog.rules`; conditions are parsed by
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import math
@@ -155,6 +156,10 @@ class RuleSet:
 
     def content_hash(self) -> str:
         """SHA-1 of the rules' content (statements, area geometries, settings)."""
+        return self._hash
+
+    @functools.cached_property
+    def _hash(self) -> str:  # frozen: hashed once
         d = self.to_dict()
         if self.areas:
             d["areas"] = {k: shapely.to_wkb(g, hex=True) for k, g in sorted(self.areas.items())}
@@ -372,6 +377,12 @@ def _from_dict(data: Any, *, source: str, base_dir: Path | None) -> RuleSet:
     return rs
 
 
+@functools.lru_cache(maxsize=64)
+def _from_text_cached(text: str) -> RuleSet:
+    """A rule mapping parsed once per distinct content (routing loops pass the same dict)."""
+    return _from_dict(json.loads(text), source="<dict>", base_dir=None)
+
+
 def load_rules(rules: Any = None) -> RuleSet:
     """Read and check a rule set. Nothing is evaluated yet.
 
@@ -409,6 +420,11 @@ def load_rules(rules: Any = None) -> RuleSet:
         first = load_rules(rules[0])
         return first.merge(*rules[1:]) if len(rules) > 1 else first
     if isinstance(rules, Mapping):
+        if "areas" not in rules:  # no files behind it: the same text is the same rules
+            try:
+                return _from_text_cached(json.dumps(rules, sort_keys=True))
+            except TypeError:  # not JSON-able (e.g. numpy numbers): parse it as it is
+                pass
         return _from_dict(copy.deepcopy(dict(rules)), source="<dict>", base_dir=None)
     if isinstance(rules, str | Path):
         text = str(rules)

@@ -1,10 +1,10 @@
-"""Compiled searches on the turn graph (numba): bidirectional Dijkstra and one-to-many.
+"""Compiled searches on the turn graph (numba): A* point to point, Dijkstra one to many.
 
 Why compiled code: a query must cost what its search touches, not what the
 network holds. scipy's ``dijkstra`` allocates and fills per-state arrays
 (and its Fibonacci-heap nodes) for the whole graph on every call, and
 igraph/networkx pay per call for their own graph objects; neither offers an
-early-exit bidirectional search over a CSR with several weighted start and
+early-exit goal-directed search over a CSR with several weighted start and
 end states. These kernels keep their per-state labels in arrays that live
 with the graph and reset only the states a search touched, so a 5 km trip
 costs the same on a city as on a country.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["bidirectional", "one_to_many"]
+__all__ = ["astar", "one_to_many"]
 
 
 @njit(cache=True, inline="always")
@@ -57,110 +57,90 @@ def _pop(hk, hv, size):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def bidirectional(
-    indptr, indices, data, arc_src, rindptr, rindices, rdata, rarc, fs, fc, ts, tc, df, db, pf, pb
+def astar(
+    indptr, indices, data, arc_src, sx, sy, rate, tx, ty, fs, fc, ts, tc, dist, pred, tend, tidx
 ):  # pragma: no cover - compiled
-    """Least cost from start states ``fs`` (costs ``fc``) to end states ``ts`` (``tc``).
+    """Least cost from start states ``fs`` (costs ``fc``) to end states ``ts`` (``tc``), A*.
 
-    ``df``/``db`` are the forward/backward labels (``inf`` on entry, reset to
-    ``inf`` on exit for every state touched), ``pf``/``pb`` scratch. Returns
-    ``(cost, arcs, first, last)``: the path's arcs in order, the index into
-    ``fs`` it starts from and into ``ts`` it ends at (-1, -1 and ``inf`` if
-    none).
+    The potential of a state is ``rate`` times the straight-line distance
+    from its start ``(sx, sy)`` to the target point ``(tx, ty)`` (metres):
+    a lower bound when every arc costs at least ``rate`` per metre of its
+    source row, so the search is exact and stops when the cheapest open
+    estimate reaches the best complete path. ``dist``/``pred``/``tend``/
+    ``tidx`` are per-state scratch kept by the caller (``inf``/``-1`` on
+    entry, restored on exit for every state touched). Returns ``(cost,
+    arcs, first, last)``: the path's arcs in order and the indices into
+    ``fs`` and ``ts`` it starts and ends at (``inf``, -1, -1 when none).
     """
-    cap = len(data) + len(fs) + len(ts) + 1
-    fk = np.empty(cap)
-    fv = np.empty(cap, np.int64)
-    bk = np.empty(cap)
-    bv = np.empty(cap, np.int64)
-    touched = np.empty(len(df) + 1, np.int64)
+    cap = len(data) + len(fs) + 1
+    hk = np.empty(cap)
+    hv = np.empty(cap, np.int64)
+    touched = np.empty(len(dist) + len(ts) + 1, np.int64)
     nt = 0
-    nf = 0
-    nb = 0
-    mu = np.inf
-    meet = -1
-    for i in range(len(fs)):
-        x = fs[i]
-        if fc[i] < df[x]:
-            if df[x] == np.inf and db[x] == np.inf:
-                touched[nt] = x
-                nt += 1
-            df[x] = fc[i]
-            pf[x] = -1 - i
-            nf = _push(fk, fv, nf, fc[i], x)
     for j in range(len(ts)):
         x = ts[j]
-        if tc[j] < db[x]:
-            if df[x] == np.inf and db[x] == np.inf:
+        if tend[x] == np.inf:
+            touched[nt] = x
+            nt += 1
+        if tc[j] < tend[x]:
+            tend[x] = tc[j]
+            tidx[x] = j
+    size = 0
+    best = np.inf
+    bx = -1
+    for i in range(len(fs)):
+        x = fs[i]
+        if fc[i] < dist[x]:
+            if dist[x] == np.inf:
                 touched[nt] = x
                 nt += 1
-            db[x] = tc[j]
-            pb[x] = -1 - j
-            nb = _push(bk, bv, nb, tc[j], x)
-            if df[x] + db[x] < mu:
-                mu = df[x] + db[x]
-                meet = x
-    while nf > 0 and nb > 0:
-        while nf > 0 and fk[0] > df[fv[0]]:
-            nf = _pop(fk, fv, nf)
-        while nb > 0 and bk[0] > db[bv[0]]:
-            nb = _pop(bk, bv, nb)
-        if nf == 0 or nb == 0 or fk[0] + bk[0] >= mu:
+            dist[x] = fc[i]
+            pred[x] = -1 - i
+            h = rate * np.sqrt((sx[x] - tx) ** 2 + (sy[x] - ty) ** 2)
+            size = _push(hk, hv, size, fc[i] + h, x)
+            if fc[i] + tend[x] < best:
+                best = fc[i] + tend[x]
+                bx = x
+    while size > 0:
+        key = hk[0]
+        x = hv[0]
+        if key >= best:
             break
-        if fk[0] <= bk[0]:
-            x = fv[0]
-            nf = _pop(fk, fv, nf)
-            for k in range(indptr[x], indptr[x + 1]):
-                y = indices[k]
-                nd = df[x] + data[k]
-                if nd < df[y]:
-                    if df[y] == np.inf and db[y] == np.inf:
-                        touched[nt] = y
-                        nt += 1
-                    df[y] = nd
-                    pf[y] = k
-                    nf = _push(fk, fv, nf, nd, y)
-                    if nd + db[y] < mu:
-                        mu = nd + db[y]
-                        meet = y
-        else:
-            x = bv[0]
-            nb = _pop(bk, bv, nb)
-            for r in range(rindptr[x], rindptr[x + 1]):
-                y = rindices[r]
-                nd = db[x] + rdata[r]
-                if nd < db[y]:
-                    if df[y] == np.inf and db[y] == np.inf:
-                        touched[nt] = y
-                        nt += 1
-                    db[y] = nd
-                    pb[y] = rarc[r]
-                    nb = _push(bk, bv, nb, nd, y)
-                    if df[y] + nd < mu:
-                        mu = df[y] + nd
-                        meet = y
+        size = _pop(hk, hv, size)
+        dx = dist[x]
+        if key > dx + rate * np.sqrt((sx[x] - tx) ** 2 + (sy[x] - ty) ** 2):
+            continue  # stale entry
+        for k in range(indptr[x], indptr[x + 1]):
+            y = indices[k]
+            nd = dx + data[k]
+            if nd < dist[y]:
+                if dist[y] == np.inf:
+                    touched[nt] = y
+                    nt += 1
+                dist[y] = nd
+                pred[y] = k
+                h = rate * np.sqrt((sx[y] - tx) ** 2 + (sy[y] - ty) ** 2)
+                size = _push(hk, hv, size, nd + h, y)
+                if nd + tend[y] < best:
+                    best = nd + tend[y]
+                    bx = y
     first = -1
     last = -1
-    path = np.empty(nt + 1, np.int64)
     m = 0
-    if meet >= 0:
-        x = meet
-        while pf[x] >= 0:
-            path[m] = pf[x]
+    path = np.empty(nt + 1, np.int64)
+    if bx >= 0:
+        last = tidx[bx]
+        x = bx
+        while pred[x] >= 0:
+            path[m] = pred[x]
             m += 1
-            x = arc_src[pf[x]]
-        first = -1 - pf[x]
-        path[:m] = path[:m][::-1]
-        x = meet
-        while pb[x] >= 0:
-            path[m] = pb[x]
-            m += 1
-            x = indices[pb[x]]
-        last = -1 - pb[x]
-    for i in range(nt):
-        df[touched[i]] = np.inf
-        db[touched[i]] = np.inf
-    return mu, path[:m].copy(), first, last
+            x = arc_src[pred[x]]
+        first = -1 - pred[x]
+    for q in range(nt):
+        x = touched[q]
+        dist[x] = np.inf
+        tend[x] = np.inf
+    return best, path[:m][::-1].copy(), first, last
 
 
 @njit(cache=True)

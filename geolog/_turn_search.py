@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 
 from ._graph import RoutingGraph
-from ._turn_kernels import bidirectional, one_to_many
-from ._turns import TurnGraph
+from ._turn_kernels import astar, one_to_many
+from ._turns import TurnGraph, min_rate
 
 __all__ = ["start_rows", "end_rows", "entries", "exits", "shortest", "many", "reach"]
 
@@ -33,6 +33,13 @@ def _by_node(g: RoutingGraph, side: str) -> tuple[np.ndarray, np.ndarray]:
         ptr = np.concatenate([[0], np.cumsum(np.bincount(pos[use], minlength=g.n))])
         g._extra[key] = (order, ptr)
     return g._extra[key]
+
+
+def _time0(g: RoutingGraph) -> np.ndarray:
+    """Travel time per row with NaN (no travel times) as 0 (cached)."""
+    if "time0" not in g._extra:
+        g._extra["time0"] = np.nan_to_num(g.time, nan=0.0)
+    return g._extra["time0"]
 
 
 def start_rows(g: RoutingGraph, s: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -73,7 +80,7 @@ def entries(
     r, f = rows[which], fracs[which]
     cost = data[arcs] - f * w[r]
     ok = np.isfinite(cost)
-    time = (1.0 - f) * np.nan_to_num(g.time[r]) + tg.turn_s[arcs]
+    time = (1.0 - f) * _time0(g)[r] + tg.turn_s[arcs]
     return {
         "state": tg.indices[arcs][ok],
         "cost": cost[ok],
@@ -96,23 +103,19 @@ def exits(
     return {
         "state": states[ok],
         "cost": cost[ok],
-        "time": (f * np.nan_to_num(g.time[r]))[ok],
+        "time": (f * _time0(g)[r])[ok],
         "length": (f * g.length[r])[ok],
         "row": r[ok],
         "frac": f[ok],
     }
 
 
-def _work(tg: TurnGraph) -> tuple[np.ndarray, ...]:
-    """The search labels kept with the graph (``inf`` between searches)."""
-    if "labels" not in tg._work:
-        tg._work["labels"] = (
-            np.full(tg.n, np.inf),
-            np.full(tg.n, np.inf),
-            np.zeros(tg.n, np.int64),
-            np.zeros(tg.n, np.int64),
-        )
-    return tg._work["labels"]
+def _scratch(n: int) -> tuple[np.ndarray, ...]:
+    return (np.full(n, np.inf), np.zeros(n, np.int64), np.full(n, np.inf), np.zeros(n, np.int64))
+
+
+#: Straight-line slack (metres) of the A* potential: a point "at a node" may lie 1 m off it.
+_SLACK_M = 2.0
 
 
 def shortest(
@@ -120,38 +123,36 @@ def shortest(
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, float] | None:
     """Least-weight path from snap ``a`` to snap ``b``: ``(cost, rows, f0, f1, turn_s)``.
 
-    ``w`` replaces the edge weights (alternatives, closures); ``None`` if
-    ``b`` cannot be reached.
+    A* on the turn graph (:func:`geolog._turn_kernels.astar`). ``w`` replaces
+    the edge weights (alternatives, closures); ``None`` if ``b`` cannot be
+    reached.
     """
     if w is None:
-        w, data, rdata = g.w, tg.data, tg.rdata
+        w, data, rate = g.w, tg.data, tg.rate
     else:
-        data = w[tg.state_row[tg.arc_src]] + (tg.data - g.w[tg.state_row[tg.arc_src]])
+        sr = tg.state_row[tg.arc_src]
+        data = w[sr] + (tg.data - g.w[sr])
         data = np.where(np.isfinite(data), data, np.inf)
-        rdata = data[tg.rarc]
+        rate = min_rate(g, w)
     fs = entries(g, tg, *start_rows(g, a), w, data)
     ts = exits(g, tg, *end_rows(g, b), w)
-    args = (tg.indptr, tg.indices, data, tg.arc_src, tg.rindptr, tg.rindices, rdata, tg.rarc)
+    tx, ty = tg.xy(b.lat, b.lon)
+    # the potential is rate * max(0, distance - slack): shift the frame's target instead
+    # of clipping, by searching with the slack folded into the end costs
+    args = (tg.indptr, tg.indices, data, tg.arc_src, tg.sx, tg.sy, rate, tx, ty)
+    ends = (fs["state"], fs["cost"], ts["state"], ts["cost"] + rate * _SLACK_M)
     if tg._lock.acquire(blocking=False):
         try:
-            labels = _work(tg)
-            cost, arcs, i, j = bidirectional(
-                *args, fs["state"], fs["cost"], ts["state"], ts["cost"], *labels
-            )
+            if "scratch" not in tg._work:
+                tg._work["scratch"] = _scratch(tg.n)
+            cost, arcs, i, j = astar(*args, *ends, *tg._work["scratch"])
         finally:
             tg._lock.release()
-    else:  # another thread searches: its own labels
-        labels = (
-            np.full(tg.n, np.inf),
-            np.full(tg.n, np.inf),
-            np.zeros(tg.n, np.int64),
-            np.zeros(tg.n, np.int64),
-        )
-        cost, arcs, i, j = bidirectional(
-            *args, fs["state"], fs["cost"], ts["state"], ts["cost"], *labels
-        )
+    else:  # another thread searches: its own scratch
+        cost, arcs, i, j = astar(*args, *ends, *_scratch(tg.n))
     if i < 0 or not np.isfinite(cost):
         return None
+    cost -= rate * _SLACK_M
     states = np.concatenate([[fs["state"][i]], tg.indices[arcs]])
     rows = np.concatenate([[fs["row"][i]], tg.state_row[states]])
     f0 = np.zeros(len(rows))

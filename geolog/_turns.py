@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._geometry import M_PER_DEG
 from ._graph import RoutingGraph
 from ._restrictions import for_vehicle, restrictions_frame
 
@@ -70,6 +71,10 @@ class TurnGraph:
     rdata: np.ndarray  # ... their weight
     rarc: np.ndarray  # ... their forward arc index
     dup_rows: np.ndarray  # rows of the duplicate states (state = rows + i)
+    sx: np.ndarray  # where each state starts: x, y in a local frame (metres) ...
+    sy: np.ndarray
+    frame: tuple[float, float]  # ... metres per degree of longitude, of latitude
+    rate: float  # lower bound of weight per metre of any usable row (A* potential)
     banned: int = 0  # arcs removed by restrictions and U-turn bans
     _work: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -94,9 +99,22 @@ class TurnGraph:
             [pos, extra_p]
         ).astype(np.int64)
 
-    def successors(self, state: int) -> np.ndarray:
-        """Arc indices out of ``state``."""
-        return np.arange(self.indptr[state], self.indptr[state + 1])
+    def xy(self, lat: float, lon: float) -> tuple[float, float]:
+        """A point in the frame of :attr:`sx` / :attr:`sy` (metres)."""
+        return lon * self.frame[0], lat * self.frame[1]
+
+
+def min_rate(g: RoutingGraph, w: np.ndarray) -> float:
+    """A lower bound of weight per metre over the usable rows (for the A* potential).
+
+    1 % under the smallest ``w / length_m`` so the local frame's distances
+    (which shrink longitudes at the network's highest latitude) never exceed
+    the geodesic lengths the weights were summed over.
+    """
+    ok = np.isfinite(w) & (g.length > 0)
+    if not ok.any():
+        return 0.0
+    return max(0.0, 0.99 * float(np.min(w[ok] / g.length[ok])))
 
 
 def turn_angles(g: RoutingGraph, geoms: np.ndarray, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
@@ -295,6 +313,8 @@ def _build(net: Any, g: RoutingGraph) -> TurnGraph:
     rorder = np.argsort(dst, kind="stable")
     rindptr = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=n))]).astype(np.int64)
     time = np.nan_to_num(g.time, nan=0.0)
+    lat = g.node_lat[g.upos[state_row]]
+    kx = M_PER_DEG * float(np.cos(np.radians(np.max(np.abs(g.node_lat))))) if g.n else M_PER_DEG
     return TurnGraph(
         n=n,
         state_row=state_row,
@@ -310,6 +330,10 @@ def _build(net: Any, g: RoutingGraph) -> TurnGraph:
         rdata=data[rorder],
         rarc=rorder.astype(np.int64),
         dup_rows=np.asarray(dup_rows, dtype=np.int64),
+        sx=g.node_lon[g.upos[state_row]] * kx,
+        sy=lat * M_PER_DEG,
+        frame=(kx, M_PER_DEG),
+        rate=min_rate(g, g.w),
         banned=int(ban.sum()),
     )
 
