@@ -272,9 +272,12 @@ class Route:
             (name and/or ref, "unnamed road" when untagged), ``turn``
             (``depart``, ``straight``, ``slight left`` / ``slight right``
             (20–45°), ``left`` / ``right`` (45–135°), ``sharp left`` /
-            ``sharp right``, ``u-turn`` (> 170°), ``arrive``), ``turn_deg``
-            (signed heading change, + = right), ``distance_m`` along it
-            and ``duration_s``.
+            ``sharp right``, ``u-turn`` (> 170°), ``roundabout``,
+            ``arrive``), ``turn_deg`` (signed heading change, + = right),
+            ``distance_m`` along it, ``duration_s`` and ``exit`` (at a
+            roundabout the number of the exit taken, counting the ways out
+            of the ring passed since entering: "enter the roundabout and
+            take the 2nd exit"; 0 elsewhere).
         """
         from ._directions import directions
 

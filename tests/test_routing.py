@@ -499,9 +499,11 @@ def test_directions_treat_roundabouts_as_one_step(andorra):
     ring_rows = r.edges["junction"].isin(["roundabout", "circular"])
     assert ring_rows.any(), "this trip crosses roundabouts"
     instr = d["instruction"].tolist()
-    enters = [i for i, t in enumerate(instr) if t == "enter the roundabout"]
+    enters = [i for i, t in enumerate(instr) if t.startswith("enter the roundabout")]
     assert enters
     for i in enters:
+        n = int(d["exit"].iloc[i])
+        assert n >= 1 and d["exit"].iloc[i + 1] == n
         assert instr[i + 1].startswith("leave the roundabout"), instr[i : i + 2]
     assert "u-turn" not in d["turn"].tolist()
     assert d["distance_m"].sum() == pytest.approx(r.length_m, rel=1e-9)
