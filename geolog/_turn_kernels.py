@@ -23,36 +23,43 @@ __all__ = ["astar", "one_to_many"]
 
 @njit(cache=True, inline="always")
 def _push(hk, hv, size, key, val):  # pragma: no cover - compiled
+    """Push onto a 4-ary min-heap (keys ``hk``, values ``hv``); returns the new size."""
     i = size
+    while i > 0:
+        p = (i - 1) >> 2
+        if hk[p] <= key:
+            break
+        hk[i] = hk[p]
+        hv[i] = hv[p]
+        i = p
     hk[i] = key
     hv[i] = val
-    while i > 0:
-        p = (i - 1) >> 1
-        if hk[p] <= hk[i]:
-            break
-        hk[p], hk[i] = hk[i], hk[p]
-        hv[p], hv[i] = hv[i], hv[p]
-        i = p
     return size + 1
 
 
 @njit(cache=True, inline="always")
 def _pop(hk, hv, size):  # pragma: no cover - compiled
+    """Drop the top of the 4-ary min-heap; returns the new size."""
     size -= 1
-    hk[0] = hk[size]
-    hv[0] = hv[size]
+    key = hk[size]
+    val = hv[size]
     i = 0
     while True:
-        c = 2 * i + 1
+        c = 4 * i + 1
         if c >= size:
             break
-        if c + 1 < size and hk[c + 1] < hk[c]:
-            c += 1
-        if hk[i] <= hk[c]:
+        best = c
+        end = min(c + 4, size)
+        for d in range(c + 1, end):
+            if hk[d] < hk[best]:
+                best = d
+        if key <= hk[best]:
             break
-        hk[c], hk[i] = hk[i], hk[c]
-        hv[c], hv[i] = hv[i], hv[c]
-        i = c
+        hk[i] = hk[best]
+        hv[i] = hv[best]
+        i = best
+    hk[i] = key
+    hv[i] = val
     return size
 
 
@@ -145,7 +152,23 @@ def astar(
 
 @njit(cache=True)
 def one_to_many(
-    indptr, indices, data, arc_time, arc_len, sp, ss, sc, st, sl, tp, tst, tcc, ttt, tll, limit
+    indptr,
+    indices,
+    data,
+    arc_src,
+    arc_time,
+    arc_len,
+    sp,
+    ss,
+    sc,
+    st,
+    sl,
+    tp,
+    tst,
+    tcc,
+    ttt,
+    tll,
+    limit,
 ):  # pragma: no cover - compiled
     """Per source (CSR ``sp`` over start states ``ss`` with cost/time/length ``sc``/``st``/``sl``),
     one Dijkstra that stops once every target state is settled or past ``limit``.
@@ -153,8 +176,9 @@ def one_to_many(
     Targets are a CSR ``tp`` over end states ``tst`` with end cost/time/length
     ``tcc``/``ttt``/``tll``. Returns ``(cost, time, length)``, each
     ``sources × targets`` (``inf`` where unreached), time and length along the
-    least-cost path. With no targets (``len(tp) == 1``), returns the labels of
-    every state for the single source instead (``1 × states``).
+    least-cost path (summed after the search, in settling order, from each
+    state's predecessor arc). With no targets (``len(tp) == 1``), returns the
+    labels of every state for the single source instead (``1 × states``).
     """
     n = len(indptr) - 1
     m = len(sp) - 1
@@ -165,9 +189,9 @@ def one_to_many(
     tim = np.full((m, width), np.inf)
     lng = np.full((m, width), np.inf)
     dist = np.full(n, np.inf)
+    pred = np.zeros(n, np.int64)
     dt = np.zeros(n)
     dl = np.zeros(n)
-    done = np.zeros(n, np.bool_)
     is_t = np.zeros(n, np.bool_)
     for k in range(len(tst)):
         is_t[tst[k]] = True
@@ -179,8 +203,10 @@ def one_to_many(
     hk = np.empty(cap)
     hv = np.empty(cap, np.int64)
     touched = np.empty(n, np.int64)
+    settled = np.empty(n, np.int64)
     for i in range(m):
         nt = 0
+        ns = 0
         size = 0
         for q in range(sp[i], sp[i + 1]):
             x = ss[q]
@@ -189,17 +215,17 @@ def one_to_many(
                     touched[nt] = x
                     nt += 1
                 dist[x] = sc[q]
-                dt[x] = st[q]
-                dl[x] = sl[q]
+                pred[x] = -1 - q
                 size = _push(hk, hv, size, sc[q], x)
         left = n_t
         while size > 0 and (left > 0 or all_states):
             x = hv[0]
             key = hk[0]
             size = _pop(hk, hv, size)
-            if done[x] or key > dist[x]:
-                continue
-            done[x] = True
+            if key > dist[x]:
+                continue  # stale: settled before with a smaller key
+            settled[ns] = x
+            ns += 1
             if is_t[x]:
                 left -= 1
             for k in range(indptr[x], indptr[x + 1]):
@@ -210,12 +236,20 @@ def one_to_many(
                         touched[nt] = y
                         nt += 1
                     dist[y] = nd
-                    dt[y] = dt[x] + arc_time[k]
-                    dl[y] = dl[x] + arc_len[k]
+                    pred[y] = k
                     size = _push(hk, hv, size, nd, y)
+        for q in range(ns):  # time and length down the tree, parents first
+            x = settled[q]
+            k = pred[x]
+            if k < 0:
+                dt[x] = st[-1 - k]
+                dl[x] = sl[-1 - k]
+            else:
+                dt[x] = dt[arc_src[k]] + arc_time[k]
+                dl[x] = dl[arc_src[k]] + arc_len[k]
         if all_states:
-            for q in range(nt):
-                x = touched[q]
+            for q in range(ns):
+                x = settled[q]
                 cost[i, x] = dist[x]
                 tim[i, x] = dt[x]
                 lng[i, x] = dl[x]
@@ -229,7 +263,5 @@ def one_to_many(
                         tim[i, j] = dt[x] + ttt[q]
                         lng[i, j] = dl[x] + tll[q]
         for q in range(nt):
-            x = touched[q]
-            dist[x] = np.inf
-            done[x] = False
+            dist[touched[q]] = np.inf
     return cost, tim, lng

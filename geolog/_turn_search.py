@@ -186,6 +186,7 @@ def many(
         tg.indptr,
         tg.indices,
         tg.data,
+        tg.arc_src,
         tg.arc_time,
         tg.arc_len,
         *_pack(src),
@@ -203,7 +204,15 @@ def reach(g: RoutingGraph, tg: TurnGraph, source: Any, limit: float) -> np.ndarr
     src = [entries(g, tg, *start_rows(g, source), g.w, tg.data)]
     none = (np.zeros(1, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0))
     cost, _, _ = one_to_many(
-        tg.indptr, tg.indices, tg.data, tg.arc_time, tg.arc_len, *_pack(src), *none, float(limit)
+        tg.indptr,
+        tg.indices,
+        tg.data,
+        tg.arc_src,
+        tg.arc_time,
+        tg.arc_len,
+        *_pack(src),
+        *none,
+        float(limit),
     )
     out = np.full(len(g.w), np.inf)
     np.minimum.at(out, tg.state_row, cost[0])
