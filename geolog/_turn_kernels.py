@@ -63,19 +63,51 @@ def _pop(hk, hv, size):  # pragma: no cover - compiled
     return size
 
 
+@njit(cache=True, inline="always")
+def _potential(x, sx, sy, rate, tx, ty, lf, lb, tf, tb, tc):  # pragma: no cover - compiled
+    """Lower bound of the cost from state ``x`` to the end: straight line and landmarks.
+
+    Straight line: ``rate`` times the distance to the target point. Landmarks
+    (ALT): ``lf[x, l]`` / ``lb[x, l]`` are the costs from / to landmark ``l``;
+    for each end state ``j`` (``tf[j, l]``, ``tb[j, l]`` and end cost
+    ``tc[j]``) the triangle inequality bounds the cost to it; the bound to the
+    end is the least over end states. ``inf``: ``x`` cannot reach any end.
+    """
+    h = rate * np.sqrt((sx[x] - tx) ** 2 + (sy[x] - ty) ** 2)
+    k = lf.shape[1]
+    if k == 0:
+        return h
+    best = np.inf
+    for j in range(len(tc)):
+        b = 0.0
+        for q in range(k):
+            if tb[j, q] < np.inf:  # x -> end -> landmark
+                v = lb[x, q] - tb[j, q]
+                if v > b:
+                    b = v
+            if lf[x, q] < np.inf:  # landmark -> x -> end
+                v = tf[j, q] - lf[x, q]
+                if v > b:
+                    b = v
+        if b + tc[j] < best:
+            best = b + tc[j]
+    return max(h, best)
+
+
 @njit(cache=True)
 def astar(
-    indptr, indices, data, arc_src, sx, sy, rate, tx, ty, fs, fc, ts, tc, dist, pred, tend, tidx
-):  # pragma: no cover - compiled
+    indptr, indices, data, arc_src, sx, sy, rate, tx, ty, lf, lb, tf, tb,
+    fs, fc, ts, tc, dist, pred, tend, tidx, hval,
+):  # pragma: no cover - compiled  # fmt: skip
     """Least cost from start states ``fs`` (costs ``fc``) to end states ``ts`` (``tc``), A*.
 
-    The potential of a state is ``rate`` times the straight-line distance
-    from its start ``(sx, sy)`` to the target point ``(tx, ty)`` (metres):
-    a lower bound when every arc costs at least ``rate`` per metre of its
-    source row, so the search is exact and stops when the cheapest open
-    estimate reaches the best complete path. ``dist``/``pred``/``tend``/
-    ``tidx`` are per-state scratch kept by the caller (``inf``/``-1`` on
-    entry, restored on exit for every state touched). Returns ``(cost,
+    The potential (:func:`_potential`) is a lower bound of the cost to the
+    end and consistent (the straight line at the network's least cost per
+    metre; landmark distances by the triangle inequality), so the search is
+    exact and stops when the cheapest open estimate reaches the best
+    complete path. ``dist``/``pred``/``tend``/``tidx``/``hval`` are
+    per-state scratch kept by the caller (``inf`` on entry for ``dist`` and
+    ``tend``, restored on exit for every state touched). Returns ``(cost,
     arcs, first, last)``: the path's arcs in order and the indices into
     ``fs`` and ``ts`` it starts and ends at (``inf``, -1, -1 when none).
     """
@@ -101,10 +133,11 @@ def astar(
             if dist[x] == np.inf:
                 touched[nt] = x
                 nt += 1
+                hval[x] = _potential(x, sx, sy, rate, tx, ty, lf, lb, tf, tb, tc)
             dist[x] = fc[i]
             pred[x] = -1 - i
-            h = rate * np.sqrt((sx[x] - tx) ** 2 + (sy[x] - ty) ** 2)
-            size = _push(hk, hv, size, fc[i] + h, x)
+            if hval[x] < np.inf:
+                size = _push(hk, hv, size, fc[i] + hval[x], x)
             if fc[i] + tend[x] < best:
                 best = fc[i] + tend[x]
                 bx = x
@@ -115,7 +148,7 @@ def astar(
             break
         size = _pop(hk, hv, size)
         dx = dist[x]
-        if key > dx + rate * np.sqrt((sx[x] - tx) ** 2 + (sy[x] - ty) ** 2):
+        if key > dx + hval[x]:
             continue  # stale entry
         for k in range(indptr[x], indptr[x + 1]):
             y = indices[k]
@@ -124,10 +157,11 @@ def astar(
                 if dist[y] == np.inf:
                     touched[nt] = y
                     nt += 1
+                    hval[y] = _potential(y, sx, sy, rate, tx, ty, lf, lb, tf, tb, tc)
                 dist[y] = nd
                 pred[y] = k
-                h = rate * np.sqrt((sx[y] - tx) ** 2 + (sy[y] - ty) ** 2)
-                size = _push(hk, hv, size, nd + h, y)
+                if hval[y] < np.inf:
+                    size = _push(hk, hv, size, nd + hval[y], y)
                 if nd + tend[y] < best:
                     best = nd + tend[y]
                     bx = y

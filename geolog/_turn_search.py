@@ -111,7 +111,54 @@ def exits(
 
 
 def _scratch(n: int) -> tuple[np.ndarray, ...]:
-    return (np.full(n, np.inf), np.zeros(n, np.int64), np.full(n, np.inf), np.zeros(n, np.int64))
+    return (
+        np.full(n, np.inf),
+        np.zeros(n, np.int64),
+        np.full(n, np.inf),
+        np.zeros(n, np.int64),
+        np.zeros(n),
+    )
+
+
+#: Landmarks of the A* potential (ALT): more prune more, each costs two searches to set up.
+N_LANDMARKS = 8
+
+
+def _labels(tg: TurnGraph, state: int, reverse: bool) -> np.ndarray:
+    """Least cost from (``reverse``: to) ``state`` to (from) every state."""
+    none = (np.zeros(1, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0))
+    start = (np.array([0, 1]), np.array([state]), np.zeros(1), np.zeros(1), np.zeros(1))
+    if reverse:
+        graph = (tg.rindptr, tg.rindices, tg.rdata, tg.indices[tg.rarc])
+    else:
+        graph = (tg.indptr, tg.indices, tg.data, tg.arc_src)
+    zero = np.zeros(len(tg.data))
+    return one_to_many(*graph, zero, zero, *start, *none, np.inf)[0][0]
+
+
+def landmarks(tg: TurnGraph, k: int = N_LANDMARKS) -> tuple[np.ndarray, np.ndarray]:
+    """Costs from and to ``k`` landmark states, ``states × k`` each (built once per graph).
+
+    Landmarks are picked far apart (farthest point by straight line among
+    states with ways in and out); the first route query on an applied
+    network pays for ``2 k`` one-to-all searches.
+    """
+    if "alt" not in tg._work:
+        cand = np.flatnonzero((np.diff(tg.indptr) > 0) & (np.diff(tg.rindptr) > 0))
+        lf = np.empty((tg.n, 0))
+        lb = np.empty((tg.n, 0))
+        if len(cand) > 4 * k:
+            xy = np.column_stack([tg.sx[cand], tg.sy[cand]])
+            d = np.hypot(*(xy - xy.mean(axis=0)).T)
+            picks = []
+            for _ in range(k):
+                i = int(np.argmax(d))
+                picks.append(int(cand[i]))
+                d = np.minimum(d, np.hypot(*(xy - xy[i]).T))
+            lf = np.ascontiguousarray(np.column_stack([_labels(tg, p, False) for p in picks]))
+            lb = np.ascontiguousarray(np.column_stack([_labels(tg, p, True) for p in picks]))
+        tg._work["alt"] = (lf, lb)
+    return tg._work["alt"]
 
 
 #: Straight-line slack (metres) of the A* potential: a point "at a node" may lie 1 m off it.
@@ -127,9 +174,12 @@ def shortest(
     the edge weights (alternatives, closures); ``None`` if ``b`` cannot be
     reached.
     """
+    lf, lb = landmarks(tg)
     if w is None:
         w, data, rate = g.w, tg.data, tg.rate
     else:
+        if not np.all(w >= g.w):  # landmark costs bound only weights at least g.w
+            lf, lb = lf[:, :0], lb[:, :0]
         sr = tg.state_row[tg.arc_src]
         data = w[sr] + (tg.data - g.w[sr])
         data = np.where(np.isfinite(data), data, np.inf)
@@ -139,8 +189,10 @@ def shortest(
     tx, ty = tg.xy(b.lat, b.lon)
     # the potential is rate * max(0, distance - slack): shift the frame's target instead
     # of clipping, by searching with the slack folded into the end costs
-    args = (tg.indptr, tg.indices, data, tg.arc_src, tg.sx, tg.sy, rate, tx, ty)
-    ends = (fs["state"], fs["cost"], ts["state"], ts["cost"] + rate * _SLACK_M)
+    tc = ts["cost"] + rate * _SLACK_M
+    tf, tb = lf[ts["state"]], lb[ts["state"]]
+    args = (tg.indptr, tg.indices, data, tg.arc_src, tg.sx, tg.sy, rate, tx, ty, lf, lb, tf, tb)
+    ends = (fs["state"], fs["cost"], ts["state"], tc)
     if tg._lock.acquire(blocking=False):
         try:
             if "scratch" not in tg._work:
