@@ -42,22 +42,22 @@ def _time0(g: RoutingGraph) -> np.ndarray:
     return g._extra["time0"]
 
 
+def _rows_at(g: RoutingGraph, s: Any, side: str) -> tuple[np.ndarray, np.ndarray]:
+    if s.node < 0:
+        return s.rows, s.fracs
+    order, ptr = _by_node(g, side)
+    rows = order[ptr[s.node] : ptr[s.node + 1]]
+    return rows, np.full(len(rows), 0.0 if side == "u" else 1.0)
+
+
 def start_rows(g: RoutingGraph, s: Any) -> tuple[np.ndarray, np.ndarray]:
     """Edge rows and fractions a route from snap ``s`` starts along."""
-    if s.node >= 0:
-        order, ptr = _by_node(g, "u")
-        rows = order[ptr[s.node] : ptr[s.node + 1]]
-        return rows, np.zeros(len(rows))
-    return s.rows, s.fracs
+    return _rows_at(g, s, "u")
 
 
 def end_rows(g: RoutingGraph, s: Any) -> tuple[np.ndarray, np.ndarray]:
     """Edge rows and fractions a route to snap ``s`` ends along."""
-    if s.node >= 0:
-        order, ptr = _by_node(g, "v")
-        rows = order[ptr[s.node] : ptr[s.node + 1]]
-        return rows, np.ones(len(rows))
-    return s.rows, s.fracs
+    return _rows_at(g, s, "v")
 
 
 def entries(
@@ -124,16 +124,24 @@ def _scratch(n: int) -> tuple[np.ndarray, ...]:
 N_LANDMARKS = 8
 
 
+#: The target arguments of :func:`one_to_many` asking for every state's label.
+_NO_TARGETS = (np.zeros(1, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0))
+
+
+def _forward(tg: TurnGraph) -> tuple[np.ndarray, ...]:
+    """The turn graph's arcs as :func:`one_to_many` takes them (with time and length)."""
+    return (tg.indptr, tg.indices, tg.data, tg.arc_src, tg.arc_time, tg.arc_len)
+
+
 def _labels(tg: TurnGraph, state: int, reverse: bool) -> np.ndarray:
     """Least cost from (``reverse``: to) ``state`` to (from) every state."""
-    none = (np.zeros(1, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0))
     start = (np.array([0, 1]), np.array([state]), np.zeros(1), np.zeros(1), np.zeros(1))
     if reverse:
         graph = (tg.rindptr, tg.rindices, tg.rdata, tg.indices[tg.rarc])
     else:
         graph = (tg.indptr, tg.indices, tg.data, tg.arc_src)
     zero = np.zeros(len(tg.data))
-    return one_to_many(*graph, zero, zero, *start, *none, np.inf)[0][0]
+    return one_to_many(*graph, zero, zero, *start, *_NO_TARGETS, np.inf)[0][0]
 
 
 def landmarks(tg: TurnGraph, k: int = N_LANDMARKS) -> tuple[np.ndarray, np.ndarray]:
@@ -234,17 +242,7 @@ def many(
     """
     src = [entries(g, tg, *start_rows(g, s), g.w, tg.data) for s in sources]
     tgt = [exits(g, tg, *end_rows(g, t), g.w) for t in targets]
-    return one_to_many(
-        tg.indptr,
-        tg.indices,
-        tg.data,
-        tg.arc_src,
-        tg.arc_time,
-        tg.arc_len,
-        *_pack(src),
-        *_pack(tgt),
-        float(limit),
-    )
+    return one_to_many(*_forward(tg), *_pack(src), *_pack(tgt), float(limit))
 
 
 def reach(g: RoutingGraph, tg: TurnGraph, source: Any, limit: float) -> np.ndarray:
@@ -254,18 +252,7 @@ def reach(g: RoutingGraph, tg: TurnGraph, source: Any, limit: float) -> np.ndarr
     the caller's: they are entered only by coming back to them).
     """
     src = [entries(g, tg, *start_rows(g, source), g.w, tg.data)]
-    none = (np.zeros(1, np.int64), np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0))
-    cost, _, _ = one_to_many(
-        tg.indptr,
-        tg.indices,
-        tg.data,
-        tg.arc_src,
-        tg.arc_time,
-        tg.arc_len,
-        *_pack(src),
-        *none,
-        float(limit),
-    )
+    cost, _, _ = one_to_many(*_forward(tg), *_pack(src), *_NO_TARGETS, float(limit))
     out = np.full(len(g.w), np.inf)
     np.minimum.at(out, tg.state_row, cost[0])
     if source.node >= 0:  # a point at a node starts along every road out of it
