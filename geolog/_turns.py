@@ -185,9 +185,9 @@ def _via_node_bans(
     r = r[r["via_node"] >= 0]
     if r.empty or not len(src):
         return ban
-    arcs = pd.DataFrame(
-        {"a": way[src], "n": g.node_ids[g.vpos[src]], "b": way[dst], "arc": np.arange(len(src))}
-    )
+    node = g.node_ids[g.vpos[src]]
+    near = np.flatnonzero(np.isin(node, r["via_node"].to_numpy()))  # the few arcs at via nodes
+    arcs = pd.DataFrame({"a": way[src[near]], "n": node[near], "b": way[dst[near]], "arc": near})
     no = r[r["kind"] == "no"]
     hit = arcs.merge(no, left_on=["a", "n", "b"], right_on=["from_way", "via_node", "to_way"])
     k = hit["arc"].to_numpy()
