@@ -42,7 +42,7 @@ from ._geometry import M_PER_DEG
 from ._graph import RoutingGraph
 from ._restrictions import for_vehicle, restrictions_frame
 
-__all__ = ["TurnGraph", "turn_graph", "turn_angles"]
+__all__ = ["TurnGraph", "turn_graph", "turn_angles", "WEIGHTS_WITH_TURN_TIME"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ logger = logging.getLogger(__name__)
 STRAIGHT_DEG = 45.0
 #: Turns from this (degrees) are sharp.
 SHARP_DEG = 135.0
-_WEIGHTS_WITH_TURN_TIME = ("cost", "travel_time_s")
+#: Weights the turn seconds are added to (a route by ``length_m`` obeys only the bans).
+WEIGHTS_WITH_TURN_TIME = ("cost", "travel_time_s")
 
 
 @dataclass
@@ -277,7 +278,7 @@ def _via_way_states(
 
 def _build(net: Any, g: RoutingGraph) -> TurnGraph:
     costs = dict(net.meta.get("turn_costs") or {})
-    with_time = g.weight in _WEIGHTS_WITH_TURN_TIME
+    with_time = g.weight in WEIGHTS_WITH_TURN_TIME
     src, dst = _candidate_arcs(g)
     geoms = np.asarray(net.edges.geometry.values, dtype=object)
     angle = turn_angles(g, geoms, src, dst)

@@ -17,10 +17,12 @@ are the edge's values times the fraction travelled. A point within
 :data:`geolog._snap.NODE_TOLERANCE_M` (1 m) of an edge end is at that node
 and may leave and arrive by every usable road there.
 
-Shortest paths use :func:`scipy.sparse.csgraph.dijkstra` on a copy of the CSR
-matrix with one virtual source node per start point appended (its edges lead
-to the two ends of the snapped edge, weighted by the remaining fraction), so
-partial start edges are exact and cost no extra searches.
+Shortest paths run on the turn graph (:mod:`geolog._turns`: one state per
+directed edge, one arc per allowed turn), so OSM turn restrictions and the
+profile's turn costs hold: A* with a straight-line and landmark potential in
+compiled code for a route, one Dijkstra per source for a matrix
+(:mod:`geolog._turn_kernels`). A route starts part-way along its first edge
+and ends part-way along its last, so partial edges are exact.
 
 The work is split by concern: snapping under a profile and rules in
 :mod:`geolog._route_snap`, shortest paths in :mod:`geolog._route_search`,
@@ -60,6 +62,7 @@ from ._route_snap import (  # noqa: F401  (_nearest: Network.nearest_edges)
     _Snap,
     _snap_all,
 )
+from ._turns import WEIGHTS_WITH_TURN_TIME
 from .errors import InputError, NoRouteError
 
 __all__ = [
@@ -264,10 +267,11 @@ def alternatives(
         if cand is None:
             break
         last = cand
-        cost = float(np.sum((cand.f1 - cand.f0) * g.w[cand.rows]))
+        turns = cand.turn_s if g.weight in WEIGHTS_WITH_TURN_TIME else 0.0
+        cost = float(np.sum((cand.f1 - cand.f0) * g.w[cand.rows])) + turns
         if cost > max_stretch * best.cost:
             continue
-        cand = _Leg(cand.rows, cand.f0, cand.f1, cost)
+        cand = _Leg(cand.rows, cand.f0, cand.f1, cost, cand.turn_s)
         if max(_overlap(g, seg, cand, other) for other in kept) <= max_overlap:
             kept.append(cand)
     kept = [best, *sorted(kept[1:], key=lambda leg: leg.cost)]
