@@ -184,6 +184,38 @@ def astar(
     return best, path[:m][::-1].copy(), first, last
 
 
+@njit(cache=True, inline="always")
+def _collect(
+    i, ns, settled, dist, pred, arc_src, arc_time, arc_len, st, sl, dt, dl,
+    tp, tst, tcc, ttt, tll, all_states, cost, tim, lng,
+):  # pragma: no cover - compiled  # fmt: skip
+    """Source ``i``'s row of the results: time and length summed down its tree, then per target."""
+    for q in range(ns):  # parents are settled before their children
+        x = settled[q]
+        k = pred[x]
+        if k < 0:
+            dt[x] = st[-1 - k]
+            dl[x] = sl[-1 - k]
+        else:
+            dt[x] = dt[arc_src[k]] + arc_time[k]
+            dl[x] = dl[arc_src[k]] + arc_len[k]
+    if all_states:
+        for q in range(ns):
+            x = settled[q]
+            cost[i, x] = dist[x]
+            tim[i, x] = dt[x]
+            lng[i, x] = dl[x]
+        return
+    for j in range(len(tp) - 1):
+        for q in range(tp[j], tp[j + 1]):
+            x = tst[q]
+            c = dist[x] + tcc[q]
+            if c < cost[i, j]:
+                cost[i, j] = c
+                tim[i, j] = dt[x] + ttt[q]
+                lng[i, j] = dl[x] + tll[q]
+
+
 @njit(cache=True)
 def one_to_many(
     indptr,
@@ -272,30 +304,8 @@ def one_to_many(
                     dist[y] = nd
                     pred[y] = k
                     size = _push(hk, hv, size, nd, y)
-        for q in range(ns):  # time and length down the tree, parents first
-            x = settled[q]
-            k = pred[x]
-            if k < 0:
-                dt[x] = st[-1 - k]
-                dl[x] = sl[-1 - k]
-            else:
-                dt[x] = dt[arc_src[k]] + arc_time[k]
-                dl[x] = dl[arc_src[k]] + arc_len[k]
-        if all_states:
-            for q in range(ns):
-                x = settled[q]
-                cost[i, x] = dist[x]
-                tim[i, x] = dt[x]
-                lng[i, x] = dl[x]
-        else:
-            for j in range(nt_cols):
-                for q in range(tp[j], tp[j + 1]):
-                    x = tst[q]
-                    c = dist[x] + tcc[q]
-                    if c < cost[i, j]:
-                        cost[i, j] = c
-                        tim[i, j] = dt[x] + ttt[q]
-                        lng[i, j] = dl[x] + tll[q]
+        _collect(i, ns, settled, dist, pred, arc_src, arc_time, arc_len, st, sl, dt, dl,
+                 tp, tst, tcc, ttt, tll, all_states, cost, tim, lng)  # fmt: skip
         for q in range(nt):
             dist[touched[q]] = np.inf
     return cost, tim, lng

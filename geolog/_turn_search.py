@@ -78,7 +78,8 @@ def entries(
     )
     arcs = arcs.astype(np.int64)
     r, f = rows[which], fracs[which]
-    cost = data[arcs] - f * w[r]
+    with np.errstate(invalid="ignore"):  # a closed start row: inf - inf, dropped below
+        cost = data[arcs] - f * w[r]
     ok = np.isfinite(cost)
     time = (1.0 - f) * _time0(g)[r] + tg.turn_s[arcs]
     return {
