@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+#: ``junction=*`` values of a roundabout.
+RING = ("roundabout", "circular")
 #: Turn words by absolute heading change (degrees): below each bound.
 TURN_BOUNDS = ((20, "straight"), (45, "slight {side}"), (135, "{side}"), (170, "sharp {side}"))
 
@@ -57,14 +59,24 @@ def _stretches(route: Any) -> dict[str, np.ndarray]:
     last = np.r_[first[1:], len(ids)] - 1
     d_start = xy[np.minimum(first + 1, last)] - xy[first]
     d_end = xy[last] - xy[np.maximum(last - 1, first)]
+    g = route._g
+    ring_all = np.isin(_tag(e, "junction", np.arange(len(e))), RING)
+    exits = np.bincount(g.upos[g.usable & ~ring_all], minlength=g.n)
     return {
         "road": road,
-        "ring": np.isin(_tag(e, "junction", rows), ["roundabout", "circular"]),
+        "ring": ring_all[rows],
+        "exits": exits[g.vpos[rows]],  # ways out of the ring at the end of each piece
         "length": (route._frac * route._g.length[route.rows])[used],
         "time": (route._frac * route._g.time[route.rows])[used],
         "h_start": np.degrees(np.arctan2(d_start[:, 0], d_start[:, 1])),
         "h_end": np.degrees(np.arctan2(d_end[:, 0], d_end[:, 1])),
     }
+
+
+def _ordinal(n: int) -> str:
+    """``1st``, ``2nd``, ``3rd``, ``4th`` … ``11th``, ``21st``."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _instruction(turn: str, road: str) -> str:
@@ -83,6 +95,7 @@ def _raw_steps(s: dict[str, np.ndarray]) -> list[dict]:
     """
     road, ring = s["road"], s["ring"]
     key = np.where(ring, "\0roundabout", road)
+    exit_no = 0
     group = np.cumsum(np.r_[True, key[1:] != key[:-1]]) - 1
     steps = []
     entry = None  # first piece of the roundabout just driven
@@ -95,13 +108,18 @@ def _raw_steps(s: dict[str, np.ndarray]) -> list[dict]:
         else:
             delta = float((s["h_start"][i0] - s["h_end"][before - 1] + 180) % 360 - 180)
             turn = _turn_word(delta)
-        text, keep = _instruction(turn, road[i0]), False
+        text, keep, ex = _instruction(turn, road[i0]), False, 0
         if ring[i0]:
+            # ways out passed before the one taken (none if the route ends on the ring)
+            exit_no = int(s["exits"][sel[:-1]].sum()) + 1 if gi < group[-1] else 0
             text, entry, keep = "enter the roundabout", i0, True
-            turn, delta = "roundabout", 0.0
+            if exit_no:
+                text += f" and take the {_ordinal(exit_no)} exit"
+            turn, delta, ex = "roundabout", 0.0, exit_no
         elif entry is not None:
             word = {"straight": "straight on", "u-turn": "back"}.get(turn, turn)
-            text, entry, keep = f"leave the roundabout ({word}) onto {road[i0]}", None, True
+            text = f"leave the roundabout at the {_ordinal(exit_no)} exit ({word}) onto {road[i0]}"
+            entry, keep, ex = None, True, exit_no
         steps.append(
             {
                 "step": gi + 1,
@@ -111,6 +129,7 @@ def _raw_steps(s: dict[str, np.ndarray]) -> list[dict]:
                 "turn_deg": round(delta, 1),
                 "distance_m": float(s["length"][sel].sum()),
                 "duration_s": float(s["time"][sel].sum()),
+                "exit": ex,
                 "_keep": keep,
             }
         )
@@ -151,6 +170,7 @@ def directions(route: Any, *, min_step_m: float = 25.0) -> pd.DataFrame:
             "turn_deg": 0.0,
             "distance_m": 0.0,
             "duration_s": 0.0,
+            "exit": 0,
         }
     )
     return pd.DataFrame(steps)

@@ -101,28 +101,6 @@ class RoutingGraph:
         ok = (len(self.keys) > 0) & (self.keys[i] == key)
         return np.where(ok, i, -1)
 
-    def incoming(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per node, its CSR in-entries padded to a table (cached).
-
-        Returns ``(degree, src, entry)``: ``degree[x]`` in-entries of node
-        ``x``, ``src[x, d]`` their tail node (-1 padding) and ``entry[x, d]``
-        the CSR entry index, sorted by in-degree-rank ``d``.
-        """
-        if "incoming" not in self._extra:
-            tail = np.repeat(np.arange(self.n), np.diff(self.indptr))
-            head = self.indices.astype(np.int64)
-            order = np.argsort(head, kind="stable")
-            deg = np.bincount(head, minlength=self.n)
-            start = np.concatenate([[0], np.cumsum(deg)[:-1]])
-            rank = np.arange(len(order)) - start[head[order]]
-            width = int(deg.max()) if self.n and len(deg) else 0
-            src = np.full((self.n, max(width, 1)), -1, dtype=np.int64)
-            entry = np.zeros((self.n, max(width, 1)), dtype=np.int64)
-            src[head[order], rank] = tail[order]
-            entry[head[order], rank] = order
-            self._extra["incoming"] = (deg, src, entry)
-        return self._extra["incoming"]
-
     def with_sources(
         self,
         src_nodes: list[np.ndarray],
@@ -200,6 +178,7 @@ def _build(net: Any, weight: str) -> RoutingGraph:
         edge_labels=edges.index,
         node_lon=nodes["x"].to_numpy(dtype=float),
         node_lat=nodes["y"].to_numpy(dtype=float),
+        _extra={"net": weakref.ref(net)},  # for the turn graph (geolog._turns)
     )
 
 

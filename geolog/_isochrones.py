@@ -14,36 +14,26 @@ from typing import Any
 
 import numpy as np
 import shapely
-from scipy.sparse.csgraph import dijkstra
 
 from ._geometry import parse_point
-from ._route_snap import (
-    DEFAULT_MAX_SNAP_M,
-    _context,
-    _Ctx,
-    _index,
-    _Snap,
-    _snap_all,
-    _starts,
-)
+from ._route_snap import DEFAULT_MAX_SNAP_M, _context, _Ctx, _index, _Snap, _snap_all
 from ._snap import cut_lines
+from ._turn_search import reach
+from ._turns import turn_graph
 from .errors import InputError
 
 KINDS = ("area", "band")
 
 
 def _edge_entry_times(ctx: _Ctx, snap: _Snap, limit_s: float) -> np.ndarray:
-    """Per edge row, the earliest time (seconds) a traveller from ``snap`` can start along it.
+    """Per edge row (positional), the earliest time (s) a traveller from ``snap`` starts along it.
 
-    Positional, aligned with ``ctx.applied.edges``; ``inf`` for rows not
-    reached within ``limit_s`` and for rows that cannot be used. The snapped
-    origin's own edge(s) are left to the caller (they are entered part-way).
+    One compiled Dijkstra on the turn graph by ``travel_time_s`` (turn
+    restrictions and turn seconds hold), stopped at ``limit_s``; ``inf``
+    where a row is not entered within ``limit_s``. The origin's own snapped
+    edge is the caller's (it is entered here only by coming back to it).
     """
-    g = ctx.g
-    sn, sc, _, _ = _starts(g, snap, g.w)
-    dist = dijkstra(g.with_sources([sn], [sc]), indices=g.n, limit=float(limit_s))
-    du = dist[g.upos]
-    return np.where(g.usable & (du <= limit_s), du, np.inf)
+    return reach(ctx.g, turn_graph(ctx.g), snap, limit_s)
 
 
 def _origin_edges(a: _Snap) -> tuple[np.ndarray, np.ndarray]:
@@ -120,10 +110,11 @@ def isochrones(
     """Areas reachable from a point within travel-time budgets.
 
     One search by ``travel_time_s`` from the snapped origin over the edges
-    the profile and rules allow (``cost`` finite) gives the time every edge
-    can be entered; each budget keeps every reached edge up to the fraction
-    the remaining time covers (partial edges at the frontier). Larger budgets
-    give polygons containing the smaller ones.
+    the profile and rules allow (``cost`` finite), on the turn graph (turn
+    restrictions and turn seconds hold: :func:`_edge_entry_times`), gives the
+    time every edge can be entered; each budget keeps every reached edge up to
+    the fraction the remaining time covers (partial edges at the frontier).
+    Larger budgets give polygons containing the smaller ones.
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""Many-to-many travel matrices: one multi-source Dijkstra and tree sums."""
+"""Many-to-many travel matrices: one compiled Dijkstra per source on the turn graph."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.sparse.csgraph import dijkstra
 
 from ._geometry import parse_points
 from ._graph import RoutingGraph
 from ._matrix_blocks import blocked_values
-from ._route_search import _direct
-from ._route_snap import DEFAULT_MAX_SNAP_M, _context, _Ctx, _ends, _pname, _Snap, _snap, _starts
+from ._route_snap import DEFAULT_MAX_SNAP_M, _context, _Ctx, _pname, _Snap, _snap
+from ._turn_search import end_rows, many, start_rows
+from ._turns import turn_graph
 from .errors import InputError
 
 
@@ -158,13 +158,14 @@ def matrix(
     n_jobs: int | None = None,
     client: Any = None,
 ) -> Matrix:
-    """Many-to-many travel times and distances (multi-source Dijkstra).
+    """Many-to-many travel times and distances, turn-aware.
 
-    One :func:`scipy.sparse.csgraph.dijkstra` call per block of sources (each
-    a virtual source node on its snapped edge, or its node), then lengths and
-    times are summed along each shortest-path tree by pointer doubling, all
-    vectorised. Blocks are sized to ``max_memory_mb`` and run on ``n_jobs``
-    local processes or a Dask ``client`` (:mod:`geolog._matrix_blocks`).
+    One compiled Dijkstra per source on the turn graph (turn restrictions
+    and turn costs hold), stopping once every target is settled, summing
+    time (turn seconds included) and length along the least-cost path.
+    Sources go in blocks sized to ``max_memory_mb``, run in this process, on
+    ``n_jobs`` local processes or on a Dask ``client``
+    (:mod:`geolog._matrix_blocks`); the result is the same however it is cut.
     Entry ``[i, j]`` equals ``route(net, sources[i], targets[j], ...)``.
 
     Parameters
@@ -255,7 +256,14 @@ def matrix(
 def _matrix_values(
     g: RoutingGraph, ssn: list[_Snap | None], tsn: list[_Snap | None]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Cost, duration and distance between snapped sources and targets (NaN where unsnapped)."""
+    """Cost, duration and distance between snapped sources and targets (NaN where unsnapped).
+
+    The per-block kernel: one compiled Dijkstra per source on the turn graph
+    (:func:`geolog._turn_search.many`), stopping once every target is
+    settled, with time and length summed along the least-cost path; then the
+    pairs on one shared edge (or at one node), whose direct stretch may beat
+    any path through the graph.
+    """
     M, N = len(ssn), len(tsn)
     cost = np.full((M, N), np.nan)
     dur = np.full((M, N), np.nan)
@@ -264,84 +272,47 @@ def _matrix_values(
     tj = [j for j, s in enumerate(tsn) if s is not None]
     if not si or not tj:
         return cost, dur, dis
-    n = g.n
-    starts = [_starts(g, ssn[i], g.w) for i in si]
-    csr = g.with_sources([s[0] for s in starts], [s[1] for s in starts])
-    dist, pred = dijkstra(csr, indices=n + np.arange(len(si)), return_predecessors=True)
-    L, T = _tree_sums(g, pred, starts)
-    c = np.full((len(si), len(tj)), np.inf)
-    d = np.full((len(si), len(tj)), np.inf)
-    t = np.full((len(si), len(tj)), np.inf)
-    for k, j in enumerate(tj):
-        tn, tc, tr, tf = _ends(g, tsn[j], g.w)
-        for node, extra, r, f in zip(tn, tc, tr, tf, strict=True):
-            cand = dist[:, node] + extra
-            better = cand < c[:, k]
-            c[better, k] = cand[better]
-            t[better, k] = T[better, node] + (f * g.time[r] if r >= 0 else 0.0)
-            d[better, k] = L[better, node] + (f * g.length[r] if r >= 0 else 0.0)
-    # pairs on the same edge: the direct stretch may beat any detour
-    for a, i in enumerate(si):
-        for k, j in enumerate(tj):
-            direct = _direct(ssn[i], tsn[j], g.w)
-            if direct is not None and direct[0] <= c[a, k]:
-                cc, r, fa, fb = direct
-                c[a, k] = cc
-                t[a, k] = (fb - fa) * g.time[r]
-                d[a, k] = (fb - fa) * g.length[r]
+    src = [ssn[i] for i in si]
+    tgt = [tsn[j] for j in tj]
+    c, t, d = many(g, turn_graph(g), src, tgt)
+    _direct_pairs(g, src, tgt, c, t, d)
     cost[np.ix_(si, tj)] = c
     dur[np.ix_(si, tj)] = t
     dis[np.ix_(si, tj)] = d
     return cost, dur, dis
 
 
-def _tree_sums(
-    g: RoutingGraph, pred: np.ndarray, starts: list[tuple[np.ndarray, ...]], *, chunk: int = 32
-) -> tuple[np.ndarray, np.ndarray]:
-    """Length and time from each source to every node along its shortest-path tree.
+def _side_rows(g: RoutingGraph, snaps: list[_Snap], rows_of) -> pd.DataFrame:
+    parts = [rows_of(g, s) for s in snaps]
+    return pd.DataFrame(
+        {
+            "k": np.repeat(np.arange(len(snaps)), [len(p[0]) for p in parts]),
+            "row": np.concatenate([p[0] for p in parts]).astype(np.int64),
+            "frac": np.concatenate([p[1] for p in parts]).astype(float),
+        }
+    )
 
-    Each node's value is the value of the edge from its predecessor, found in
-    the per-node in-edge table; then pointer doubling sums the values up the
-    tree in ``log2(depth)`` vectorised gathers. Done in chunks of sources so
-    the working set stays in cache. ``starts`` are the sources' entry terms
-    (:func:`_starts`).
-    """
-    m, N = pred.shape
-    n = g.n
-    deg, src, entry = g.incoming()
-    ent_val = g.length[g.entry_row] + 1j * np.nan_to_num(g.time[g.entry_row], nan=0.0)
-    W = N + 1
-    out = np.zeros((m, N), dtype=complex)
-    for c0 in range(0, m, chunk):
-        pc = pred[c0 : c0 + chunk]
-        mc = len(pc)
-        vals = np.zeros((mc, W), dtype=complex)
-        sub = pc[:, :n]
-        for d in range(src.shape[1]):
-            cols = np.flatnonzero(deg > d)
-            hit = sub[:, cols] == src[cols, d]
-            r, c = np.nonzero(hit)
-            vals[r, cols[c]] = ent_val[entry[cols[c], d]]
-        # edges out of the virtual sources: the rest of the snapped edge (the
-        # cheaper start row when both directions lead to the same node); a
-        # point at a node enters the graph there at no cost
-        for i in range(mc):
-            sn, sc, sr, sf = starts[c0 + i]
-            for k in np.argsort(-sc):  # cheapest written last
-                r, f, v = int(sr[k]), float(sf[k]), int(sn[k])
-                if pc[i, v] == n + c0 + i:
-                    vals[i, v] = (
-                        (1.0 - f) * (g.length[r] + 1j * np.nan_to_num(g.time[r])) if r >= 0 else 0
-                    )
-        P = np.where(pc >= 0, pc, N).astype(np.int64)
-        fp = (np.arange(mc, dtype=np.int64)[:, None] * W + np.c_[P, np.full(mc, N)]).ravel()
-        flat = vals.ravel()
-        while True:
-            nxt = fp[fp]
-            if np.array_equal(nxt, fp):
-                break
-            flat += flat[fp]
-            fp = nxt
-        out[c0 : c0 + mc] = flat.reshape(mc, W)[:, :N]
-    timev = out.imag if not np.isnan(g.time).any() else np.full(out.shape, np.nan)
-    return out.real, timev
+
+def _direct_pairs(
+    g: RoutingGraph, src: list[_Snap], tgt: list[_Snap], c: np.ndarray, t: np.ndarray, d: np.ndarray
+) -> None:
+    """Settle, in place, the pairs on one shared edge (ahead along it) or at one node."""
+    a = _side_rows(g, src, start_rows)
+    b = _side_rows(g, tgt, end_rows)
+    m = a.merge(b, on="row", suffixes=("_a", "_b"))
+    m = m[m["frac_b"].to_numpy() >= m["frac_a"].to_numpy()]
+    if len(m):
+        r = m["row"].to_numpy()
+        df = m["frac_b"].to_numpy() - m["frac_a"].to_numpy()
+        m = m.assign(c=df * g.w[r], t=df * np.nan_to_num(g.time[r]), d=df * g.length[r])
+        m = m.sort_values("c").drop_duplicates(["k_a", "k_b"])
+        i, j = m["k_a"].to_numpy(), m["k_b"].to_numpy()
+        better = m["c"].to_numpy() <= c[i, j]
+        i, j = i[better], j[better]
+        c[i, j] = m["c"].to_numpy()[better]
+        t[i, j] = m["t"].to_numpy()[better]
+        d[i, j] = m["d"].to_numpy()[better]
+    sn = np.array([s.node for s in src])
+    tn = np.array([s.node for s in tgt])
+    i, j = np.nonzero((sn[:, None] >= 0) & (sn[:, None] == tn[None, :]))
+    c[i, j] = t[i, j] = d[i, j] = 0.0

@@ -93,7 +93,9 @@ class Route:
         frac = self.f1 - self.f0
         self._frac = frac
         self.length_m = float(np.sum(frac * g.length[self.rows]))
-        self.duration_s = float(np.sum(frac * g.time[self.rows]))
+        #: seconds spent turning at junctions (the profile's turn costs), in duration_s
+        self.turn_s = float(sum(getattr(leg, "turn_s", 0.0) for leg in legs))
+        self.duration_s = float(np.sum(frac * g.time[self.rows])) + self.turn_s
         self.ascent_m, self.descent_m, self.max_grade = self._terrain()
 
     @cached_property
@@ -127,7 +129,7 @@ class Route:
     def _terrain(self) -> tuple[float, float, float]:
         e = self._net.edges
         used = self._frac > 0
-        if {"ascent_m", "descent_m"} <= set(e.columns):
+        if "ascent_m" in e.columns and "descent_m" in e.columns:
             asc = e["ascent_m"].to_numpy(dtype=float)[self.rows]
             des = e["descent_m"].to_numpy(dtype=float)[self.rows]
             ascent = float(np.nansum(self._frac * asc))
@@ -272,9 +274,12 @@ class Route:
             (name and/or ref, "unnamed road" when untagged), ``turn``
             (``depart``, ``straight``, ``slight left`` / ``slight right``
             (20–45°), ``left`` / ``right`` (45–135°), ``sharp left`` /
-            ``sharp right``, ``u-turn`` (> 170°), ``arrive``), ``turn_deg``
-            (signed heading change, + = right), ``distance_m`` along it
-            and ``duration_s``.
+            ``sharp right``, ``u-turn`` (> 170°), ``roundabout``,
+            ``arrive``), ``turn_deg`` (signed heading change, + = right),
+            ``distance_m`` along it, ``duration_s`` and ``exit`` (at a
+            roundabout the number of the exit taken, counting the ways out
+            of the ring passed since entering: "enter the roundabout and
+            take the 2nd exit"; 0 elsewhere).
         """
         from ._directions import directions
 

@@ -1,8 +1,8 @@
 """Shortest paths between snapped points, and why there is none.
 
-Dijkstra on the CSR graph with a virtual source node on the start edge
-(:meth:`geolog._graph.RoutingGraph.with_sources`); partial start and end
-edges are exact.
+Bidirectional Dijkstra on the turn graph (:mod:`geolog._turns`,
+:mod:`geolog._turn_search`): partial start and end edges are exact, turn
+restrictions and turn costs hold.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.sparse.csgraph import dijkstra
 
 from ._graph import RoutingGraph, graph_for
-from ._route_snap import _applied, _Ctx, _ends, _pname, _Snap, _starts
+from ._route_snap import _applied, _Ctx, _pname, _Snap
+from ._turn_search import end_rows, shortest, start_rows
+from ._turns import turn_graph
 
 
 @dataclass
@@ -24,58 +25,55 @@ class _Leg:
     f0: np.ndarray
     f1: np.ndarray
     cost: float
+    turn_s: float = 0.0  # seconds spent turning at junctions (turn costs of the profile)
 
 
-def _direct(a: _Snap, b: _Snap, w: np.ndarray) -> tuple[float, int, float, float] | None:
-    """Cheapest stretch from ``a`` to ``b`` along one edge they share, if any."""
+def _direct(
+    a: _Snap, b: _Snap, w: np.ndarray, g: RoutingGraph | None = None
+) -> tuple[float, int, float, float] | None:
+    """Cheapest stretch from ``a`` to ``b`` along one edge they share, if any.
+
+    With the routing graph ``g``, a point at a node counts as on every road
+    out of it (from ``a``) or into it (to ``b``).
+    """
+    if g is None:
+        if a.node >= 0 or b.node >= 0:
+            return None
+        ra, fa = a.rows, a.fracs
+        rb, fb = b.rows, b.fracs
+    else:
+        ra, fa = start_rows(g, a)
+        rb, fb = end_rows(g, b)
     best = None
-    if a.node >= 0 or b.node >= 0:
-        return None
-    for ra, fa in zip(a.rows, a.fracs, strict=True):
-        for rb, fb in zip(b.rows, b.fracs, strict=True):
-            if ra == rb and fb >= fa:
-                c = (fb - fa) * w[ra]
+    for r, f in zip(ra, fa, strict=True):
+        for q, h in zip(rb, fb, strict=True):
+            if r == q and h >= f:
+                c = (h - f) * w[r]
                 if np.isfinite(c) and (best is None or c < best[0]):
-                    best = (float(c), int(ra), float(fa), float(fb))
+                    best = (float(c), int(r), float(f), float(h))
     return best
 
 
 def _solve(g: RoutingGraph, a: _Snap, b: _Snap, w: np.ndarray | None = None) -> _Leg | None:
-    """Least-weight path from snapped point ``a`` to ``b``; ``None`` if unreachable."""
-    w = g.w if w is None else w
-    data = None if w is g.w else w[g.entry_row]
-    sn, sc, sr, sf = _starts(g, a, w)
-    csr = g.with_sources([sn], [sc], data)
-    dist, pred = dijkstra(csr, indices=g.n, return_predecessors=True)
-    tn, tc, tr, tf = _ends(g, b, w)
-    tot = dist[tn] + tc
-    k = int(np.argmin(tot)) if len(tot) else -1
-    best = float(tot[k]) if k >= 0 else np.inf
-    direct = _direct(a, b, w)
-    if direct is not None and direct[0] <= best:
+    """Least-weight path from snapped point ``a`` to ``b`` on the turn graph; ``None`` if unreachable.
+
+    Bidirectional Dijkstra (:func:`geolog._turn_search.shortest`), or the
+    stretch along one shared edge when that is cheaper.
+    """
+    if a.node >= 0 and a.node == b.node:  # both points at the same node: an empty stretch there
+        r = start_rows(g, a)[0][:1] if len(start_rows(g, a)[0]) else end_rows(g, a)[0][:1]
+        return _Leg(r, np.zeros(len(r)), np.zeros(len(r)), 0.0)
+    ww = g.w if w is None else w
+    found = shortest(g, turn_graph(g), a, b, w)
+    direct = _direct(a, b, ww, g)
+    if direct is not None and (found is None or direct[0] <= found[0]):
         c, r, fa, fb = direct
         return _Leg(np.array([r]), np.array([fa]), np.array([fb]), c)
-    if not np.isfinite(best):
+    if found is None:
         return None
-    node = int(tn[k])
-    path = []
-    while node != g.n:
-        path.append(node)
-        node = int(pred[node])
-    path.reverse()
-    i0 = np.flatnonzero(sn == path[0])
-    i0 = int(i0[np.argmin(sc[i0])])
-    p = np.asarray(path, dtype=np.int64)
-    mid = g.rows_for_pairs(p[:-1], p[1:])
-    rows = np.concatenate([sr[i0 : i0 + 1], mid, tr[k : k + 1]]).astype(np.int64)
-    f0 = np.zeros(len(rows))
-    f1 = np.ones(len(rows))
-    f0[0] = sf[i0]
-    f1[-1] = tf[k]
-    keep = (rows >= 0) & (f1 > f0)  # drop untravelled ends (a point at a node)
-    if not keep.any():  # both points at the same node: an empty stretch there
-        return _Leg(a.rows[:1], a.fracs[:1], a.fracs[:1], float(best))
-    return _Leg(rows[keep], f0[keep], f1[keep], float(best))
+    cost, rows, f0, f1, turn = found
+    keep = f1 > f0  # drop untravelled ends (a point at a node)
+    return _Leg(rows[keep], f0[keep], f1[keep], cost, turn)
 
 
 def _no_route_message(ctx: _Ctx, a: _Snap, b: _Snap) -> str:

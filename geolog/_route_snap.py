@@ -131,27 +131,6 @@ class _Snap:
     note: str = ""  # a nearer road that is not routable, and why
 
 
-def _starts(g: RoutingGraph, s: _Snap, w: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Where a route from ``s`` enters the graph: ``(node, cost, row, fraction)`` arrays.
-
-    ``row`` is -1 for a point at a node (it starts at the node, cost 0).
-    """
-    if s.node >= 0:
-        return np.array([s.node]), np.zeros(1), np.array([-1]), np.zeros(1)
-    c = (1.0 - s.fracs) * w[s.rows]
-    ok = np.isfinite(c)
-    return g.vpos[s.rows][ok], c[ok], s.rows[ok], s.fracs[ok]
-
-
-def _ends(g: RoutingGraph, s: _Snap, w: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Where a route to ``s`` leaves the graph: ``(node, cost, row, fraction)`` arrays."""
-    if s.node >= 0:
-        return np.array([s.node]), np.zeros(1), np.array([-1]), np.ones(1)
-    c = s.fracs * w[s.rows]
-    ok = np.isfinite(c)
-    return g.upos[s.rows][ok], c[ok], s.rows[ok], s.fracs[ok]
-
-
 def _road_label(edges: pd.DataFrame, row: int) -> str:
     """``'Landstrasse' (primary, way 239794985)`` for an edge row."""
     e = edges.iloc[int(row)]

@@ -8,6 +8,7 @@ described in :mod:`geolog.rules`; conditions are parsed by
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import json
 import math
@@ -23,7 +24,15 @@ from ._yaml import parse_json, parse_yaml, read_text
 from .errors import InputError, RuleError
 from .profiles import get_profile
 
-_TOP_KEYS = ("profile", "areas", "priority", "speed", "distance_influence", "description")
+_TOP_KEYS = (
+    "profile",
+    "areas",
+    "priority",
+    "speed",
+    "distance_influence",
+    "turn_costs",
+    "description",
+)
 _COND_KEYS = ("if", "else_if", "else")
 _ACTION_KEYS = ("multiply_by", "limit_to")
 
@@ -85,6 +94,9 @@ class RuleSet:
         Area name → shapely geometry (EPSG:4326 lon/lat).
     distance_influence
         Seconds per km added to the cost, or ``None`` to use the profile's.
+    turn_costs
+        Keys of the profile's ``turn_costs`` to override (``u_turn_s``,
+        ``left_s`` …, see :mod:`geolog._turn_costs`); empty: the profile's.
     profile
         The profile the rules were written for (name, YAML path or an inline
         profile mapping), or ``None``.
@@ -98,6 +110,7 @@ class RuleSet:
     speed: tuple[Statement, ...] = ()
     areas: Mapping[str, Any] = field(default_factory=dict)
     distance_influence: float | None = None
+    turn_costs: Mapping[str, Any] = field(default_factory=dict)
     profile: str | Mapping[str, Any] | None = None
     description: str = ""
     source: str = "<dict>"
@@ -137,10 +150,16 @@ class RuleSet:
         out["speed"] = [s.to_dict() for s in self.speed]
         if self.distance_influence is not None:
             out["distance_influence"] = self.distance_influence
+        if self.turn_costs:
+            out["turn_costs"] = dict(self.turn_costs)
         return out
 
     def content_hash(self) -> str:
         """SHA-1 of the rules' content (statements, area geometries, settings)."""
+        return self._hash
+
+    @functools.cached_property
+    def _hash(self) -> str:  # frozen: hashed once
         d = self.to_dict()
         if self.areas:
             d["areas"] = {k: shapely.to_wkb(g, hex=True) for k, g in sorted(self.areas.items())}
@@ -166,6 +185,7 @@ class RuleSet:
                 distance_influence=o.distance_influence
                 if o.distance_influence is not None
                 else out.distance_influence,
+                turn_costs={**out.turn_costs, **o.turn_costs},
                 profile=o.profile if o.profile is not None else out.profile,
                 description="; ".join(d for d in (out.description, o.description) if d),
                 source=f"{out.source} + {o.source}",
@@ -340,6 +360,7 @@ def _from_dict(data: Any, *, source: str, base_dir: Path | None) -> RuleSet:
         speed=_parse_statements(data.get("speed"), "speed", source),
         areas=areas,
         distance_influence=di,
+        turn_costs=_turn_overrides(data.get("turn_costs"), source),
         profile=profile,
         description=str(data.get("description") or ""),
         source=source,
@@ -354,6 +375,12 @@ def _from_dict(data: Any, *, source: str, base_dir: Path | None) -> RuleSet:
                     f"{s.label}: in_area({area}) at column {pos}: no area named {area!r}{hint} (areas defined: {known})"
                 )
     return rs
+
+
+@functools.lru_cache(maxsize=64)
+def _from_text_cached(text: str) -> RuleSet:
+    """A rule mapping parsed once per distinct content (routing loops pass the same dict)."""
+    return _from_dict(json.loads(text), source="<dict>", base_dir=None)
 
 
 def load_rules(rules: Any = None) -> RuleSet:
@@ -393,6 +420,11 @@ def load_rules(rules: Any = None) -> RuleSet:
         first = load_rules(rules[0])
         return first.merge(*rules[1:]) if len(rules) > 1 else first
     if isinstance(rules, Mapping):
+        if "areas" not in rules:  # no files behind it: the same text is the same rules
+            try:
+                return _from_text_cached(json.dumps(rules, sort_keys=True))
+            except TypeError:  # not JSON-able (e.g. numpy numbers): parse it as it is
+                pass
         return _from_dict(copy.deepcopy(dict(rules)), source="<dict>", base_dir=None)
     if isinstance(rules, str | Path):
         text = str(rules)
@@ -421,3 +453,13 @@ def load_rules(rules: Any = None) -> RuleSet:
     raise RuleError(
         f"rules must be a RuleSet, dict, YAML path or text, or a list of these; got {type(rules).__name__}"
     )
+
+
+def _turn_overrides(value: Any, source: str) -> dict[str, Any]:
+    """The rule set's ``turn_costs`` keys, validated (they override the profile's)."""
+    from ._turn_costs import merge_turn_costs
+
+    try:
+        return merge_turn_costs({}, value, source)
+    except InputError as err:
+        raise RuleError(str(err)) from err

@@ -239,6 +239,20 @@ class Network:
         self._cache[key] = (mat, order)
         return mat, order
 
+    @property
+    def restrictions(self) -> pd.DataFrame:
+        """OSM turn restrictions read with the network (one row per from × to way pair).
+
+        Columns ``relation``, ``from_way``, ``via_node`` (-1 for a via way),
+        ``via_ways`` (``;``-joined way ids), ``to_way``, ``restriction``
+        (``no_left_turn`` …), ``kind`` (``no`` / ``only``), ``vehicles``
+        (``''`` = all vehicles, else e.g. ``hgv``) and ``except``. Routing
+        obeys the ones binding the profile's vehicle class (see the README).
+        """
+        from ._restrictions import restrictions_frame
+
+        return restrictions_frame(self.meta)
+
     # ------------------------------------------------------------------ topology
 
     def largest_component(self) -> Network:

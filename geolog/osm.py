@@ -61,6 +61,7 @@ import shapely
 from ._access import MODES, deciding, explicitly_open, member
 from ._io import atomic_path, sha256_file
 from ._maxspeed import parse_maxweight_t
+from ._restrictions import read_restrictions
 from .errors import InputError, OSMError
 from .network import Network, geodesic_lengths, nodes_frame
 
@@ -169,7 +170,8 @@ def read_osm(
     -------
     Network
         Nodes (junctions and dead ends, indexed by OSM node id) and directed
-        edges, one row per direction of travel, with geodesic ``length_m``.
+        edges, one row per direction of travel, with geodesic ``length_m``;
+        the file's turn restrictions in ``net.restrictions``.
 
     Raises
     ------
@@ -200,6 +202,7 @@ def read_osm(
         "network_type": network,
         "sources": [{"file": path.name, "sha256": sha256_file(path)}],
         "build_options": {"truck_weight_t": truck_weight_t, "retain_all": retain_all},
+        "restrictions": read_restrictions(path),
     }
     net = Network(nodes, edges, meta)
     if not retain_all:

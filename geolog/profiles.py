@@ -82,6 +82,7 @@ import pandas as pd
 
 from . import _cache
 from ._speed_models import _GRADE_MODELS, G, braking_speed_kph, climb_speed_kph, tobler_kph
+from ._turn_costs import turn_costs
 from .errors import InputError
 
 __all__ = [
@@ -127,6 +128,7 @@ _KEYS = {
     "forbid_access",
     "weight_t",
     "distance_influence",
+    "turn_costs",
 }
 
 
@@ -290,6 +292,7 @@ class Profile:
     forbid_access: tuple[str, ...] = ("no", "private")
     weight_t: float | None = None
     distance_influence: float = 0.0
+    turn_costs: Mapping[str, Any] = field(default_factory=dict)
     sources: tuple[str, ...] = ()
     source: str = "<dict>"
 
@@ -321,6 +324,7 @@ class Profile:
         if not isinstance(name, str) or not name:
             raise _fail(source, "needs a 'name' (a non-empty string)")
         model, params = _grade_model(source, data, given)
+        access_tags = _str_list(source, "access_tags", data.get("access_tags", ["access"]))
         sources = data.get("sources") or ()
         if isinstance(sources, str):
             sources = (sources,)
@@ -352,7 +356,7 @@ class Profile:
                 source, "grade_min_length_m", data.get("grade_min_length_m", 0.0)
             ),
             grade_model={"model": model, **params},
-            access_tags=_str_list(source, "access_tags", data.get("access_tags", ["access"])),
+            access_tags=access_tags,
             forbid_access=_str_list(
                 source, "forbid_access", data.get("forbid_access", ["no", "private"])
             ),
@@ -360,6 +364,7 @@ class Profile:
             distance_influence=_number(
                 source, "distance_influence", data.get("distance_influence", 0.0)
             ),
+            turn_costs=turn_costs(f"profile {source}", data.get("turn_costs"), access_tags),
             sources=tuple(str(s) for s in sources),
             source=source,
         )
@@ -393,6 +398,7 @@ class Profile:
             "forbid_access": list(self.forbid_access),
             "weight_t": self.weight_t,
             "distance_influence": self.distance_influence,
+            "turn_costs": dict(self.turn_costs),
         }
 
     def content_hash(self) -> str:

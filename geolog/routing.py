@@ -17,10 +17,12 @@ are the edge's values times the fraction travelled. A point within
 :data:`geolog._snap.NODE_TOLERANCE_M` (1 m) of an edge end is at that node
 and may leave and arrive by every usable road there.
 
-Shortest paths use :func:`scipy.sparse.csgraph.dijkstra` on a copy of the CSR
-matrix with one virtual source node per start point appended (its edges lead
-to the two ends of the snapped edge, weighted by the remaining fraction), so
-partial start edges are exact and cost no extra searches.
+Shortest paths run on the turn graph (:mod:`geolog._turns`: one state per
+directed edge, one arc per allowed turn), so OSM turn restrictions and the
+profile's turn costs hold: A* with a straight-line and landmark potential in
+compiled code for a route, one Dijkstra per source for a matrix
+(:mod:`geolog._turn_kernels`). A route starts part-way along its first edge
+and ends part-way along its last, so partial edges are exact.
 
 The work is split by concern: snapping under a profile and rules in
 :mod:`geolog._route_snap`, shortest paths in :mod:`geolog._route_search`,
@@ -43,7 +45,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.sparse.csgraph import dijkstra
 
 from ._geometry import parse_point
 from ._graph import RoutingGraph
@@ -61,6 +62,7 @@ from ._route_snap import (  # noqa: F401  (_nearest: Network.nearest_edges)
     _Snap,
     _snap_all,
 )
+from ._turns import WEIGHTS_WITH_TURN_TIME
 from .errors import InputError, NoRouteError
 
 __all__ = [
@@ -193,32 +195,33 @@ def route_nodes(
 ) -> Route:
     """Least-cost route between two nodes (OSM node ids), no snapping.
 
-    The node-to-node form of :func:`route`, equal to networkx's
-    ``shortest_path`` on ``applied.to_networkx()`` with the same weight.
+    The node-to-node form of :func:`route` (turn restrictions and turn costs
+    hold); without them equal to networkx's ``shortest_path`` on
+    ``applied.to_networkx()`` with the same weight.
     """
     ctx = _context(net, profile, rules, weight)
     applied, g = ctx.applied, ctx.g
     pos = applied.node_positions([source, target])
-    xy = np.column_stack([g.node_lat[pos], g.node_lon[pos]])
-    dist, pred = dijkstra(g.csr, indices=int(pos[0]), return_predecessors=True)
-    t = int(pos[1])
-    if not np.isfinite(dist[t]):
+    none = np.empty(0, dtype=np.int64)
+    snaps = [
+        _Snap(
+            (g.node_lat[q], g.node_lon[q]),
+            g.node_lat[q],
+            g.node_lon[q],
+            0.0,
+            none,
+            np.empty(0),
+            int(q),
+        )
+        for q in pos
+    ]
+    leg = _solve(g, snaps[0], snaps[1])
+    if leg is None:
         raise NoRouteError(
             f"no path from node {source} to node {target} for profile "
             f"{_pname(applied, profile)!r}"
             + (" under the given rules; see geolog.explain(rules, net)" if rules else "")
         )
-    path = [t]
-    while path[-1] != pos[0]:
-        path.append(int(pred[path[-1]]))
-    p = np.asarray(path[::-1], dtype=np.int64)
-    rows = g.rows_for_pairs(p[:-1], p[1:])
-    leg = _Leg(rows, np.zeros(len(rows)), np.ones(len(rows)), float(dist[t]))
-    none = np.empty(0, dtype=np.int64)
-    snaps = [
-        _Snap((x[0], x[1]), x[0], x[1], 0.0, none, np.empty(0), int(q))
-        for x, q in zip(xy, pos, strict=True)
-    ]
     return Route(
         applied, g, [leg], snaps, profile_name=_pname(applied, profile), rules=rules, weight=weight
     )
@@ -294,10 +297,11 @@ def alternatives(
         if cand is None:
             break
         last = cand
-        cost = float(np.sum((cand.f1 - cand.f0) * g.w[cand.rows]))
+        turns = cand.turn_s if g.weight in WEIGHTS_WITH_TURN_TIME else 0.0
+        cost = float(np.sum((cand.f1 - cand.f0) * g.w[cand.rows])) + turns
         if cost > max_stretch * best.cost:
             continue
-        cand = _Leg(cand.rows, cand.f0, cand.f1, cost)
+        cand = _Leg(cand.rows, cand.f0, cand.f1, cost, cand.turn_s)
         if max(_overlap(g, seg, cand, other) for other in kept) <= max_overlap:
             kept.append(cand)
     kept = [best, *sorted(kept[1:], key=lambda leg: leg.cost)]

@@ -175,6 +175,7 @@ def apply(net: Network, profile: Any = None, rules: Any = None) -> Network:
             "distance_influence": out.distance_influence,
             "maxspeed_invalid": int(out.base["maxspeed_invalid"]),
             "forbidden_edges": int(blocked.sum()),
+            "turn_costs": {**prof.turn_costs, **rs.turn_costs},
         }
     )
     if out.base["maxspeed_invalid"]:

@@ -73,7 +73,7 @@ METHODS = {
         "apply", "csr", "csr_edges", "fingerprint", "from_osmnx", "largest_component",
         "metric_crs", "nearest_edges", "node_ids", "node_positions", "plot", "replace", "save",
         "summary", "to_networkx", "twin_positions", "with_terrain", "with_threats",
-        "with_visibility",
+        "with_visibility", "restrictions",
     ],
     ("geolog.routing", "Route"): ["directions", "edges", "geometry", "profile", "snapped",
                                   "summary", "to_geojson", "to_file"],

@@ -479,11 +479,13 @@ def test_isochrone_cuts_frontier_edges_by_hand(syn):
     assert iso["reached_km"].iloc[0] == pytest.approx(2 * 0.25 * L / 1000, rel=1e-6)
     # 0.75: the rest of B-C both ways (0.5 + 0.5), then 0.25 tt onward out of B
     # (B->C again: each direction of travel counts) and out of C (C->B, C->E,
-    # C->G); B->A does not exist, A->B is one-way
+    # C->G); B->A does not exist, A->B is one-way. Turning back (B->C after
+    # C->B, C->B after B->C) first costs the car's U-turn seconds.
+    u_turn = geolog.get_profile("car").turn_costs["u_turn_s"]
     onward = 0
-    for u, v in [(2, 3), (3, 2), (3, 5), (3, 6)]:
+    for u, v, turn in [(2, 3, u_turn), (3, 2, u_turn), (3, 5, 0), (3, 6, 0)]:
         t_uv = float(e.loc[(e.u == u) & (e.v == v), "travel_time_s"].iloc[0])
-        onward += min(1.0, 0.25 * tt / t_uv) * _len(syn, u, v)
+        onward += min(1.0, max(0.0, 0.25 * tt - turn) / t_uv) * _len(syn, u, v)
     assert iso["reached_km"].iloc[1] == pytest.approx((L + onward) / 1000, rel=1e-6)
     band = iso.geometry.iloc[0]
     lat, lon = _at(2, 3, 0.5)
@@ -499,9 +501,11 @@ def test_directions_treat_roundabouts_as_one_step(andorra):
     ring_rows = r.edges["junction"].isin(["roundabout", "circular"])
     assert ring_rows.any(), "this trip crosses roundabouts"
     instr = d["instruction"].tolist()
-    enters = [i for i, t in enumerate(instr) if t == "enter the roundabout"]
+    enters = [i for i, t in enumerate(instr) if t.startswith("enter the roundabout")]
     assert enters
     for i in enters:
+        n = int(d["exit"].iloc[i])
+        assert n >= 1 and d["exit"].iloc[i + 1] == n
         assert instr[i + 1].startswith("leave the roundabout"), instr[i : i + 2]
     assert "u-turn" not in d["turn"].tolist()
     assert d["distance_m"].sum() == pytest.approx(r.length_m, rel=1e-9)
@@ -509,7 +513,13 @@ def test_directions_treat_roundabouts_as_one_step(andorra):
 
 # ----------------------------------------------------------------------------- oracle with virtual nodes
 
-ANDORRA_TRUCK_RULES = {"priority": [{"if": "max_grade > 0.10", "multiply_by": 0}]}
+# the node-based oracle knows no turns: these rules switch the truck's turn costs off
+# (turn-aware routing has its own oracle in tests/test_turns.py)
+NO_TURNS = {"u_turn_s": 0, "sharp_s": 0, "left_s": 0, "right_s": 0, "restriction_classes": []}
+ANDORRA_TRUCK_RULES = {
+    "priority": [{"if": "max_grade > 0.10", "multiply_by": 0}],
+    "turn_costs": NO_TURNS,
+}
 LIECHTENSTEIN_CAR_RULES = {
     "priority": [
         {"if": "highway == 'tertiary'", "multiply_by": 0},
