@@ -1,23 +1,20 @@
 """Travel matrices in blocks of sources: bounded memory, all local cores, or a Dask cluster.
 
-The per-block kernel is :func:`geolog._matrix._matrix_values` (one multi-source
-Dijkstra and its tree sums); this module only cuts the sources into blocks,
+The per-block kernel is :func:`geolog._matrix._matrix_values` (one compiled
+turn-aware search per source); this module only cuts the sources into blocks,
 sizes them so each worker's working set stays under a memory budget, and
-runs the blocks serially, in a local process pool (scipy's csgraph Dijkstra
-holds the GIL, so threads would not help) or on a Dask cluster. Every block
-is computed independently, so the assembled matrix is the same, bit for
-bit, however it was cut.
+runs the blocks serially, on local threads (the compiled search releases the
+GIL, so threads share the graph and cost nothing to start) or on a Dask
+cluster. Every block is computed independently, so the assembled matrix is
+the same, bit for bit, however it was cut.
 """
 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-import sys
-import warnings
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +28,9 @@ log = logging.getLogger(__name__)
 #: distances (8) and predecessors (4), the complex tree sums (16), the time
 #: sums (8) and headroom for the temporaries.
 BYTES_PER_SOURCE_NODE = 48
-#: Below this many sources × (graph nodes + targets) a matrix is computed in
-#: this process by default: starting workers would cost more than it saves.
-PARALLEL_MIN_WORK = 4_000_000
+#: Below this many sources × (graph nodes + targets) a matrix is computed on
+#: one thread by default: splitting it would cost more than it saves.
+PARALLEL_MIN_WORK = 200_000
 #: Share of the memory available when the call starts that the default budget takes.
 DEFAULT_MEMORY_SHARE = 0.25
 #: The default budget never exceeds this (MB).
@@ -154,10 +151,8 @@ def blocked_values(
         Working-set budget for all blocks in flight (MB); default a quarter of
         the memory available, at most 1 GB.
     n_jobs
-        Local worker processes; ``None``: all cores when the matrix is big
-        enough to pay for starting them, else 1; ``-1``: all cores. Always 1
-        inside a daemonic process (a ``multiprocessing.Pool`` worker), which
-        may not start children.
+        Local worker threads; ``None``: all cores when the matrix is big
+        enough to pay for splitting it, else 1; ``-1``: all cores.
     client
         A ``dask.distributed.Client``: the blocks run on its cluster instead.
 
@@ -175,8 +170,6 @@ def blocked_values(
     )
     if client is not None:
         workers = max(1, sum(_dask_threads(client).values()))
-    elif multiprocessing.current_process().daemon:
-        workers = 1  # inside a daemonic worker (multiprocessing.Pool, Dask nanny): no children
     elif n_jobs is None:
         workers = local_cores() if m * (n + len(tsn)) >= PARALLEL_MIN_WORK else 1
     else:
@@ -209,26 +202,7 @@ def blocked_values(
     return out
 
 
-# -- local processes ---------------------------------------------------------
-
-_WORKER: dict[str, Any] = {}
-
-
-def _init_worker(kernel: Kernel, g: Any, tsn: list) -> None:
-    _WORKER.update(kernel=kernel, g=g, tsn=tsn)
-
-
-def _run_block(ssn_block: list) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    return _WORKER["kernel"](_WORKER["g"], ssn_block, _WORKER["tsn"])
-
-
-def _mp_context() -> Any:
-    """``fork`` on Linux: workers inherit the imports and need no ``__main__`` guard.
-
-    Elsewhere ``spawn`` (a script then needs ``if __name__ == "__main__":``).
-    """
-    return multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-
+# -- local threads -----------------------------------------------------------
 
 Parts = Iterator[tuple[int, tuple[np.ndarray, ...]]]
 
@@ -236,20 +210,14 @@ Parts = Iterator[tuple[int, tuple[np.ndarray, ...]]]
 def _run_pool(
     kernel: Kernel, g: Any, ssn: Sequence, tsn: Sequence, blocks: list[slice], workers: int
 ) -> Parts:
-    """The blocks over a process pool, in order; the graph and targets go to each worker once."""
-    with (
-        warnings.catch_warnings(),
-        ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=_mp_context(),
-            initializer=_init_worker,
-            initargs=(kernel, g, list(tsn)),
-        ) as pool,
-    ):
-        # Python ≥ 3.12 warns on fork from a threaded parent (Jupyter, Dask);
-        # the workers only run numpy / scipy on inherited arrays
-        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
-        yield from enumerate(pool.map(_run_block, [list(ssn[b]) for b in blocks]))
+    """The blocks on a thread pool, in order; every thread reads the one graph.
+
+    The search inside the kernel is compiled with the GIL released, so the
+    threads run side by side; only the kernel's short Python set-up is serial.
+    """
+    tl = list(tsn)
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="geolog-matrix") as pool:
+        yield from enumerate(pool.map(lambda b: kernel(g, list(ssn[b]), tl), blocks))
 
 
 # -- Dask --------------------------------------------------------------------

@@ -116,7 +116,8 @@ class PlanProgress:
     stops : pandas.DataFrame
         One row per planned stop of the vehicle, in planned order: ``id``,
         ``seq``, ``planned_arrival`` (UTC), ``actual_arrival`` (first fix
-        within ``arrive_m``; NaT when not reached), ``delay_s`` (actual
+        of the first stay of a minute or more within ``arrive_m``, else of
+        the first pass; NaT when not reached), ``delay_s`` (actual
         minus planned, seconds; positive = late), ``status`` (``arrived`` or
         ``pending``), ``eta`` (pending stops: arrival estimated from the
         current position over the roads, with the planned service times)
@@ -152,8 +153,16 @@ class PlanProgress:
         }
 
 
-def _arrivals(fixes: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, arrive_m: float) -> list:
-    """First fix time within ``arrive_m`` of each stop, in order (NaT when never)."""
+def _arrivals(
+    fixes: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, arrive_m: float, dwell_s: float = 60.0
+) -> list:
+    """Arrival time at each stop, in order (NaT when never).
+
+    The first fix of the first visit within ``arrive_m`` of the stop that
+    lasts ``dwell_s`` seconds or more (the vehicle stood there: a delivery),
+    else of the first visit: a truck that may not turn back passes its stop
+    on the far side of the road, loops round and comes back to stand there.
+    """
     from ._geometry import metric_offsets
 
     dx, dy = metric_offsets(
@@ -162,13 +171,16 @@ def _arrivals(fixes: pd.DataFrame, lat: np.ndarray, lon: np.ndarray, arrive_m: f
         lat[None, :],
     )
     near = np.hypot(dx, dy) <= arrive_m  # (fixes, stops)
+    t = (fixes["time"] - fixes["time"].iloc[0]).dt.total_seconds().to_numpy()
     out, after = [], 0
     for k in range(len(lat)):
-        hit = np.flatnonzero(near[after:, k])
+        hit = after + np.flatnonzero(near[after:, k])
         if len(hit) == 0:
             out.append(pd.NaT)
             continue
-        after += int(hit[0])
+        runs = np.split(hit, np.flatnonzero(np.diff(hit) > 1) + 1)  # visits: consecutive fixes
+        stay = [r for r in runs if t[r[-1]] - t[r[0]] >= dwell_s]
+        after = int((stay or runs)[0][0])
         out.append(fixes["time"].iloc[after])
     return out
 

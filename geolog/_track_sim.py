@@ -18,18 +18,46 @@ from .errors import InputError
 __all__ = ["simulate_trace"]
 
 
-def _truth(routes: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list]:
-    """Metric pieces, their durations (s), lengths (m) and the edge labels driven, in order."""
-    pieces, dur, length, labels = [], [], [], []
+def _turn_seconds(g: Any, rows: np.ndarray) -> np.ndarray:
+    """Seconds the profile charges for the turn from each row onto the next (0 after the last).
+
+    Read from the turn graph's arcs (the least over a via-way duplicate's
+    states); a pair with no arc between them costs 0.
+    """
+    from ._turns import turn_graph
+
+    out = np.zeros(len(rows))
+    if len(rows) < 2:
+        return out
+    tg = turn_graph(g)
+    n = np.int64(tg.n)
+    keys = tg.state_row[tg.arc_src].astype(np.int64) * n + tg.state_row[tg.indices]
+    order = np.argsort(keys, kind="stable")
+    want = rows[:-1].astype(np.int64) * n + rows[1:]
+    at = np.clip(np.searchsorted(keys[order], want), 0, len(keys) - 1)
+    hit = keys[order][at] == want
+    out[:-1][hit] = tg.turn_s[order][at][hit]
+    return out
+
+
+def _truth(
+    routes: Sequence[Any],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list]:
+    """Metric pieces, their durations (s), lengths (m), turn seconds after each piece
+    and the edge labels driven, in order."""
+    from ._snap import cut_lines
+
+    pieces, dur, length, turns, labels = [], [], [], [], []
     for r in routes:
         idx = r._edge_index
-        from ._snap import cut_lines
-
         pieces.append(cut_lines(idx.geoms_m[r.rows], r.f0, r.f1))
         dur.append(r._frac * r._g.time[r.rows])
         length.append(r._frac * r._g.length[r.rows])
+        turns.append(_turn_seconds(r._g, np.asarray(r.rows)) if getattr(r, "turn_s", 0) else
+                     np.zeros(len(r.rows)))  # fmt: skip
         labels += list(r._net.edges.index[r.rows])
-    return np.concatenate(pieces), np.concatenate(dur), np.concatenate(length), labels
+    cat = np.concatenate
+    return cat(pieces), cat(dur), cat(length), cat(turns), labels
 
 
 def simulate_trace(
@@ -44,6 +72,10 @@ def simulate_trace(
     seed: int = 0,
 ) -> pd.DataFrame:
     """A GPS trace of a vehicle driving ``route`` at the route's travel times.
+
+    The vehicle drives each edge at its profile speed and spends the
+    profile's turn seconds at each junction (standing, as a simplification),
+    so the trace takes the route's ``duration_s``.
 
     Parameters
     ----------
@@ -81,11 +113,11 @@ def simulate_trace(
         raise InputError("simulate_trace needs at least one route")
     if interval_s <= 0 or noise_m < 0:
         raise InputError("interval_s must be > 0 and noise_m >= 0")
-    pieces, dur, length, labels = _truth(routes)
-    halts = np.zeros(len(pieces))
+    pieces, dur, length, turns, labels = _truth(routes)
+    halts = turns.copy()  # the profile's turn seconds, spent at each junction
     ends = np.cumsum([len(r.rows) for r in routes]) - 1
     for i, h in enumerate(list(stops_s)[: len(routes)]):
-        halts[ends[i]] = float(h)
+        halts[ends[i]] += float(h)
     # each piece: drive for dur, then stand for its halt
     t_end_drive = np.cumsum(dur + halts) - halts
     t_start = t_end_drive - dur

@@ -216,7 +216,7 @@ def _collect(
                 lng[i, j] = dl[x] + tll[q]
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)  # matrix blocks run on threads side by side
 def one_to_many(
     indptr,
     indices,

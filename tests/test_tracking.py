@@ -146,6 +146,9 @@ def test_speed_calibration_recovers_the_simulating_profile(andorra_terrain):
     d = geolog.get_profile("truck").to_dict()
     d["grade_model"] = {**d["grade_model"], "power_kw": 150.0}
     d["name"] = "weaker truck"
+    # the grade curve alone: no turn seconds (the simulator would spend them
+    # standing at junctions, which a per-edge speed fit cannot tell from slow driving)
+    d["turn_costs"] = {"u_turn_s": 0, "sharp_s": 0, "left_s": 0, "right_s": 0}
     truth = geolog.profiles.Profile.from_dict(d)
     pts = [A, B, (42.5676, 1.5977), (42.4640, 1.4920), (42.5350, 1.5800), A]
     routes = [
