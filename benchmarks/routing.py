@@ -31,6 +31,7 @@ applying a rule set <= 50 ms.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 import warnings
@@ -166,9 +167,9 @@ def main() -> None:
     # --- matrix
     mpts = [tuple(xy.loc[n]) for n in rng.choice(big, size=N_MATRIX, replace=False)]
     routing.matrix(net, mpts[:3], profile="car", rules=RULES)
-    t = time.process_time()
-    m = routing.matrix(net, mpts, profile="car", rules=RULES)
-    t_matrix = time.process_time() - t
+    t, w = time.process_time(), time.perf_counter()
+    m = routing.matrix(net, mpts, profile="car", rules=RULES)  # threads on all cores
+    t_matrix, w_matrix = time.process_time() - t, time.perf_counter() - w
     src = [int(n) for n in rng.choice(big, size=N_MATRIX, replace=False)]
     t = time.process_time()
     for s in src:
@@ -198,10 +199,13 @@ def main() -> None:
         f"  growth {med_po / med_li:.2f}x"
     )
     print(f"\n{N_MATRIX}x{N_MATRIX} matrix (durations + distances, turn-aware)")
-    print(f"  geolog.matrix                                  {t_matrix:8.3f} s")
+    print(
+        f"  geolog.matrix, wall (threads on {os.cpu_count()} cores) {w_matrix:8.3f} s"
+        f"   CPU {t_matrix:.3f} s"
+    )
     print(
         f"  networkx {N_MATRIX} x single_source_dijkstra (anchor)  {t_nx_matrix:8.3f} s"
-        f"  ratio {t_nx_matrix / t_matrix:.1f}x; reachable pairs "
+        f"  ratio {t_nx_matrix / t_matrix:.1f}x (CPU to CPU); reachable pairs "
         f"{np.isfinite(m.durations_s).mean():.1%}"
     )
     print(
@@ -213,7 +217,7 @@ def main() -> None:
         f"route >= {TARGET_NX:g}x networkx": t_nx / t_geolog >= TARGET_NX,
         f"route >= {TARGET_IG:g}x igraph": t_ig / t_geolog >= TARGET_IG,
         f"Porto/Liechtenstein < {TARGET_GROWTH:g}x": med_po / med_li < TARGET_GROWTH,
-        f"matrix <= {TARGET_MATRIX_S:g} s": t_matrix <= TARGET_MATRIX_S,
+        f"matrix <= {TARGET_MATRIX_S:g} s (wall)": w_matrix <= TARGET_MATRIX_S,
         f"apply <= {1000 * TARGET_APPLY_S:g} ms": t_apply <= TARGET_APPLY_S,
     }
     print("\ntargets: " + "; ".join(f"{k}: {'OK' if v else 'MISSED'}" for k, v in checks.items()))

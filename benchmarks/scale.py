@@ -12,8 +12,8 @@ region runs in its own child process, so each peak memory is its own:
   50 ``route`` calls, then ``matrix`` 500 × 500 and 2,000 × 2,000 with the
   defaults (blocks sized to the memory budget, all cores);
 - **one block** (the anchor: today's unchunked matrix): the same matrices with
-  ``n_jobs=1, max_memory_mb=1e9`` — one Dijkstra over all sources in one
-  process; skipped on Andorra and the merged file unless ``--full`` (it
+  ``n_jobs=1, max_memory_mb=1e9`` — every source's search on one thread;
+  skipped on Andorra and the merged file unless ``--full`` (it
   takes over a minute and 4 GB there);
 - **pyrosm** (``get_network(nodes=True)``, same PBF) and **osmnx**
   (``graph_from_xml`` on the file converted to XML; only up to 2,000 nodes
@@ -23,9 +23,8 @@ region runs in its own child process, so each peak memory is its own:
 Matrix points are random road nodes (same seed in every child); the 2,000²
 results of geolog and the anchor are compared cell for cell. Memory: the
 child's peak RSS (``ru_maxrss``), its RSS after reading (the network's own),
-and for the matrix the part above that — the main process's growth plus,
-with worker processes, each worker's growth over what it inherited (an upper
-bound: forked workers share the parent's pages). The growth exponent ``k``
+and for the matrix the part above that (the blocks run on threads of the
+same process; the worker column stays for a kernel run in processes). The growth exponent ``k``
 fits ``time ∝ nodes^k`` over the regions.
 
     flock /tmp/geolog-bench.lock .venv/bin/python benchmarks/scale.py [--full] [--regions porto]
