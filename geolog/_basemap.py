@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import _cache
+from ._io import read_osm_cached
 from .errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -191,14 +192,7 @@ def read_basemap(path: str | os.PathLike[str]) -> Basemap:
     InputError
         The file does not exist or pyosmium cannot read it.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: no such OSM file for the base map")
-    st = p.stat()
-    try:
-        return _read_cached(str(p.resolve()), (st.st_mtime, st.st_size))
-    except RuntimeError as err:
-        raise InputError(f"{p}: pyosmium cannot read it for the base map ({err})") from err
+    return read_osm_cached(path, _read_cached, what="the base map")
 
 
 def osm_source(net: Network | None) -> Path | None:

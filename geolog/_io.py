@@ -15,13 +15,20 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError
 
-__all__ = ["atomic_path", "atomic_write_text", "check_writable", "sha256_file"]
+__all__ = [
+    "atomic_path",
+    "atomic_write_text",
+    "check_writable",
+    "read_osm_cached",
+    "sha256_file",
+]
 
 _TMP_TAG = ".geolog-"
 
@@ -161,3 +168,23 @@ def sha256_file(path: str | os.PathLike) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def read_osm_cached(
+    path: str | os.PathLike, read: Callable[..., Any], *args: Any, what: str, hint: str = ""
+) -> Any:
+    """``read(resolved path, (mtime, size), *args)`` for an OSM file read on the side.
+
+    The file's modification time and size go into the call so a cached
+    ``read`` reads a changed file again. A missing file, or one pyosmium cannot
+    read (``RuntimeError``), is an :class:`InputError` naming ``what`` the file
+    was read for (``hint`` follows the "no such file" message).
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such OSM file for {what}{hint}")
+    st = p.stat()
+    try:
+        return read(str(p.resolve()), (st.st_mtime, st.st_size), *args)
+    except RuntimeError as err:
+        raise InputError(f"{p}: pyosmium cannot read it for {what} ({err})") from err

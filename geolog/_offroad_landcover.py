@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _cache
+from ._io import read_osm_cached
 from ._yaml import parse_yaml, read_text
 from .errors import InputError
 
@@ -226,15 +227,11 @@ def read_landcover(
     InputError
         The file does not exist or pyosmium cannot read it.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: no such OSM file for the land cover; pass the roads' .osm.pbf")
     tab = load_table(table)
-    st = p.stat()
-    try:
-        return _read_cached(str(p.resolve()), (st.st_mtime, st.st_size), tab).copy()
-    except RuntimeError as err:
-        raise InputError(f"{p}: pyosmium cannot read it for the land cover ({err})") from err
+    frame = read_osm_cached(
+        path, _read_cached, tab, what="the land cover", hint="; pass the roads' .osm.pbf"
+    )
+    return frame.copy()
 
 
 _cache.register_function("land-cover reads", _read_cached)
