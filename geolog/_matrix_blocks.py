@@ -24,9 +24,11 @@ from .errors import InputError
 
 log = logging.getLogger(__name__)
 
-#: Bytes held per source and graph node while a block runs: Dijkstra's
-#: distances (8) and predecessors (4), the complex tree sums (16), the time
-#: sums (8) and headroom for the temporaries.
+#: Bytes budgeted per source and graph node while a block runs: what the earlier
+#: scipy kernel held (distances 8, predecessors 4, complex tree sums 16, time
+#: sums 8, headroom). The compiled kernel holds less — three target columns per
+#: source plus one set of per-state labels per thread — so this bound is
+#: conservative: blocks come out smaller than memory requires.
 BYTES_PER_SOURCE_NODE = 48
 #: Below this many sources × (graph nodes + targets) a matrix is computed on
 #: one thread by default: splitting it would cost more than it saves.
