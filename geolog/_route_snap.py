@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from ._graph import RoutingGraph, graph_for
 from ._snap import EdgeIndex, edge_index
@@ -202,15 +201,13 @@ def _skipped_roads(ctx: _Ctx, lon: np.ndarray, lat: np.ndarray, dist: np.ndarray
     snapped again onto every edge.
     """
     notes = np.full(len(lon), "", dtype=object)
-    if not len(lon):
-        return notes
-    everything = _index_all(ctx.applied, ctx.g)
-    pts = shapely.points(everything.frame.fwd(np.column_stack([lon, lat])))
     reach = np.where(np.isfinite(dist), dist - 0.5, 1e12)
     ask = np.flatnonzero(reach > 0)  # a point on a routable road has nothing nearer
-    if not len(ask):
+    if not len(ask) or len(_core(ctx.g)[2]) == len(ctx.g.usable):  # every road is routable
         return notes
-    hit = everything.tree.query(pts[ask], predicate="dwithin", distance=reach[ask])
+    everything = _index_all(ctx.applied, ctx.g)
+    pts = everything.frame.points(lon[ask], lat[ask])
+    hit = everything.tree.query(pts, predicate="dwithin", distance=reach[ask])
     if not hit.shape[1]:
         return notes
     idx = ask[np.unique(hit[0])]

@@ -69,28 +69,25 @@ def entries(
     data: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """The states a route starting along ``rows`` at ``fracs`` enters, with what it paid."""
-    counts = tg.indptr[rows + 1] - tg.indptr[rows]
-    which = np.repeat(np.arange(len(rows)), counts)
-    arcs = (
-        np.concatenate([np.arange(tg.indptr[r], tg.indptr[r + 1]) for r in rows])
-        if len(rows)
-        else np.empty(0, np.int64)
-    )
-    arcs = arcs.astype(np.int64)
+    # the arcs out of a point's few start rows, and which row each leaves
+    lo, hi = tg.indptr[rows].tolist(), tg.indptr[rows + 1].tolist()
+    spans = [range(a, b) for a, b in zip(lo, hi, strict=True)]
+    arcs = np.array([x for span in spans for x in span], dtype=np.int64)
+    which = np.array([k for k, span in enumerate(spans) for _ in span], dtype=np.int64)
     r, f = rows[which], fracs[which]
     with np.errstate(invalid="ignore"):  # a closed start row: inf - inf, dropped below
         cost = data[arcs] - f * w[r]
-    ok = np.isfinite(cost)
-    time = (1.0 - f) * _time0(g)[r] + tg.turn_s[arcs]
-    return {
-        "state": tg.indices[arcs][ok],
-        "cost": cost[ok],
-        "time": time[ok],
-        "length": ((1.0 - f) * g.length[r])[ok],
-        "row": r[ok],
-        "frac": f[ok],
-        "turn": tg.turn_s[arcs][ok],
+    turn = tg.turn_s[arcs]
+    out = {
+        "state": tg.indices[arcs],
+        "cost": cost,
+        "time": (1.0 - f) * _time0(g)[r] + turn,
+        "length": (1.0 - f) * g.length[r],
+        "row": r,
+        "frac": f,
+        "turn": turn,
     }
+    return _finite(out, cost)
 
 
 def exits(
@@ -100,15 +97,23 @@ def exits(
     states, at = tg.states_of_rows(rows)
     r, f = rows[at], fracs[at]
     cost = f * w[r]
-    ok = np.isfinite(cost)
-    return {
-        "state": states[ok],
-        "cost": cost[ok],
-        "time": (f * _time0(g)[r])[ok],
-        "length": (f * g.length[r])[ok],
-        "row": r[ok],
-        "frac": f[ok],
+    out = {
+        "state": states,
+        "cost": cost,
+        "time": f * _time0(g)[r],
+        "length": f * g.length[r],
+        "row": r,
+        "frac": f,
     }
+    return _finite(out, cost)
+
+
+def _finite(cols: dict[str, np.ndarray], cost: np.ndarray) -> dict[str, np.ndarray]:
+    """``cols`` where ``cost`` is finite (as they are, without copies, when it is everywhere)."""
+    ok = np.isfinite(cost)
+    if ok.all():
+        return cols
+    return {k: v[ok] for k, v in cols.items()}
 
 
 def _scratch(n: int) -> tuple[np.ndarray, ...]:
