@@ -438,6 +438,8 @@ def load_rules(rules: Any = None) -> RuleSet:
     >>> len(rs)
     1
     """
+    if type(rules) is dict:  # the common case first (a routing loop passes one dict)
+        return _from_mapping(rules)
     if rules is None:
         return RuleSet()
     if isinstance(rules, RuleSet):
