@@ -23,15 +23,18 @@ from ._turns import TurnGraph, min_rate
 __all__ = ["start_rows", "end_rows", "entries", "exits", "shortest", "many", "reach"]
 
 
-def _by_node(g: RoutingGraph, side: str) -> tuple[np.ndarray, np.ndarray]:
-    """Usable rows sorted by their ``upos`` / ``vpos`` and the per-node start offsets (cached)."""
+def _by_node(g: RoutingGraph, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Usable rows sorted by their ``upos`` / ``vpos``, the per-node start offsets and the
+    fraction a route leaves (0) or arrives (1) at along each (cached, read-only)."""
     key = f"rows_by_{side}"
     if key not in g._extra:
         pos = g.upos if side == "u" else g.vpos
         use = np.flatnonzero(g.usable)
         order = use[np.argsort(pos[use], kind="stable")]
         ptr = np.concatenate([[0], np.cumsum(np.bincount(pos[use], minlength=g.n))])
-        g._extra[key] = (order, ptr)
+        fracs = np.full(len(order), 0.0 if side == "u" else 1.0)
+        order.flags.writeable = fracs.flags.writeable = False  # handed out as views
+        g._extra[key] = (order, ptr, fracs)
     return g._extra[key]
 
 
@@ -45,12 +48,9 @@ def _time0(g: RoutingGraph) -> np.ndarray:
 def _rows_at(g: RoutingGraph, s: Any, side: str) -> tuple[np.ndarray, np.ndarray]:
     if s.node < 0:
         return s.rows, s.fracs
-    order, ptr = _by_node(g, side)
-    rows = order[ptr[s.node] : ptr[s.node + 1]]
-    fracs = np.zeros(len(rows))  # leaving from the start of each road ...
-    if side == "v":
-        fracs += 1.0  # ... arriving at the end of each
-    return rows, fracs
+    order, ptr, fracs = _by_node(g, side)
+    at = slice(ptr[s.node], ptr[s.node + 1])
+    return order[at], fracs[at]
 
 
 def start_rows(g: RoutingGraph, s: Any) -> tuple[np.ndarray, np.ndarray]:
