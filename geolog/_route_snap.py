@@ -199,7 +199,7 @@ def _skipped_roads(ctx: _Ctx, lon: np.ndarray, lat: np.ndarray, dist: np.ndarray
     have any road clearly (0.5 m) nearer than their snap; only those are
     snapped again onto every edge.
     """
-    notes = np.full(len(lon), "", dtype=object)
+    notes = np.array([""] * len(lon), dtype=object)
     if all(d <= 0.5 for d in dist.tolist()) or len(_core(ctx.g)[2]) == len(ctx.g.usable):
         return notes  # every point on its road (nothing is nearer), or every road routable
     reach = np.where(np.isfinite(dist), dist - 0.5, 1e12)

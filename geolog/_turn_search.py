@@ -73,19 +73,20 @@ def entries(
 ) -> dict[str, np.ndarray]:
     """The states a route starting along ``rows`` at ``fracs`` enters, with what it paid."""
     # the arcs out of a point's few start rows, and which row each leaves
-    lo, hi = tg.indptr[rows].tolist(), tg.indptr[rows + 1].tolist()
-    spans = [range(a, b) for a, b in zip(lo, hi, strict=True)]
+    ip = tg.indptr
+    spans = [range(ip[q], ip[q + 1]) for q in rows.tolist()]
     arcs = np.array([x for span in spans for x in span], dtype=np.int64)
     which = np.array([k for k, span in enumerate(spans) for _ in span], dtype=np.int64)
     r, f = rows[which], fracs[which]
     with np.errstate(invalid="ignore"):  # a closed start row: inf - inf, dropped below
         cost = data[arcs] - f * w[r]
     turn = tg.turn_s[arcs]
+    rest = 1.0 - f  # of the start row, still ahead
     out = {
         "state": tg.indices[arcs],
         "cost": cost,
-        "time": (1.0 - f) * _time0(g)[r] + turn,
-        "length": (1.0 - f) * g.length[r],
+        "time": rest * _time0(g)[r] + turn,
+        "length": rest * g.length[r],
         "row": r,
         "frac": f,
         "turn": turn,
