@@ -93,10 +93,10 @@ class Route:
         self.stretch: float | None = None
         frac = self.f1 - self.f0
         self._frac = frac
-        self.length_m = float((frac * g.length[self.rows]).sum())
+        self.length_m = float(np.add.reduce(frac * g.length[self.rows]))
         #: seconds spent turning at junctions (the profile's turn costs), in duration_s
         self.turn_s = float(sum(getattr(leg, "turn_s", 0.0) for leg in legs))
-        self.duration_s = float((frac * g.time[self.rows]).sum()) + self.turn_s
+        self.duration_s = float(np.add.reduce(frac * g.time[self.rows])) + self.turn_s
 
     # ascent_m, descent_m, max_grade: worked out on first access (subclasses may set them)
     @cached_property
