@@ -42,6 +42,7 @@ KNOWN = (
     "routing graphs",
     "costed networks",
     "rule area masks",
+    "rule dicts",
     "bundled profiles",
     "bundled profile files",
     "opened DEMs",

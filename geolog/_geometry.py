@@ -90,7 +90,7 @@ def parse_point(p: Any, what: str) -> tuple[float, float]:
             lat, lon = (float(c) for c in p)
         except (TypeError, ValueError) as err:
             raise InputError(f"{what} must be a (lat, lon) pair of numbers, got {p!r}") from err
-    if not (np.isfinite(lat) and np.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
+    if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
         raise InputError(
             f"{what} {p!r} is not a (lat, lon) in degrees (latitude within ±90, "
             "longitude within ±180); note the order: latitude first"

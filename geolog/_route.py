@@ -76,9 +76,10 @@ class Route:
     ) -> None:
         self._net = net
         self._g = g
-        self.rows = np.concatenate([leg.rows for leg in legs])
-        self.f0 = np.concatenate([leg.f0 for leg in legs])
-        self.f1 = np.concatenate([leg.f1 for leg in legs])
+        one = len(legs) == 1  # a leg's arrays are its own: no copies needed
+        self.rows = legs[0].rows if one else np.concatenate([leg.rows for leg in legs])
+        self.f0 = legs[0].f0 if one else np.concatenate([leg.f0 for leg in legs])
+        self.f1 = legs[0].f1 if one else np.concatenate([leg.f1 for leg in legs])
         self.leg_sizes = [len(leg.rows) for leg in legs]
         self.cost = float(sum(leg.cost for leg in legs))
         self.origin = snaps[0].query
@@ -92,11 +93,27 @@ class Route:
         self.stretch: float | None = None
         frac = self.f1 - self.f0
         self._frac = frac
-        self.length_m = float(np.sum(frac * g.length[self.rows]))
+        self.length_m = float(np.add.reduce(frac * g.length[self.rows]))
         #: seconds spent turning at junctions (the profile's turn costs), in duration_s
         self.turn_s = float(sum(getattr(leg, "turn_s", 0.0) for leg in legs))
-        self.duration_s = float(np.sum(frac * g.time[self.rows])) + self.turn_s
-        self.ascent_m, self.descent_m, self.max_grade = self._terrain()
+        self.duration_s = float(np.add.reduce(frac * g.time[self.rows])) + self.turn_s
+
+    # ascent_m, descent_m, max_grade: worked out on first access (subclasses may set them)
+    @cached_property
+    def ascent_m(self) -> float:
+        return self._terrain_summary[0]
+
+    @cached_property
+    def descent_m(self) -> float:
+        return self._terrain_summary[1]
+
+    @cached_property
+    def max_grade(self) -> float:
+        return self._terrain_summary[2]
+
+    @cached_property
+    def _terrain_summary(self) -> tuple[float, float, float]:
+        return self._terrain()
 
     @cached_property
     def snapped(self) -> pd.DataFrame:

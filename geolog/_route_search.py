@@ -44,13 +44,16 @@ def _direct(
     else:
         ra, fa = start_rows(g, a)
         rb, fb = end_rows(g, b)
+    ra, rb = ra.tolist(), rb.tolist()
+    if set(ra).isdisjoint(rb):  # the usual case: no edge in common
+        return None
     best = None
-    for r, f in zip(ra, fa, strict=True):
-        for q, h in zip(rb, fb, strict=True):
+    for r, f in zip(ra, fa.tolist(), strict=True):
+        for q, h in zip(rb, fb.tolist(), strict=True):
             if r == q and h >= f:
                 c = (h - f) * w[r]
                 if np.isfinite(c) and (best is None or c < best[0]):
-                    best = (float(c), int(r), float(f), float(h))
+                    best = (float(c), r, f, h)
     return best
 
 
@@ -61,7 +64,8 @@ def _solve(g: RoutingGraph, a: _Snap, b: _Snap, w: np.ndarray | None = None) -> 
     stretch along one shared edge when that is cheaper.
     """
     if a.node >= 0 and a.node == b.node:  # both points at the same node: an empty stretch there
-        r = start_rows(g, a)[0][:1] if len(start_rows(g, a)[0]) else end_rows(g, a)[0][:1]
+        out, into = start_rows(g, a)[0], end_rows(g, a)[0]
+        r = (out if len(out) else into)[:1].copy()  # not a view of the graph's cached arrays
         return _Leg(r, np.zeros(len(r)), np.zeros(len(r)), 0.0)
     ww = g.w if w is None else w
     found = shortest(g, turn_graph(g), a, b, w)

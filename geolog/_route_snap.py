@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import shapely
 
+from . import rules as _rules
 from ._graph import RoutingGraph, graph_for
 from ._snap import EdgeIndex, edge_index
 from .errors import InputError
@@ -51,9 +51,7 @@ def _applied(net: Any, profile: Any, rules: Any, weight: str = "cost") -> Any:
     """
     if profile is None and rules is None and weight in net.edges.columns:
         return net
-    from .rules import apply
-
-    return apply(net, profile, rules)
+    return _rules.apply(net, profile, rules)
 
 
 #: Strongly connected pieces of the *usable* network (the edges the profile
@@ -201,16 +199,14 @@ def _skipped_roads(ctx: _Ctx, lon: np.ndarray, lat: np.ndarray, dist: np.ndarray
     have any road clearly (0.5 m) nearer than their snap; only those are
     snapped again onto every edge.
     """
-    notes = np.full(len(lon), "", dtype=object)
-    if not len(lon):
-        return notes
-    everything = _index_all(ctx.applied, ctx.g)
-    pts = shapely.points(everything.frame.fwd(np.column_stack([lon, lat])))
+    notes = np.array([""] * len(lon), dtype=object)
+    if all(d <= 0.5 for d in dist.tolist()) or len(_core(ctx.g)[2]) == len(ctx.g.usable):
+        return notes  # every point on its road (nothing is nearer), or every road routable
     reach = np.where(np.isfinite(dist), dist - 0.5, 1e12)
-    ask = np.flatnonzero(reach > 0)  # a point on a routable road has nothing nearer
-    if not len(ask):
-        return notes
-    hit = everything.tree.query(pts[ask], predicate="dwithin", distance=reach[ask])
+    ask = np.flatnonzero(reach > 0)
+    everything = _index_all(ctx.applied, ctx.g)
+    pts = everything.frame.points(lon[ask], lat[ask])
+    hit = everything.tree.query(pts, predicate="dwithin", distance=reach[ask])
     if not hit.shape[1]:
         return notes
     idx = ask[np.unique(hit[0])]
@@ -241,14 +237,18 @@ def _snap(
     """
     applied, g = ctx.applied, ctx.g
     ok_pts = [i for i, p in enumerate(points) if p is not None]
-    lat = np.array([points[i][0] for i in ok_pts], dtype=float)
-    lon = np.array([points[i][1] for i in ok_pts], dtype=float)
+    latlon = np.array([points[i] for i in ok_pts], dtype=float).reshape(-1, 2)
+    lat, lon = latlon[:, 0], latlon[:, 1]
     s = _index(applied, g).snap(lon, lat)
     notes = _skipped_roads(ctx, lon, lat, s["distance_m"])
     out: list[_Snap | None] = [None] * len(points)
     reasons = ["" if p is not None else "not a (lat, lon) point" for p in points]
+    # per point as Python numbers: a route has two or three points
+    dist, row, frac, end, slat, slon = (
+        s[c].tolist() for c in ("distance_m", "row", "fraction", "end", "lat", "lon")
+    )
     for k, i in enumerate(ok_pts):
-        d, r = float(s["distance_m"][k]), int(s["row"][k])
+        d, r = dist[k], row[k]
         if r < 0 or d > max_snap_m:
             usable = (
                 f"the nearest road routes can use under profile {_pname(applied, ctx.profile)!r}"
@@ -270,20 +270,19 @@ def _snap(
                 raise InputError(msg)
             reasons[i] = msg
             continue
-        f = float(s["fraction"][k])
+        f = frac[k]
         rows, fracs = [r], [f]
         t = int(g.twin[r])
         if t >= 0 and g.usable[t]:
             rows.append(t)
             fracs.append(1.0 - f)
-        end = int(s["end"][k])
-        node = int(g.upos[r]) if end == 1 else int(g.vpos[r]) if end == 2 else -1
+        node = int(g.upos[r]) if end[k] == 1 else int(g.vpos[r]) if end[k] == 2 else -1
         if notes[k]:
             logger.info("%s %s: %s", names[i], points[i], notes[k])
         out[i] = _Snap(
             points[i],
-            float(s["lat"][k]),
-            float(s["lon"][k]),
+            slat[k],
+            slon[k],
             d,
             np.array(rows, dtype=np.int64),
             np.array(fracs, dtype=float),

@@ -19,6 +19,7 @@ from typing import Any
 
 import shapely
 
+from . import _cache
 from ._ruleparse import Condition, closest, parse_condition
 from ._yaml import parse_json, parse_yaml, read_text
 from .errors import InputError, RuleError
@@ -383,6 +384,33 @@ def _from_text_cached(text: str) -> RuleSet:
     return _from_dict(json.loads(text), source="<dict>", base_dir=None)
 
 
+#: Rule dicts already parsed, by ``repr``: ``(a deep copy of the dict, its RuleSet)``.
+_BY_REPR = _cache.LRU("rule dicts", 64)
+
+
+def _from_mapping(rules: Mapping) -> RuleSet:
+    """A rule mapping parsed once per distinct content.
+
+    A routing loop passes the same dict again and again, and the user may
+    change it in between: a plain dict seen before (same ``repr``, which tells
+    ``1``, ``1.0`` and ``True`` apart, and equal to the copy kept) is not even
+    encoded again; otherwise its canonical JSON text is the key.
+    """
+    if "areas" in rules:  # files behind it: read them again
+        return _from_dict(copy.deepcopy(dict(rules)), source="<dict>", base_dir=None)
+    text = repr(rules) if type(rules) is dict else None
+    hit = _BY_REPR.get(text) if text is not None else None
+    if hit is not None and hit[0] == rules:
+        return hit[1]
+    try:
+        rs = _from_text_cached(json.dumps(rules, sort_keys=True))
+    except TypeError:  # not JSON-able (e.g. numpy numbers): parse it as it is
+        return _from_dict(copy.deepcopy(dict(rules)), source="<dict>", base_dir=None)
+    if text is not None:
+        _BY_REPR.put(text, (copy.deepcopy(rules), rs))
+    return rs
+
+
 def load_rules(rules: Any = None) -> RuleSet:
     """Read and check a rule set. Nothing is evaluated yet.
 
@@ -410,6 +438,8 @@ def load_rules(rules: Any = None) -> RuleSet:
     >>> len(rs)
     1
     """
+    if type(rules) is dict:  # the common case first (a routing loop passes one dict)
+        return _from_mapping(rules)
     if rules is None:
         return RuleSet()
     if isinstance(rules, RuleSet):
@@ -420,12 +450,7 @@ def load_rules(rules: Any = None) -> RuleSet:
         first = load_rules(rules[0])
         return first.merge(*rules[1:]) if len(rules) > 1 else first
     if isinstance(rules, Mapping):
-        if "areas" not in rules:  # no files behind it: the same text is the same rules
-            try:
-                return _from_text_cached(json.dumps(rules, sort_keys=True))
-            except TypeError:  # not JSON-able (e.g. numpy numbers): parse it as it is
-                pass
-        return _from_dict(copy.deepcopy(dict(rules)), source="<dict>", base_dir=None)
+        return _from_mapping(rules)
     if isinstance(rules, str | Path):
         text = str(rules)
         p = Path(text)

@@ -23,15 +23,18 @@ from ._turns import TurnGraph, min_rate
 __all__ = ["start_rows", "end_rows", "entries", "exits", "shortest", "many", "reach"]
 
 
-def _by_node(g: RoutingGraph, side: str) -> tuple[np.ndarray, np.ndarray]:
-    """Usable rows sorted by their ``upos`` / ``vpos`` and the per-node start offsets (cached)."""
+def _by_node(g: RoutingGraph, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Usable rows sorted by their ``upos`` / ``vpos``, the per-node start offsets and the
+    fraction a route leaves (0) or arrives (1) at along each (cached, read-only)."""
     key = f"rows_by_{side}"
     if key not in g._extra:
         pos = g.upos if side == "u" else g.vpos
         use = np.flatnonzero(g.usable)
         order = use[np.argsort(pos[use], kind="stable")]
         ptr = np.concatenate([[0], np.cumsum(np.bincount(pos[use], minlength=g.n))])
-        g._extra[key] = (order, ptr)
+        fracs = np.full(len(order), 0.0 if side == "u" else 1.0)
+        order.flags.writeable = fracs.flags.writeable = False  # handed out as views
+        g._extra[key] = (order, ptr, fracs)
     return g._extra[key]
 
 
@@ -45,9 +48,9 @@ def _time0(g: RoutingGraph) -> np.ndarray:
 def _rows_at(g: RoutingGraph, s: Any, side: str) -> tuple[np.ndarray, np.ndarray]:
     if s.node < 0:
         return s.rows, s.fracs
-    order, ptr = _by_node(g, side)
-    rows = order[ptr[s.node] : ptr[s.node + 1]]
-    return rows, np.full(len(rows), 0.0 if side == "u" else 1.0)
+    order, ptr, fracs = _by_node(g, side)
+    at = slice(ptr[s.node], ptr[s.node + 1])
+    return order[at], fracs[at]
 
 
 def start_rows(g: RoutingGraph, s: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -69,28 +72,26 @@ def entries(
     data: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """The states a route starting along ``rows`` at ``fracs`` enters, with what it paid."""
-    counts = tg.indptr[rows + 1] - tg.indptr[rows]
-    which = np.repeat(np.arange(len(rows)), counts)
-    arcs = (
-        np.concatenate([np.arange(tg.indptr[r], tg.indptr[r + 1]) for r in rows])
-        if len(rows)
-        else np.empty(0, np.int64)
-    )
-    arcs = arcs.astype(np.int64)
+    # the arcs out of a point's few start rows, and which row each leaves
+    ip = tg.indptr
+    spans = [range(ip[q], ip[q + 1]) for q in rows.tolist()]
+    arcs = np.array([x for span in spans for x in span], dtype=np.int64)
+    which = np.array([k for k, span in enumerate(spans) for _ in span], dtype=np.int64)
     r, f = rows[which], fracs[which]
     with np.errstate(invalid="ignore"):  # a closed start row: inf - inf, dropped below
         cost = data[arcs] - f * w[r]
-    ok = np.isfinite(cost)
-    time = (1.0 - f) * _time0(g)[r] + tg.turn_s[arcs]
-    return {
-        "state": tg.indices[arcs][ok],
-        "cost": cost[ok],
-        "time": time[ok],
-        "length": ((1.0 - f) * g.length[r])[ok],
-        "row": r[ok],
-        "frac": f[ok],
-        "turn": tg.turn_s[arcs][ok],
+    turn = tg.turn_s[arcs]
+    rest = 1.0 - f  # of the start row, still ahead
+    out = {
+        "state": tg.indices[arcs],
+        "cost": cost,
+        "time": rest * _time0(g)[r] + turn,
+        "length": rest * g.length[r],
+        "row": r,
+        "frac": f,
+        "turn": turn,
     }
+    return _finite(out, cost)
 
 
 def exits(
@@ -100,15 +101,23 @@ def exits(
     states, at = tg.states_of_rows(rows)
     r, f = rows[at], fracs[at]
     cost = f * w[r]
-    ok = np.isfinite(cost)
-    return {
-        "state": states[ok],
-        "cost": cost[ok],
-        "time": (f * _time0(g)[r])[ok],
-        "length": (f * g.length[r])[ok],
-        "row": r[ok],
-        "frac": f[ok],
+    out = {
+        "state": states,
+        "cost": cost,
+        "time": f * _time0(g)[r],
+        "length": f * g.length[r],
+        "row": r,
+        "frac": f,
     }
+    return _finite(out, cost)
+
+
+def _finite(cols: dict[str, np.ndarray], cost: np.ndarray) -> dict[str, np.ndarray]:
+    """``cols`` where ``cost`` is finite (as they are, without copies, when it is everywhere)."""
+    ok = np.isfinite(cost)
+    if np.count_nonzero(ok) == len(ok):
+        return cols
+    return {k: v[ok] for k, v in cols.items()}
 
 
 def _scratch(n: int) -> tuple[np.ndarray, ...]:

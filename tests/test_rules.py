@@ -261,6 +261,26 @@ def test_apply_records_meta_and_caches(tiny):
     )
 
 
+def test_a_rules_dict_changed_between_routes_gives_the_new_answer(andorra):
+    """Parsed rule dicts are cached: a dict changed in place must be read again."""
+    a, b = (42.5078, 1.5211), (42.5440, 1.5140)
+    rules = {"priority": [{"if": "highway in ('primary', 'trunk')", "multiply_by": 1}]}
+    first = geolog.route(andorra, a, b, profile="car", rules=rules)
+    assert geolog.load_rules(rules) is geolog.load_rules(rules)  # the same dict: parsed once
+    rules["priority"][0]["multiply_by"] = 0.05  # in place, nested
+    second = geolog.route(andorra, a, b, profile="car", rules=rules)
+    # the oracle: the same rules as YAML text, which never meets the dict cache
+    text = geolog.route(andorra, a, b, profile="car", rules=json.dumps(rules))
+    assert second.cost == text.cost and list(second.rows) == list(text.rows)
+    assert second.cost != first.cost
+    # 1 -> True compares equal in Python but is not a valid factor: the error, not the old answer
+    rules["priority"][0]["multiply_by"] = 1
+    geolog.route(andorra, a, b, profile="car", rules=rules)
+    rules["priority"][0]["multiply_by"] = True
+    with pytest.raises(RuleError, match="'multiply_by' must be a number >= 0, got True"):
+        geolog.route(andorra, a, b, profile="car", rules=rules)
+
+
 def test_blocking_everything_says_so(tiny):
     with pytest.raises(RuleError, match="forbid every edge.*priority\\[0\\]"):
         R.apply(tiny, "car", prio_rule("length_m > 0", 0))
