@@ -32,6 +32,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "alternatives": ("routing", "alternatives"),
     "isochrones": ("routing", "isochrones"),
     "matrix": ("routing", "matrix"),
+    "prepare": ("routing", "prepare"),
     "Route": ("routing", "Route"),
     "Matrix": ("routing", "Matrix"),
     "maps": ("maps", None),

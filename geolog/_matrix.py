@@ -11,7 +11,7 @@ from ._geometry import parse_points
 from ._graph import RoutingGraph
 from ._matrix_blocks import blocked_values
 from ._route_snap import DEFAULT_MAX_SNAP_M, _context, _Ctx, _pname, _Snap, _snap
-from ._turn_search import end_rows, many, start_rows
+from ._turn_search import end_rows, hierarchy, many, start_rows
 from ._turns import turn_graph
 from .errors import InputError
 
@@ -220,6 +220,8 @@ def matrix(
         tpts, tsn, tre = spts, ssn, sre
     else:
         tpts, tsn, tre = _matrix_side(ctx, targets, "target", max_snap_m, errors)
+    # a matrix big enough builds the contraction hierarchy once, before the blocks split it
+    hierarchy(turn_graph(g), sources=sum(s is not None for s in ssn))
     cost, dur, dis = blocked_values(
         _matrix_values, g, ssn, tsn, max_memory_mb=max_memory_mb, n_jobs=n_jobs, client=client
     )

@@ -108,8 +108,9 @@ def astar(
     complete path. ``dist``/``pred``/``tend``/``tidx``/``hval`` are
     per-state scratch kept by the caller (``inf`` on entry for ``dist`` and
     ``tend``, restored on exit for every state touched). Returns ``(cost,
-    arcs, first, last)``: the path's arcs in order and the indices into
-    ``fs`` and ``ts`` it starts and ends at (``inf``, -1, -1 when none).
+    arcs, first, last, touched)``: the path's arcs in order, the indices
+    into ``fs`` and ``ts`` it starts and ends at (``inf``, -1, -1 when
+    none) and how many states the search touched.
     """
     cap = len(data) + len(fs) + 1
     hk = np.empty(cap)
@@ -181,7 +182,7 @@ def astar(
         x = touched[q]
         dist[x] = np.inf
         tend[x] = np.inf
-    return best, path[:m][::-1].copy(), first, last
+    return best, path[:m][::-1].copy(), first, last, nt
 
 
 @njit(cache=True, inline="always")

@@ -12,15 +12,30 @@ in :mod:`geolog._turn_kernels`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from ._graph import RoutingGraph
+from ._turn_ch import Hierarchy
+from ._turn_ch import build as build_hierarchy
+from ._turn_ch import many as ch_many
+from ._turn_ch import route as ch_route
+from ._turn_ch import scratch as ch_scratch
 from ._turn_kernels import astar, one_to_many
 from ._turns import TurnGraph, min_rate
 
-__all__ = ["start_rows", "end_rows", "entries", "exits", "shortest", "many", "reach"]
+__all__ = [
+    "start_rows",
+    "end_rows",
+    "entries",
+    "exits",
+    "hierarchy",
+    "shortest",
+    "many",
+    "reach",
+]
 
 
 def _by_node(g: RoutingGraph, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -183,15 +198,82 @@ def landmarks(tg: TurnGraph, k: int = N_LANDMARKS) -> tuple[np.ndarray, np.ndarr
 _SLACK_M = 2.0
 
 
+#: A turn graph of up to this many states builds its contraction hierarchy
+#: for the first route (about a second of work or less; Liechtenstein: 10 k).
+EAGER_STATES = 50_000
+#: A larger one builds it once its A* searches have touched this many
+#: states per state of the graph in all (about what the build costs).
+BUILD_WORK = 200
+#: A matrix with at least this many sources builds it (their Dijkstras
+#: would cost more than the build).
+MATRIX_SOURCES = 150
+
+
+def hierarchy(tg: TurnGraph, *, sources: int = 0, build_now: bool = False) -> Hierarchy | None:
+    """The contraction hierarchy to search ``tg`` with, or ``None`` (A* / Dijkstra for now).
+
+    Built when it is already paid for or soon will be: a small graph
+    (:data:`EAGER_STATES`), a matrix of :data:`MATRIX_SOURCES` sources or
+    more, A* searches that have done :data:`BUILD_WORK` times the graph's
+    states, or ``build_now`` (:func:`geolog.prepare`).
+    """
+    if "ch" in tg._work:
+        return tg._work["ch"]
+    if (
+        build_now
+        or tg.n <= EAGER_STATES
+        or sources >= MATRIX_SOURCES
+        or tg._work.get("astar_work", 0) >= BUILD_WORK * tg.n
+    ):
+        return build_hierarchy(tg)
+    return None
+
+
+def _searched(tg: TurnGraph, key: str, make: Callable, run: Callable) -> Any:
+    """``run(scratch)`` with the graph's own scratch arrays, or fresh ones if a thread holds them."""
+    if tg._lock.acquire(blocking=False):
+        try:
+            if key not in tg._work:
+                tg._work[key] = make(tg.n)
+            return run(tg._work[key])
+        finally:
+            tg._lock.release()
+    return run(make(tg.n))  # another thread searches: its own scratch
+
+
 def shortest(
     g: RoutingGraph, tg: TurnGraph, a: Any, b: Any, w: np.ndarray | None = None
 ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, float] | None:
     """Least-weight path from snap ``a`` to snap ``b``: ``(cost, rows, f0, f1, turn_s)``.
 
-    A* on the turn graph (:func:`geolog._turn_kernels.astar`). ``w`` replaces
-    the edge weights (alternatives, closures); ``None`` if ``b`` cannot be
-    reached.
+    On the graph's own weights, the contraction hierarchy
+    (:mod:`geolog._turn_ch`) when there is one (:func:`hierarchy`), else A*
+    on the turn graph (:func:`geolog._turn_kernels.astar`); ``w`` replaces
+    the edge weights (alternatives, closures: always A*). ``None`` if ``b``
+    cannot be reached.
     """
+    h = hierarchy(tg) if w is None else None
+    if h is not None:
+        fs = entries(g, tg, *start_rows(g, a), g.w, tg.data)
+        ts = exits(g, tg, *end_rows(g, b), g.w)
+        ends = (fs["state"], fs["cost"], ts["state"], ts["cost"])
+        cost, arcs, i, j = _searched(tg, "ch_scratch", ch_scratch, lambda s: ch_route(h, *ends, s))
+    else:
+        cost, arcs, i, j, fs, ts = _astar(g, tg, a, b, w)
+    if i < 0 or not np.isfinite(cost):
+        return None
+    states = np.concatenate([[fs["state"][i]], tg.indices[arcs]])
+    rows = np.concatenate([[fs["row"][i]], tg.state_row[states]])
+    f0 = np.zeros(len(rows))
+    f1 = np.ones(len(rows))
+    f0[0] = fs["frac"][i]
+    f1[-1] = ts["frac"][j]
+    turn = float(fs["turn"][i] + tg.turn_s[arcs].sum())
+    return float(cost), rows, f0, f1, turn
+
+
+def _astar(g: RoutingGraph, tg: TurnGraph, a: Any, b: Any, w: np.ndarray | None) -> tuple:
+    """A* with the straight-line and landmark potential: ``(cost, arcs, i, j, starts, ends)``."""
     lf, lb = landmarks(tg)
     if w is None:
         w, data, rate = g.w, tg.data, tg.rate
@@ -211,26 +293,9 @@ def shortest(
     tf, tb = lf[ts["state"]], lb[ts["state"]]
     args = (tg.indptr, tg.indices, data, tg.arc_src, tg.sx, tg.sy, rate, tx, ty, lf, lb, tf, tb)
     ends = (fs["state"], fs["cost"], ts["state"], tc)
-    if tg._lock.acquire(blocking=False):
-        try:
-            if "scratch" not in tg._work:
-                tg._work["scratch"] = _scratch(tg.n)
-            cost, arcs, i, j = astar(*args, *ends, *tg._work["scratch"])
-        finally:
-            tg._lock.release()
-    else:  # another thread searches: its own scratch
-        cost, arcs, i, j = astar(*args, *ends, *_scratch(tg.n))
-    if i < 0 or not np.isfinite(cost):
-        return None
-    cost -= rate * _SLACK_M
-    states = np.concatenate([[fs["state"][i]], tg.indices[arcs]])
-    rows = np.concatenate([[fs["row"][i]], tg.state_row[states]])
-    f0 = np.zeros(len(rows))
-    f1 = np.ones(len(rows))
-    f0[0] = fs["frac"][i]
-    f1[-1] = ts["frac"][j]
-    turn = float(fs["turn"][i] + tg.turn_s[arcs].sum())
-    return float(cost), rows, f0, f1, turn
+    cost, arcs, i, j, work = _searched(tg, "scratch", _scratch, lambda s: astar(*args, *ends, *s))
+    tg._work["astar_work"] = tg._work.get("astar_work", 0) + work
+    return cost - rate * _SLACK_M, arcs, i, j, fs, ts
 
 
 def _pack(sides: list[dict[str, np.ndarray]]) -> tuple[np.ndarray, ...]:
@@ -247,11 +312,16 @@ def many(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cost, time and length from every snapped source to every snapped target (``inf``: none).
 
-    Paths leave the graph into the targets; a source and a target on the same
+    By the contraction hierarchy's buckets when there is one (or the matrix
+    is big enough to build it, :func:`hierarchy`), else one Dijkstra per
+    source on the turn graph. Paths leave the graph into the targets; a source and a target on the same
     edge row, or the same node, are settled by the caller.
     """
     src = [entries(g, tg, *start_rows(g, s), g.w, tg.data) for s in sources]
     tgt = [exits(g, tg, *end_rows(g, t), g.w) for t in targets]
+    h = hierarchy(tg, sources=len(sources))
+    if h is not None:
+        return ch_many(h, _pack(src), _pack(tgt), float(limit))
     return one_to_many(*_forward(tg), *_pack(src), *_pack(tgt), float(limit))
 
 

@@ -19,7 +19,7 @@ import geolog
 
 TOP_LEVEL = [
     "__version__", "data", "errors", "GeologError", "Network", "load", "read_osm", "osm", "DEM",
-    "get_profile", "load_rules", "explain", "route", "alternatives", "isochrones", "matrix",
+    "get_profile", "load_rules", "explain", "route", "alternatives", "isochrones", "matrix", "prepare",
     "Route", "Matrix", "maps", "map", "briefing", "plan", "compare", "distribution",
     "risk", "viewshed", "critical_links", "contingency",
     "clear_cache", "to_file", "export", "offroad", "offroad_surface", "offroad_route",
@@ -44,7 +44,7 @@ MODULES = {
     "geolog.rules": ["Statement", "RuleSet", "load_rules", "explain", "rule_masks", "apply",
                      "clear_cache"],
     "geolog.routing": ["Route", "Matrix", "route", "route_nodes", "alternatives", "isochrones",
-                       "matrix", "DEFAULT_MAX_SNAP_M", "MIN_COMPONENT_NODES"],
+                       "matrix", "prepare", "DEFAULT_MAX_SNAP_M", "MIN_COMPONENT_NODES"],
     "geolog.maps": ["OSM_ATTRIBUTION", "GRADE_BINS", "GRADE_COLORS", "GRADE_LABELS", "base_map",
                     "network_layer", "route_layer", "isochrone_layer", "hillshade_layer",
                     "slope_layer", "mobility_layer", "areas_layer", "offroad_layer", "legend", "finish",
