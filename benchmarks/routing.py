@@ -4,19 +4,22 @@ Same network (drive, car profile plus a small rule set), same cost column,
 same 1,000 random node pairs inside the largest strongly connected piece:
 
 - **route query with snapping**: ``geolog.route`` between the nodes'
-  coordinates (snapping, the turn graph's bidirectional Dijkstra, the
-  ``Route``) vs networkx's ``bidirectional_dijkstra`` on a ``DiGraph`` with
+  coordinates (snapping, the contraction hierarchy's search on the turn
+  graph, the ``Route``) vs networkx's ``bidirectional_dijkstra`` on a ``DiGraph`` with
   the minimum cost per node pair (the strongest networkx baseline) and
   igraph's ``get_shortest_path`` (C Dijkstra) on the same edges. geolog's
   costs are checked against networkx's: equal, or higher only where an OSM
   turn restriction forbids networkx's path.
 - **growth**: the median time of one ``geolog.route`` query for trips under
-  5 km on Liechtenstein (4.4 k nodes) and on Porto (64 k nodes).
+  5 km on Liechtenstein (4.4 k nodes) and on Porto (64 k nodes): as a user
+  gets it (Porto's 151 k states are above the eager size, so its first
+  queries run A*) and with Porto's hierarchy prepared (``geolog.prepare``).
 - **matrix**: ``geolog.matrix`` of 500 random points (turn-aware) vs 500
   ``networkx.single_source_dijkstra_path_length`` calls (costs only).
 - **apply**: ``geolog.rules.apply`` of the profile + rules to every edge,
   cache cleared before each of 5 runs (median); and the per-rule-set turn
-  graph build (:mod:`geolog._turns`) on top of it.
+  graph build (:mod:`geolog._turns`) and contraction hierarchy
+  (:mod:`geolog._turn_ch`) on top of it.
 
 Times are CPU seconds of this process (``time.process_time``): the machine
 is shared, and wall-clock time there measures the neighbours as much as the
@@ -42,6 +45,7 @@ import numpy as np
 import geolog
 from geolog import routing
 from geolog._graph import graph_for
+from geolog._turn_search import hierarchy
 from geolog._turns import turn_graph
 
 RULES = {
@@ -104,7 +108,7 @@ def main() -> None:
     print(f"{net!r} read in {time.process_time() - t0:.2f} s")
 
     # --- apply: profile + rules over every edge, uncached; then the turn graph
-    times, tg_times = [], []
+    times, tg_times, ch_times = [], [], []
     for _ in range(5):
         geolog.clear_cache("costed networks", "rule area masks", "routing graphs")
         t = time.process_time()
@@ -113,7 +117,11 @@ def main() -> None:
         t = time.process_time()
         tg = turn_graph(graph_for(applied, "cost"))
         tg_times.append(time.process_time() - t)
+        t = time.process_time()
+        hierarchy(tg, build_now=True)
+        ch_times.append(time.process_time() - t)
     t_apply, t_tg = statistics.median(times), statistics.median(tg_times)
+    t_ch = statistics.median(ch_times)
 
     D = _digraph(applied)
     big = np.array(sorted(max(nx.strongly_connected_components(D), key=len)))
@@ -163,6 +171,10 @@ def main() -> None:
     med_li, n_li = _short_trip_median(net, np.random.default_rng(7), N_SHORT)
     porto = geolog.read_osm(geolog.data.path("porto"), network="drive")
     med_po, n_po = _short_trip_median(porto, np.random.default_rng(7), N_SHORT)
+    t = time.process_time()
+    po_info = geolog.prepare(porto, profile="car", rules=RULES)  # the hierarchy, built now
+    t_po_ch = time.process_time() - t
+    med_po_ch, _ = _short_trip_median(porto, np.random.default_rng(7), N_SHORT)
 
     # --- matrix
     mpts = [tuple(xy.loc[n]) for n in rng.choice(big, size=N_MATRIX, replace=False)]
@@ -196,7 +208,12 @@ def main() -> None:
     print(f"  Liechtenstein ({len(net.nodes):,} nodes)  {1000 * med_li:7.3f} ms")
     print(
         f"  Porto         ({len(porto.nodes):,} nodes) {1000 * med_po:7.3f} ms"
-        f"  growth {med_po / med_li:.2f}x"
+        f"  growth {med_po / med_li:.2f}x  (A*: {po_info['states']:,} states, hierarchy not yet"
+        " paid for)"
+    )
+    print(
+        f"  Porto, hierarchy prepared    {1000 * med_po_ch:7.3f} ms  growth {med_po_ch / med_li:.2f}x"
+        f"  (geolog.prepare: {t_po_ch:.1f} s CPU, {po_info['shortcuts']:,} shortcuts)"
     )
     print(f"\n{N_MATRIX}x{N_MATRIX} matrix (durations + distances, turn-aware)")
     print(
@@ -211,7 +228,8 @@ def main() -> None:
     print(
         f"\napply profile + {len(RULES['priority']) + len(RULES['speed'])} rules to "
         f"{len(net.edges):,} edges: {1000 * t_apply:.1f} ms (median of 5, uncached); "
-        f"turn graph ({tg.n:,} states, {len(tg.indices):,} turns): {1000 * t_tg:.1f} ms"
+        f"turn graph ({tg.n:,} states, {len(tg.indices):,} turns): {1000 * t_tg:.1f} ms; "
+        f"contraction hierarchy: {1000 * t_ch:.0f} ms ({tg._work['ch'].shortcuts:,} shortcuts)"
     )
     checks = {
         f"route >= {TARGET_NX:g}x networkx": t_nx / t_geolog >= TARGET_NX,
