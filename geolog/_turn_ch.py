@@ -46,10 +46,14 @@ _BUILD_LOCK = threading.Lock()
 class Hierarchy:
     """The contracted turn graph as two upward CSRs (searches only climb).
 
-    ``f*``: arcs to a higher state, by their source (the forward search);
-    ``b*``: arcs from a higher state, by their target (the backward search;
-    ``bto`` is the arc's source). ``*e`` is the arc's id in ``src``/``dst``/
-    ``arc``/``child1``/``child2`` (``arc`` -1: a shortcut of its children).
+    States are numbered by ``rank`` (the contraction order: turn-graph state
+    ``x`` is ``rank[x]`` here), so the searches, which converge on the top
+    of the order, read memory that lies together. ``f*``: arcs to a higher
+    state, by their source (the forward search); ``b*``: arcs from a higher
+    state, by their target (the backward search; ``bto`` is the arc's
+    source). ``*e`` is the arc's id in ``src``/``dst`` (ranks) and
+    ``arc``/``child1``/``child2`` (``arc`` < 0: a shortcut of its
+    children, standing for ``-arc`` of the turn graph's arcs).
     """
 
     rank: np.ndarray
@@ -110,7 +114,9 @@ def build(tg) -> Hierarchy:
         with _BUILD_LOCK:
             if "ch" not in tg._work:
                 rank, es, ed, ea, e1, e2, ec, et, el = _contracted(tg)
-                up = rank[es] < rank[ed]
+                # states renumbered by rank: the searches converge on the top, kept together
+                es, ed = rank[es], rank[ed]
+                up = es < ed
                 ids = np.arange(len(es))
                 f = _csr(es[up], tg.n, [ed[up], ec[up], et[up], el[up], ids[up]])
                 b = _csr(ed[~up], tg.n, [es[~up], ec[~up], et[~up], el[~up], ids[~up]])
@@ -205,29 +211,19 @@ def _unpack(e, arc, c1, c2, stack, out, m):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _route(fptr, fto, fc, fe, bptr, bto, bc, be, src, dst, arc, c1, c2, fs, fc0, ts, tc0, df, db, pf, pb):  # pragma: no cover - compiled  # fmt: skip
+def _route(fptr, fto, fc, ft, fl, fe, bptr, bto, bc, bt, bl, be, src, dst, arc, c1, c2, fs, fc0, ts, tc0, df, db, pf, pb, dt, dl, touched_f, touched_b, settled, out, stack, hk, hv):  # pragma: no cover - compiled  # fmt: skip
     """Least cost from start states ``fs`` (costs ``fc0``) to end states ``ts`` (``tc0``).
 
     The backward upward search runs to exhaustion (it is small), then the
-    forward one meets it. ``df``/``db`` (``inf``) and ``pf``/``pb`` are
-    per-state scratch kept by the caller, restored on exit. Returns
-    ``(cost, arcs, first, last)`` as :func:`geolog._turn_kernels.astar` does.
+    forward one meets it. ``df``/``db`` (``inf``) and the rest from ``pf``
+    on are per-state scratch kept by the caller (:func:`scratch`; the
+    labels are restored on exit), so a query allocates nothing the size of
+    the graph. Returns ``(cost, arcs, first, last)`` as
+    :func:`geolog._turn_kernels.astar` does.
     """
-    n = len(df)
-    zf = np.zeros(len(fc))
-    zb = np.zeros(len(bc))
     zs = np.zeros(max(len(fs), len(ts)))
-    junk_t = np.empty(n)
-    junk_l = np.empty(n)
-    touched_b = np.empty(n, np.int64)
-    touched_f = np.empty(n, np.int64)
-    settled = np.empty(n, np.int64)
-    hk = np.empty(max(len(fto), len(bto)) + len(fs) + len(ts) + 1)
-    hv = np.empty(len(hk), np.int64)
-    ntb, _, _, _ = _search(bptr, bto, bc, zb, zb, be, fptr, fto, fc, 0, len(ts), ts, tc0, zs, zs, db, junk_t, junk_l, pb, touched_b, settled, hk, hv, np.empty(0), np.inf)  # fmt: skip
-    ntf, _, best, meet = _search(fptr, fto, fc, zf, zf, fe, bptr, bto, bc, 0, len(fs), fs, fc0, zs, zs, df, junk_t, junk_l, pf, touched_f, settled, hk, hv, db, np.inf)  # fmt: skip
-    out = np.empty(n + 1, np.int64)
-    stack = np.empty(n + 2, np.int64)
+    ntb, _, _, _ = _search(bptr, bto, bc, bt, bl, be, fptr, fto, fc, 0, len(ts), ts, tc0, zs, zs, db, dt, dl, pb, touched_b, settled, hk, hv, np.empty(0), np.inf)  # fmt: skip
+    ntf, _, best, meet = _search(fptr, fto, fc, ft, fl, fe, bptr, bto, bc, 0, len(fs), fs, fc0, zs, zs, df, dt, dl, pf, touched_f, settled, hk, hv, db, np.inf)  # fmt: skip
     m = 0
     first = -1
     last = -1
@@ -334,21 +330,31 @@ def _many(fptr, fto, fc, ft, fl, fe, bptr, bto, bc, bt, bl, be, sp, ss, sc, st, 
 def route(h: Hierarchy, fs, fc, ts, tc, scratch) -> tuple[float, np.ndarray, int, int]:
     """Least cost from start states ``fs`` (costs ``fc``) to end states ``ts`` (``tc``).
 
-    ``scratch`` is :func:`scratch`'s per-state arrays (one search at a time).
+    ``scratch`` is :func:`scratch`'s arrays for ``h`` (one search at a time).
     Returns ``(cost, arcs, first, last)``: the turn graph's arcs in order and
     the indices into ``fs`` and ``ts`` the path starts and ends at (``inf``,
     -1, -1 when there is none).
     """
-    return _route(*h.upward(), h.src, h.dst, h.arc, h.child1, h.child2, fs, fc, ts, tc, *scratch)
+    f = (h.fptr, h.fto, h.fc, h.ft, h.fl, h.fe)
+    b = (h.bptr, h.bto, h.bc, h.bt, h.bl, h.be)
+    return _route(*f, *b, h.src, h.dst, h.arc, h.child1, h.child2, h.rank[fs], fc, h.rank[ts], tc, *scratch)  # fmt: skip
 
 
-def scratch(n: int) -> tuple[np.ndarray, ...]:
-    """Per-state labels and predecessors for :func:`route` (``n`` states)."""
-    return np.full(n, np.inf), np.full(n, np.inf), np.zeros(n, np.int64), np.zeros(n, np.int64)
+def scratch(h: Hierarchy) -> tuple[np.ndarray, ...]:
+    """Per-state labels, predecessors, lists and heaps for :func:`route` on ``h``."""
+    n = len(h.rank)
+    heap = len(h.fto) + len(h.bto) + 64
+    labels = (np.full(n, np.inf), np.full(n, np.inf))
+    ints = tuple(
+        np.zeros(n + 2, np.int64) for _ in range(7)
+    )  # pf pb; 2 touched, settled, out, stack
+    return (*labels, *ints[:2], np.zeros(n), np.zeros(n), *ints[2:], np.empty(heap), np.empty(heap, np.int64))  # fmt: skip
 
 
 def many(h: Hierarchy, sources: tuple, targets: tuple, limit: float = np.inf) -> tuple:
     """``(cost, time, length)``, ``sources × targets``: CSRs as :func:`one_to_many` takes them."""
     f = (h.fptr, h.fto, h.fc, h.ft, h.fl, h.fe)
     b = (h.bptr, h.bto, h.bc, h.bt, h.bl, h.be)
-    return _many(*f, *b, *sources, *targets, float(limit))
+    sp, ss, *src = sources
+    tp, ts, *tgt = targets
+    return _many(*f, *b, sp, h.rank[ss], *src, tp, h.rank[ts], *tgt, float(limit))

@@ -257,7 +257,9 @@ def shortest(
         fs = entries(g, tg, *start_rows(g, a), g.w, tg.data)
         ts = exits(g, tg, *end_rows(g, b), g.w)
         ends = (fs["state"], fs["cost"], ts["state"], ts["cost"])
-        cost, arcs, i, j = _searched(tg, "ch_scratch", ch_scratch, lambda s: ch_route(h, *ends, s))
+        cost, arcs, i, j = _searched(
+            tg, "ch_scratch", lambda n: ch_scratch(h), lambda s: ch_route(h, *ends, s)
+        )
     else:
         cost, arcs, i, j, fs, ts = _astar(g, tg, a, b, w)
     if i < 0 or not np.isfinite(cost):

@@ -80,7 +80,7 @@ def test_buckets_equal_one_dijkstra_per_source(li_tg):
 def test_hierarchy_routes_are_arc_chains_costing_dijkstras_least(li_tg):
     tg = li_tg
     h = ch.build(tg)
-    scratch = ch.scratch(tg.n)
+    scratch = ch.scratch(h)
     rng = np.random.default_rng(11)
     states = _live(tg)
     for _ in range(150):
