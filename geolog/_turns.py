@@ -81,24 +81,28 @@ class TurnGraph:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def states_of_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Every state of the edge ``rows``: ``(state, index into rows)``."""
+        """Every state of the edge ``rows``: ``(state, index into rows)``.
+
+        The row's own state first, then its via-way duplicates (found in the
+        duplicates sorted by row, cached: a lookup costs the rows asked for,
+        not the duplicates there are).
+        """
         rows = np.asarray(rows, dtype=np.int64)
         pos = np.arange(len(rows))
         if not len(self.dup_rows):
             return rows, pos
+        if "dups_by_row" not in self._work:
+            order = np.argsort(self.dup_rows, kind="stable")
+            self._work["dups_by_row"] = (self.dup_rows[order], order)
+        by_row, order = self._work["dups_by_row"]
+        lo = np.searchsorted(by_row, rows, side="left")
+        hi = np.searchsorted(by_row, rows, side="right")
+        if not (hi > lo).any():
+            return rows, pos
+        counts = hi - lo
         nrows = len(self.state_row) - len(self.dup_rows)
-        hit = np.isin(self.dup_rows, rows)
-        d = np.flatnonzero(hit)
-        which = [np.flatnonzero(rows == r) for r in self.dup_rows[d]]
-        extra_s = (
-            np.concatenate([np.full(len(w), nrows + k) for k, w in zip(d, which, strict=True)])
-            if d.size
-            else np.empty(0, np.int64)
-        )
-        extra_p = np.concatenate(which) if d.size else np.empty(0, np.int64)
-        return np.concatenate([rows, extra_s]).astype(np.int64), np.concatenate(
-            [pos, extra_p]
-        ).astype(np.int64)
+        dup = order[np.concatenate([np.arange(a, b) for a, b in zip(lo, hi, strict=True)])]
+        return np.concatenate([rows, nrows + dup]), np.concatenate([pos, np.repeat(pos, counts)])
 
     def xy(self, lat: float, lon: float) -> tuple[float, float]:
         """A point in the frame of :attr:`sx` / :attr:`sy` (metres)."""
