@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._format import road_names, tag_text
+
 #: ``junction=*`` values of a roundabout.
 RING = ("roundabout", "circular")
 #: Turn words by absolute heading change (degrees): below each bound.
@@ -29,14 +31,6 @@ def _turn_word(delta: float) -> str:
     return "u-turn"
 
 
-def _tag(edges: pd.DataFrame, column: str, rows: np.ndarray) -> np.ndarray:
-    """A tag per row as text (``None`` where missing or empty)."""
-    if column not in edges.columns:
-        return np.full(len(rows), None, dtype=object)
-    v = edges[column].to_numpy(dtype=object)[rows]
-    return np.array([None if pd.isna(x) or x == "" else str(x) for x in v], dtype=object)
-
-
 def _stretches(route: Any) -> dict[str, np.ndarray]:
     """The travelled pieces: road label, roundabout flag, metres, seconds, headings."""
     e = route._net.edges
@@ -44,14 +38,7 @@ def _stretches(route: Any) -> dict[str, np.ndarray]:
     if not used.any():
         used = np.ones(len(route.rows), dtype=bool)
     rows, pieces = route.rows[used], route._pieces[used]
-    name, ref = _tag(e, "name", rows), _tag(e, "ref", rows)
-    road = np.array(
-        [
-            (f"{n} ({r})" if n and r else n or r or "unnamed road")
-            for n, r in zip(name, ref, strict=True)
-        ],
-        dtype=object,
-    )
+    road = road_names(e, rows)
     # headings at each piece's start and end (local metric frame)
     frame = route._edge_index.frame
     xy, ids = shapely.get_coordinates(frame.to_m(pieces), return_index=True)
@@ -60,7 +47,7 @@ def _stretches(route: Any) -> dict[str, np.ndarray]:
     d_start = xy[np.minimum(first + 1, last)] - xy[first]
     d_end = xy[last] - xy[np.maximum(last - 1, first)]
     g = route._g
-    ring_all = np.isin(_tag(e, "junction", np.arange(len(e))), RING)
+    ring_all = np.isin(tag_text(e, "junction", np.arange(len(e))), RING)
     exits = np.bincount(g.upos[g.usable & ~ring_all], minlength=g.n)
     return {
         "road": road,

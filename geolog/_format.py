@@ -1,4 +1,4 @@
-"""Display formatting shared by planning, maps and the briefing: durations, clock times, km, grades.
+"""Display formatting shared by planning, maps and the briefing: durations, clock times, km, grades, road names.
 
 Plain text, not escaped: callers escape for HTML. Missing or non-finite
 values read ``"–"``.
@@ -8,7 +8,19 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["fmt_duration", "fmt_clock", "fmt_hhmm", "fmt_km", "fmt_len", "fmt_pct"]
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "fmt_duration",
+    "fmt_clock",
+    "fmt_hhmm",
+    "fmt_km",
+    "fmt_len",
+    "fmt_pct",
+    "road_names",
+    "tag_text",
+]
 
 _MISSING = "–"
 
@@ -56,3 +68,70 @@ def fmt_hhmm(seconds: float | None) -> str:
         return _MISSING
     m = int(round(seconds / 60.0))
     return f"{m // 60}:{m % 60:02d}"
+
+
+def tag_text(edges: pd.DataFrame, column: str, rows: np.ndarray | None = None) -> np.ndarray:
+    """An edge tag per row as plain text; ``None`` where the column, the value or its text is missing.
+
+    Parameters
+    ----------
+    edges
+        Edge table (OSM tags as columns).
+    column
+        The tag, e.g. ``"name"``, ``"ref"``, ``"highway"``.
+    rows
+        Row positions to read; all rows when ``None``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of ``str`` or ``None`` (NaN/None and ``""`` are missing).
+    """
+    n = len(edges) if rows is None else len(rows)
+    out = np.full(n, None, dtype=object)
+    if column not in edges.columns:
+        return out
+    v = edges[column].to_numpy(dtype=object)
+    v = pd.Series(v if rows is None else v[rows], dtype=object)
+    ok = (v.notna() & (v != "")).to_numpy()
+    out[ok] = v[ok].astype(str).to_numpy(dtype=object)
+    return out
+
+
+def road_names(
+    edges: pd.DataFrame,
+    rows: np.ndarray | None = None,
+    *,
+    between: str = " (",
+    after: str = ")",
+    unnamed: str | None = "unnamed road",
+) -> np.ndarray:
+    """The one place that names a road: its name, its ref, or both, per edge row.
+
+    Plain text from untrusted OSM tags: callers escape it for HTML or a terminal.
+
+    Parameters
+    ----------
+    edges
+        Edge table with optional ``name`` and ``ref`` columns.
+    rows
+        Row positions to name; all rows when ``None``.
+    between, after
+        Put between and after name and ref when a road has both:
+        ``"Landstrasse (28)"`` by default, ``"Landstrasse / 28"`` with
+        ``between=" / ", after=""``.
+    unnamed
+        The text of a road with neither tag (``None`` keeps it ``None``).
+
+    Returns
+    -------
+    numpy.ndarray
+        Object array of ``str`` (or ``None`` for unnamed roads when ``unnamed=None``).
+    """
+    name, ref = tag_text(edges, "name", rows), tag_text(edges, "ref", rows)
+    has_name, has_ref = pd.notna(name), pd.notna(ref)
+    out = np.where(has_name, name, ref)
+    both = has_name & has_ref
+    out[both] = name[both] + between + ref[both] + after
+    out[~(has_name | has_ref)] = unnamed
+    return out

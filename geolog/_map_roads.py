@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from ._format import road_names, tag_text
 from ._html import escape
 from ._map_base import (
     _CAT,
@@ -188,21 +189,12 @@ def _flat_lines(
 
 
 def _road_label(rows: pd.DataFrame) -> pd.Series:
-    """Escaped 'name (ref)' per row; highway class when both are missing."""
-
-    def col(c: str) -> pd.Series:
-        if c not in rows.columns:
-            return pd.Series([None] * len(rows), index=rows.index, dtype=object)
-        return rows[c].astype(object).where(rows[c].notna(), None)
-
-    name, ref, hw = col("name"), col("ref"), col("highway")
-    name_e = name.map(lambda x: escape(x) if x is not None else "")
-    ref_e = ref.map(lambda x: escape(x) if x is not None else "")
-    hw_e = hw.map(lambda x: escape(x) if x is not None else "road")
-    both = (name_e != "") & (ref_e != "")
-    label = name_e.where(name_e != "", ref_e)
-    label = label.where(~both, name_e + " (" + ref_e + ")")
-    return ("<b>" + label.where(label != "", "(unnamed)") + "</b><br>" + hw_e).astype(object)
+    """Escaped ``<b>name (ref)</b><br>highway`` per row; "(unnamed)" and "road" where missing."""
+    label = road_names(rows, unnamed="(unnamed)")
+    hw = tag_text(rows, "highway")
+    hw[pd.isna(hw)] = "road"
+    tip = ["<b>" + escape(a) + "</b><br>" + escape(b) for a, b in zip(label, hw, strict=True)]
+    return pd.Series(tip, index=rows.index, dtype=object)
 
 
 def network_layer(

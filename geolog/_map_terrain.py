@@ -1,8 +1,8 @@
-"""Terrain and area overlays: hillshade, slope and mobility rasters, rule areas."""
+"""Terrain and area overlays: hillshade, slope, mobility and off-road pace rasters, rule areas."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -59,6 +59,45 @@ def _image_layer(
     )
 
 
+def _class_layer(
+    codes: np.ndarray,
+    bounds: list[list[float]],
+    colors: Sequence[str],
+    labels: Sequence[str],
+    *,
+    title: str,
+    ok: np.ndarray | None = None,
+    **image: Any,
+) -> folium.map.Layer:
+    """A raster of class codes as an image layer with its legend (bottom left).
+
+    Parameters
+    ----------
+    codes
+        Class per pixel, ``0`` … ``len(colors) - 1`` (clipped into that range);
+        NaN pixels are transparent.
+    bounds
+        The image's ``[[south, west], [north, east]]`` in degrees.
+    colors, labels
+        Colour (``#rrggbb``) and legend text per class.
+    title
+        Legend title.
+    ok
+        Pixels to draw (default: the finite codes); the others are transparent.
+    **image
+        ``name``, ``attribution``, ``opacity``, ``show``, ``css_class`` of
+        :func:`_image_layer`.
+    """
+    ok = np.isfinite(codes) if ok is None else ok
+    idx = np.clip(np.nan_to_num(codes, nan=0.0), 0, len(colors) - 1).astype(int)
+    lut = np.array([_hex_rgba(c, 255) for c in colors], dtype=np.uint8)
+    rgba = lut[idx]
+    rgba[~ok, 3] = 0
+    layer = _image_layer(rgba, bounds, **image)
+    legend(title, list(zip(colors, labels, strict=True)), position="bottomleft").add_to(layer)
+    return layer
+
+
 def _dem_source(dem: Any) -> str:
     return f"Elevation: {getattr(dem, 'source', None) or 'DEM'}"
 
@@ -109,28 +148,23 @@ def slope_layer(
     max_size: int = 1600,
     show: bool = True,
 ) -> folium.map.Layer:
-    """Terrain slope in the grade classes of the road map (< 3 %, 3–7 %, …, ≥ 18 %) as an overlay."""
+    """Terrain slope in the grade classes of the road map (< 5 %, 5–7 %, …, ≥ 14 %) as an overlay."""
     s = dem.slope(units="percent")
     arr, transform, crs = _raster_parts(s)
     warped, bounds = warp_to_mercator(arr, transform, crs, max_size=max_size)
-    ok = np.isfinite(warped)
-    idx = np.digitize(np.nan_to_num(warped, nan=0.0) / 100.0, GRADE_BINS)
-    lut = np.array([_hex_rgba(c, 255) for c in GRADE_COLORS], dtype=np.uint8)
-    rgba = lut[idx]
-    rgba[~ok, 3] = 0
-    layer = _image_layer(
-        rgba,
+    return _class_layer(
+        np.digitize(np.nan_to_num(warped, nan=0.0) / 100.0, GRADE_BINS),
         bounds,
+        GRADE_COLORS,
+        GRADE_LABELS,
+        title="terrain slope",
+        ok=np.isfinite(warped),
         name=name,
         attribution=_dem_source(dem),
         opacity=opacity,
         show=show,
         css_class="geolog-slope",
     )
-    legend(
-        "terrain slope", list(zip(GRADE_COLORS, GRADE_LABELS, strict=True)), position="bottomleft"
-    ).add_to(layer)
-    return layer
 
 
 def mobility_layer(
@@ -146,27 +180,20 @@ def mobility_layer(
     mob = dem.mobility(vehicle)
     arr, transform, crs = _raster_parts(mob)
     warped, bounds = warp_to_mercator(arr, transform, crs, resampling="nearest", max_size=max_size)
-    ok = np.isfinite(warped) & (warped >= 0) & (warped <= 2)
-    idx = np.clip(np.nan_to_num(warped, nan=0.0), 0, 2).astype(int)
-    lut = np.array([_hex_rgba(c, 255) for c in _MOBILITY.values()], dtype=np.uint8)
-    rgba = lut[idx]
-    rgba[~ok, 3] = 0
     vname = vehicle if isinstance(vehicle, str) else "custom vehicle"
-    layer = _image_layer(
-        rgba,
+    return _class_layer(
+        warped,
         bounds,
+        list(_MOBILITY.values()),
+        list(_MOBILITY),
+        title=f"cross-country mobility: {vname}",
+        ok=np.isfinite(warped) & (warped >= 0) & (warped <= 2),
         name=name or f"mobility ({vname})",
         attribution=_dem_source(dem),
         opacity=opacity,
         show=show,
         css_class="geolog-mobility",
     )
-    legend(
-        f"cross-country mobility: {vname}",
-        [(c, n) for n, c in _MOBILITY.items()],
-        position="bottomleft",
-    ).add_to(layer)
-    return layer
 
 
 #: Off-road pace classes (minutes per km on level ground) and their colours; last = impassable.
@@ -198,26 +225,19 @@ def offroad_layer(
     warped, bounds = warp_to_mercator(
         code, pace.transform, pace.crs, resampling="nearest", max_size=max_size
     )
-    ok = np.isfinite(warped)
-    lut = np.array([_hex_rgba(c, 255) for c in _PACE_COLORS], dtype=np.uint8)
-    rgba = lut[np.clip(np.nan_to_num(warped, nan=0.0), 0, len(_PACE_COLORS) - 1).astype(int)]
-    rgba[~ok, 3] = 0
     pname = getattr(surface.profile, "name", "")
-    layer = _image_layer(
-        rgba,
+    return _class_layer(
+        warped,
         bounds,
+        _PACE_COLORS,
+        _PACE_LABELS,
+        title=f"off-road pace, level ground: {pname}",
         name=name or f"off-road pace ({pname})",
         attribution=_dem_source(surface.dem),
         opacity=opacity,
         show=show,
         css_class="geolog-offroad-surface",
     )
-    legend(
-        f"off-road pace, level ground: {pname}",
-        list(zip(_PACE_COLORS, _PACE_LABELS, strict=True)),
-        position="bottomleft",
-    ).add_to(layer)
-    return layer
 
 
 def _rule_areas(rules: Any) -> dict[str, Any]:

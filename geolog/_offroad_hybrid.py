@@ -8,7 +8,6 @@ time fields (:mod:`geolog._offroad_search`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +30,8 @@ from ._offroad_search import (
     window,
 )
 from ._offroad_surface import DEFAULT_NEIGHBOURS
+from ._road_route import road_route, route_nodes
+from ._route_snap import DEFAULT_MAX_SNAP_M as ROAD_MAX_SNAP_M
 from .errors import InputError, NoRouteError
 
 #: A road point joins the nearest passable cell within this many cells (road cuts, bridges).
@@ -83,7 +84,6 @@ def hybrid_route(
     origin: Any,
     destination: Any,
     *,
-    router: tuple[Callable, Callable],
     profile: Any = "foot",
     rules: Any = None,
     landcover: Any = "osm",
@@ -92,12 +92,49 @@ def hybrid_route(
     margin_m: float | None = None,
     max_snap_m: float = DEFAULT_MAX_SNAP_M,
 ) -> HybridRoute:
-    """:func:`geolog.hybrid_route` with the road router ``(route, route_nodes)`` passed in
-    (routing calls this module, so it cannot import routing)."""
+    """Fastest trip mixing roads and cross-country movement.
+
+    Three candidates are compared and the fastest returned: all off-road;
+    off-road to the best road node, by road, off-road from the best road node
+    (one search over every node in the window); and the plain road route
+    (:func:`geolog.route` by travel time) with off-road legs to and from its
+    snapped ends. The result is never slower than either the pure off-road
+    route or the road route with its walk to and from the road.
+
+    Parameters
+    ----------
+    net
+        A :class:`geolog.Network`.
+    dem
+        A :class:`geolog.DEM` or an :class:`~geolog.offroad.OffroadSurface`;
+        ``None`` takes the DEM ``net.with_terrain`` recorded.
+    origin, destination
+        ``(lat, lon)`` in degrees or shapely Points.
+    profile, rules
+        Travel profile (on and off the road) and route rules for the road part.
+    landcover
+        ``"osm"`` (default): read from the network's OSM file when it is
+        found, else open ground; otherwise as in :func:`geolog.offroad_surface`.
+    barriers, neighbours, margin_m, max_snap_m
+        As in :func:`geolog.offroad_route`.
+
+    Returns
+    -------
+    geolog.Route
+        A :class:`~geolog.offroad.HybridRoute`: ``parts``,
+        ``segments`` and ``edges`` with ``kind`` ``road`` / ``offroad``.
+
+    Raises
+    ------
+    InputError, DEMError
+        No DEM, points off it or with no passable cell near them.
+    NoRouteError
+        Neither by road nor across country.
+    """
     surf = _hybrid_surface(net, dem, profile, landcover, barriers, neighbours)
     pts = _points(origin, destination)
-    road_route = _road_candidate(router[0], net, pts, profile, rules)
-    ends = [(s.lat, s.lon) for s in road_route.snapped.itertuples()] if road_route else []
+    by_road = _road_candidate(net, pts, profile, rules)
+    ends = [(s.lat, s.lon) for s in by_road.snapped.itertuples()] if by_road else []
     rc = surf.cells(pts + ends, ["origin", "destination", *["snapped point"] * len(ends)])
     win = window(surf, rc, _margin(surf, rc[:2], margin_m))
     x, y = surf.to_grid([p[1] for p in pts + ends], [p[0] for p in pts + ends])
@@ -108,8 +145,8 @@ def hybrid_route(
     bwd, pb = _field(win.graph.T.tocsr(), b)
     ctx = _Hybrid(win, x, y, a, b, ca, cb, fwd, pf, bwd, pb)
     cands: list[tuple[float, Any]] = [(fwd[b] + ca + cb if a >= 0 and b >= 0 else np.inf, None)]
-    if road_route is not None:
-        cands.append(ctx.via_snaps(road_route))
+    if by_road is not None:
+        cands.append(ctx.via_snaps(by_road))
     applied, csr = _road(net, profile, rules)
     pos, cells, secs = _node_cells(win, applied)
     if len(pos):
@@ -124,7 +161,7 @@ def hybrid_route(
         if err_a or err_b:
             raise err_a or err_b
         raise NoRouteError(_blocked(surf, pts) + "; no road joins them either")
-    roads = (router[1], net, profile, rules)
+    roads = (net, profile, rules)
     r = HybridRoute(
         ctx.parts(how, (pos, cells, secs), roads),
         origin=pts[0],
@@ -203,7 +240,7 @@ class _Hybrid:
         if how is None:
             path = _path(self.pf, self.a, self.b)
             return [("offroad", w.leg(path, self.fwd[path], head=head, tail=tail))]
-        route_nodes, net, profile, rules = roads
+        net, profile, rules = roads
         if how[0] == "route":
             _, road, (sa, csa), (sb, csb) = how
             ja, jb = (x[2], y[2]), (x[3], y[3])
@@ -250,10 +287,11 @@ def _hybrid_surface(net, dem, profile, landcover, barriers, neighbours):
     return _surface(_dem_of(net, dem), profile, neighbours, landcover=landcover, barriers=barriers)
 
 
-def _road_candidate(route: Callable, net: Any, pts: list, profile: Any, rules: Any) -> Any:
+def _road_candidate(net: Any, pts: list, profile: Any, rules: Any) -> Any:
     """The road route by travel time, or None when the points are off the roads or cut off."""
+    names = ["origin", "destination"]
     try:
-        return route(net, pts[0], pts[1], profile=profile, rules=rules, weight="travel_time_s")
+        return road_route(net, pts, names, profile, rules, "travel_time_s", ROAD_MAX_SNAP_M)
     except (InputError, NoRouteError):
         return None
 

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import rules as _rules
+from ._format import road_names, tag_text
 from ._graph import RoutingGraph, graph_for
 from ._snap import EdgeIndex, edge_index
 from .errors import InputError
@@ -131,11 +132,11 @@ class _Snap:
 
 def _road_label(edges: pd.DataFrame, row: int) -> str:
     """``'Landstrasse' (primary, way 239794985)`` for an edge row."""
-    e = edges.iloc[int(row)]
-    name = [str(e[c]) for c in ("name", "ref") if c in edges.columns and not pd.isna(e[c])]
-    hw = e["highway"] if "highway" in edges.columns and not pd.isna(e["highway"]) else "road"
-    way = f", way {e['osmid']}" if "osmid" in edges.columns else ""
-    title = repr(" / ".join(name)) if name else "an unnamed road"
+    r = np.array([int(row)])
+    name = road_names(edges, r, between=" / ", after="", unnamed=None)[0]
+    hw = tag_text(edges, "highway", r)[0] or "road"
+    way = f", way {edges['osmid'].iat[r[0]]}" if "osmid" in edges.columns else ""
+    title = repr(name) if name else "an unnamed road"
     return f"{title} ({hw}{way})"
 
 

@@ -26,10 +26,7 @@ objects whose edges carry ``kind`` = ``road`` / ``offroad``.
 
 from __future__ import annotations
 
-from typing import Any
-
-from . import _offroad_hybrid
-from ._offroad_hybrid import offroad_isochrones
+from ._offroad_hybrid import hybrid_route, offroad_isochrones
 from ._offroad_landcover import load_table as load_landcover_table
 from ._offroad_landcover import read_landcover
 from ._offroad_route import HybridRoute, naismith_s
@@ -49,74 +46,3 @@ __all__ = [
     "HybridRoute",
     "naismith_s",
 ]
-
-
-def hybrid_route(
-    net: Any,
-    dem: Any,
-    origin: Any,
-    destination: Any,
-    *,
-    profile: Any = "foot",
-    rules: Any = None,
-    landcover: Any = "osm",
-    barriers: Any = None,
-    neighbours: int = DEFAULT_NEIGHBOURS,
-    margin_m: float | None = None,
-    max_snap_m: float = DEFAULT_MAX_SNAP_M,
-) -> HybridRoute:
-    """Fastest trip mixing roads and cross-country movement.
-
-    Three candidates are compared and the fastest returned: all off-road;
-    off-road to the best road node, by road, off-road from the best road node
-    (one search over every node in the window); and the plain road route
-    (:func:`geolog.route` by travel time) with off-road legs to and from its
-    snapped ends. The result is never slower than either the pure off-road
-    route or the road route with its walk to and from the road.
-
-    Parameters
-    ----------
-    net
-        A :class:`geolog.Network`.
-    dem
-        A :class:`geolog.DEM` or an :class:`~geolog.offroad.OffroadSurface`;
-        ``None`` takes the DEM ``net.with_terrain`` recorded.
-    origin, destination
-        ``(lat, lon)`` in degrees or shapely Points.
-    profile, rules
-        Travel profile (on and off the road) and route rules for the road part.
-    landcover
-        ``"osm"`` (default): read from the network's OSM file when it is
-        found, else open ground; otherwise as in :func:`geolog.offroad_surface`.
-    barriers, neighbours, margin_m, max_snap_m
-        As in :func:`geolog.offroad_route`.
-
-    Returns
-    -------
-    geolog.Route
-        A :class:`~geolog.offroad.HybridRoute`: ``parts``,
-        ``segments`` and ``edges`` with ``kind`` ``road`` / ``offroad``.
-
-    Raises
-    ------
-    InputError, DEMError
-        No DEM, points off it or with no passable cell near them.
-    NoRouteError
-        Neither by road nor across country.
-    """
-    from .routing import route, route_nodes
-
-    return _offroad_hybrid.hybrid_route(
-        net,
-        dem,
-        origin,
-        destination,
-        router=(route, route_nodes),
-        profile=profile,
-        rules=rules,
-        landcover=landcover,
-        barriers=barriers,
-        neighbours=neighbours,
-        margin_m=margin_m,
-        max_snap_m=max_snap_m,
-    )

@@ -24,7 +24,8 @@ compiled code for a route, one Dijkstra per source for a matrix
 (:mod:`geolog._turn_kernels`). A route starts part-way along its first edge
 and ends part-way along its last, so partial edges are exact.
 
-The work is split by concern: snapping under a profile and rules in
+The work is split by concern: the road routes behind :func:`route` and
+:func:`route_nodes` in :mod:`geolog._road_route`, snapping under a profile and rules in
 :mod:`geolog._route_snap`, shortest paths in :mod:`geolog._route_search`,
 the :class:`Route` result in :mod:`geolog._route` (directions in
 :mod:`geolog._directions`, displays in :mod:`geolog._route_display`),
@@ -50,6 +51,7 @@ from ._geometry import parse_point
 from ._graph import RoutingGraph
 from ._isochrones import isochrones
 from ._matrix import Matrix, matrix
+from ._road_route import road_route, route_nodes
 from ._route import Route
 from ._route_display import _fmt, _fmt_duration, _fmt_pct  # noqa: F401  (used by the CLI)
 from ._route_search import _Leg, _no_route_message, _solve
@@ -152,18 +154,7 @@ def route(
         names.append(f"via point {i + 1}")
     pts.append(parse_point(destination, "destination"))
     names.append("destination")
-    ctx = _context(net, profile, rules, weight)
-    applied, g = ctx.applied, ctx.g
-    snaps = _snap_all(ctx, pts, names, max_snap_m)
-    legs = []
-    for a, b in zip(snaps[:-1], snaps[1:], strict=True):
-        leg = _solve(g, a, b)
-        if leg is None:
-            raise NoRouteError(_no_route_message(ctx, a, b))
-        legs.append(leg)
-    return Route(
-        applied, g, legs, snaps, profile_name=_pname(applied, profile), rules=rules, weight=weight
-    )
+    return road_route(net, pts, names, profile, rules, weight, max_snap_m)
 
 
 def _offroad(net, origin, destination, via, profile, rules, dem) -> Route:
@@ -179,7 +170,6 @@ def _offroad(net, origin, destination, via, profile, rules, dem) -> Route:
         dem,
         origin,
         destination,
-        router=(route, route_nodes),
         profile=profile or "foot",
         rules=rules,
     )
@@ -235,49 +225,6 @@ def prepare(
         "shortcuts": h.shortcuts,
         "seconds": time.perf_counter() - t,
     }
-
-
-def route_nodes(
-    net: Any,
-    source: int,
-    target: int,
-    *,
-    profile: Any = None,
-    rules: Any = None,
-    weight: str = "cost",
-) -> Route:
-    """Least-cost route between two nodes (OSM node ids), no snapping.
-
-    The node-to-node form of :func:`route` (turn restrictions and turn costs
-    hold); without them equal to networkx's ``shortest_path`` on
-    ``applied.to_networkx()`` with the same weight.
-    """
-    ctx = _context(net, profile, rules, weight)
-    applied, g = ctx.applied, ctx.g
-    pos = applied.node_positions([source, target])
-    none = np.empty(0, dtype=np.int64)
-    snaps = [
-        _Snap(
-            (g.node_lat[q], g.node_lon[q]),
-            g.node_lat[q],
-            g.node_lon[q],
-            0.0,
-            none,
-            np.empty(0),
-            int(q),
-        )
-        for q in pos
-    ]
-    leg = _solve(g, snaps[0], snaps[1])
-    if leg is None:
-        raise NoRouteError(
-            f"no path from node {source} to node {target} for profile "
-            f"{_pname(applied, profile)!r}"
-            + (" under the given rules; see geolog.explain(rules, net)" if rules else "")
-        )
-    return Route(
-        applied, g, [leg], snaps, profile_name=_pname(applied, profile), rules=rules, weight=weight
-    )
 
 
 def alternatives(
