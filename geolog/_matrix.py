@@ -181,17 +181,19 @@ def matrix(
         ``inf``. ``"raise"``: such a point raises ``InputError``.
     max_memory_mb
         Working-set budget (megabytes) for the sources being solved at once:
-        the sources are cut into blocks so that Dijkstra's arrays and the
-        tree sums of all blocks in flight (about 48 bytes per source per graph
-        node) stay under it; only the target columns are kept. Default: a
+        the sources are cut into blocks so that all blocks in flight stay
+        under it — about 48 bytes per source per graph node for one Dijkstra
+        per source, 48 bytes per source per target with the contraction
+        hierarchy's buckets; only the target columns are kept. Default: a
         quarter of the memory available, at most 1024. The result does not
         depend on it.
     n_jobs
-        Local worker processes solving blocks side by side. Default ``None``:
-        all cores when the matrix is big enough (sources × (graph nodes +
-        targets) ≥ 4 million) to pay for starting them, else this process
-        only; ``-1``: all cores; ``1``: this process only. Results are
-        identical for any value.
+        Local threads solving blocks side by side (the compiled searches
+        release the GIL). Default ``None``: all cores when the matrix is big
+        enough (sources × (graph nodes, or targets with the hierarchy, +
+        targets) ≥ 200,000) to pay for splitting it, else this thread only;
+        ``-1``: all cores; ``1``: this thread only. Results are identical for
+        any value.
     client
         A ``dask.distributed.Client``: the blocks run as tasks on its cluster
         (the graph is scattered to each worker once); needs
@@ -220,10 +222,18 @@ def matrix(
         tpts, tsn, tre = spts, ssn, sre
     else:
         tpts, tsn, tre = _matrix_side(ctx, targets, "target", max_snap_m, errors)
-    # a matrix big enough builds the contraction hierarchy once, before the blocks split it
-    hierarchy(turn_graph(g), sources=sum(s is not None for s in ssn))
+    # a matrix big enough builds the contraction hierarchy once, before the blocks split it;
+    # with it a source holds its rows of the result, not labels for the whole graph
+    h = hierarchy(turn_graph(g), sources=sum(s is not None for s in ssn))
     cost, dur, dis = blocked_values(
-        _matrix_values, g, ssn, tsn, max_memory_mb=max_memory_mb, n_jobs=n_jobs, client=client
+        _matrix_values,
+        g,
+        ssn,
+        tsn,
+        max_memory_mb=max_memory_mb,
+        n_jobs=n_jobs,
+        client=client,
+        per_source_nodes=len(tsn) if h is not None else None,
     )
     # a snapped point that reaches no target / is reached by no source
     reach = np.isfinite(cost)

@@ -138,6 +138,7 @@ def blocked_values(
     max_memory_mb: float | None = None,
     n_jobs: int | None = None,
     client: Any = None,
+    per_source_nodes: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run ``kernel(g, ssn[block], tsn)`` over blocks of sources and stack the results.
 
@@ -157,6 +158,10 @@ def blocked_values(
         enough to pay for splitting it, else 1; ``-1``: all cores.
     client
         A ``dask.distributed.Client``: the blocks run on its cluster instead.
+    per_source_nodes
+        How many nodes' worth of memory one source's search holds: the
+        graph's (default; a Dijkstra per source) or, for the contraction
+        hierarchy's buckets, about the number of targets.
 
     Returns
     -------
@@ -164,7 +169,7 @@ def blocked_values(
         Cost, duration and distance, ``len(ssn) × len(tsn)``.
     """
     _check(max_memory_mb, n_jobs)
-    m, n = len(ssn), g.n
+    m, n = len(ssn), g.n if per_source_nodes is None else int(per_source_nodes)
     budget = (
         min(DEFAULT_MEMORY_CAP_MB, DEFAULT_MEMORY_SHARE * available_memory_mb())
         if max_memory_mb is None
@@ -178,9 +183,10 @@ def blocked_values(
         workers = local_cores() if n_jobs == -1 else int(n_jobs)
     blocks = plan_blocks(m, n, max_memory_mb=budget, workers=workers)
     log.info(
-        "matrix %d × %d on %d nodes: %d block(s) of ≤ %d sources, %d worker(s)",
+        "matrix %d × %d on %d nodes (%d per source): %d block(s) of ≤ %d sources, %d worker(s)",
         m,
         len(tsn),
+        g.n,
         n,
         len(blocks),
         blocks[0].stop - blocks[0].start if blocks else 0,

@@ -9,7 +9,9 @@ from scipy import ndimage
 
 import geolog
 from geolog import terrain
+from geolog._graph import graph_for
 from geolog._matrix_blocks import BYTES_PER_SOURCE_NODE, plan_blocks
+from geolog._turns import turn_graph
 from geolog.errors import InputError
 
 FIELDS = ("costs", "durations_s", "distances_m")
@@ -27,7 +29,9 @@ def points(liechtenstein):
 
 @pytest.fixture(scope="module")
 def single(liechtenstein, points):
-    """Today's path: one block of all sources in this process."""
+    """Today's path: one block of all sources in this process (with the hierarchy, as the
+    blocks compared with it: another engine sums in another order, in the last bits)."""
+    geolog.prepare(liechtenstein)
     return geolog.matrix(liechtenstein, points, n_jobs=1, max_memory_mb=1e6)
 
 
@@ -65,23 +69,41 @@ def test_many_blocks_on_two_processes_equal_one_block(liechtenstein, points, sin
     np.testing.assert_array_equal(r.distances_m, single.distances_m[:30, 25:])
 
 
+@pytest.mark.parametrize(("engine", "avail_mb"), [("dijkstra", 8.0), ("hierarchy", 0.1)])
 def test_default_budget_follows_available_memory(
-    liechtenstein, points, single, monkeypatch, caplog
+    liechtenstein, points, monkeypatch, caplog, engine, avail_mb
 ):
+    """A quarter of the memory available: per source the graph's nodes for one Dijkstra
+    per source, the targets for the contraction hierarchy's buckets."""
     import logging
 
     import psutil
 
     from geolog import _matrix_blocks as mb
+    from geolog import _turn_search as ts
 
     assert abs(mb.available_memory_mb() - psutil.virtual_memory().available / 2**20) < 1024
-    monkeypatch.setattr(mb, "available_memory_mb", lambda: 8.0)  # a quarter: 2 MB
+    geolog.clear_cache("routing graphs")
+    if engine == "hierarchy":
+        geolog.prepare(liechtenstein)
+        per_source = len(points)
+    else:
+        monkeypatch.setattr(ts, "EAGER_STATES", 0)
+        monkeypatch.setattr(ts, "MATRIX_SOURCES", 10**9)
+        per_source = len(liechtenstein.nodes)
+    one_block = geolog.matrix(liechtenstein, points, n_jobs=1, max_memory_mb=1e9)
+    assert ("ch" in turn_graph(graph_for(liechtenstein.apply("car"), "cost"))._work) == (
+        engine == "hierarchy"
+    )
+    monkeypatch.setattr(mb, "available_memory_mb", lambda: avail_mb)
     with caplog.at_level(logging.INFO, logger="geolog._matrix_blocks"):
         m = geolog.matrix(liechtenstein, points, n_jobs=1)
-    want = plan_blocks(len(points), len(liechtenstein.nodes), max_memory_mb=2.0, workers=1)
+    want = plan_blocks(len(points), per_source, max_memory_mb=avail_mb / 4, workers=1)
     assert len(want) > 5
     assert f"{len(want)} block(s) of ≤ {want[0].stop} sources, 1 worker(s)" in caplog.text
-    _same(m, single)
+    _same(m, one_block)
+    geolog.clear_cache("routing graphs")
+    geolog.prepare(liechtenstein)  # the hierarchy back for the tests after this one
 
 
 def test_blocks_in_this_process_equal_one_block(liechtenstein, points, single):
