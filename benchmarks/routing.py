@@ -224,7 +224,7 @@ def main() -> None:
     )
     print(f"\n{N_MATRIX}x{N_MATRIX} matrix (durations + distances, turn-aware)")
     print(
-        f"  geolog.matrix, wall (threads on {os.cpu_count()} cores) {w_matrix:8.3f} s"
+        f"  geolog.matrix, wall ({os.cpu_count()} cores; one thread by default with the hierarchy) {w_matrix:8.3f} s"
         f"   CPU {t_matrix:.3f} s"
     )
     print(

@@ -189,11 +189,12 @@ def matrix(
         depend on it.
     n_jobs
         Local threads solving blocks side by side (the compiled searches
-        release the GIL). Default ``None``: all cores when the matrix is big
-        enough (sources × (graph nodes, or targets with the hierarchy, +
-        targets) ≥ 200,000) to pay for splitting it, else this thread only;
-        ``-1``: all cores; ``1``: this thread only. Results are identical for
-        any value.
+        release the GIL). Default ``None``: with the contraction hierarchy
+        this thread only (a block's sources share the targets' buckets, so
+        more blocks would build them again); without it all cores when the
+        matrix is big enough (sources × (graph nodes + targets) ≥ 200,000)
+        to pay for splitting it, else this thread only; ``-1``: all cores;
+        ``1``: this thread only. Results are identical for any value.
     client
         A ``dask.distributed.Client``: the blocks run as tasks on its cluster
         (the graph is scattered to each worker once); needs
@@ -225,6 +226,8 @@ def matrix(
     # a matrix big enough builds the contraction hierarchy once, before the blocks split it;
     # with it a source holds its rows of the result, not labels for the whole graph
     h = hierarchy(turn_graph(g), sources=sum(s is not None for s in ssn))
+    if h is not None and n_jobs is None and client is None:
+        n_jobs = 1  # a block's sources share its buckets: more blocks would build them again
     cost, dur, dis = blocked_values(
         _matrix_values,
         g,
