@@ -482,6 +482,8 @@ def _expected_turns(route, turn) -> np.ndarray:
 
 
 def test_truck_routes_carry_the_turn_seconds_of_each_junction(liechtenstein):
+    from geolog._route_export import route_legs
+
     applied = geolog.rules.apply(liechtenstein, TRUCK)
     costs = applied.meta["turn_costs"]
     assert min(costs["left_s"], costs["right_s"], costs["sharp_s"]) > 0
@@ -506,6 +508,9 @@ def test_truck_routes_carry_the_turn_seconds_of_each_junction(liechtenstein):
         assert r.duration_s == pytest.approx(
             r.edges["traversed_s"].sum() + r.edges["turn_s"].sum(), rel=1e-12
         )
+        if r.via:  # the legs written by Route.to_file take their turns along
+            legs = route_legs(r)["duration_s"].to_numpy()
+            assert legs.sum() == pytest.approx(r.duration_s, rel=1e-12)
         checked += 1
         turned += int((r.turn_after_s > 0).sum() >= 2)
     assert checked >= 35 and turned >= 30
