@@ -117,6 +117,8 @@ class HybridRoute(Route):
         roads = [p for k, p in self.parts if k == "road"]
         self.road = roads[0] if roads else None
         self.rows = self.road.rows if self.road is not None else np.empty(0, dtype=np.int64)
+        self.turn_after_s = self.road.turn_after_s if self.road is not None else np.zeros(0)
+        self.turn_s = float(np.add.reduce(self.turn_after_s))  # off-road legs have no turns
         legs = [p for k, p in self.parts if k == "offroad"]
         self.offroad_m = float(sum(leg.length_m for leg in legs))
         self.offroad_s = float(sum(leg.duration_s for leg in legs))
@@ -199,6 +201,7 @@ class HybridRoute(Route):
                         "highway": ["cross-country"],
                         "traversed_m": [p.length_m],
                         "traversed_s": [p.duration_s],
+                        "turn_s": [0.0],
                         "grade": [(p.z[-1] - p.z[0]) / p.length_m if p.length_m else 0.0],
                         "max_grade": [float(np.nanmax(steep)) if np.isfinite(steep).any() else 0.0],
                     },

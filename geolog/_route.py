@@ -47,6 +47,12 @@ class Route:
         value); NaN without terrain.
     cost
         Sum of the routing weight (``weight`` column, e.g. ``cost``).
+    turn_s, turn_after_s
+        Seconds spent turning at junctions (the profile's ``turn_costs``,
+        part of ``duration_s``), in total and per edge of ``rows``: the turn
+        at the junction after that edge (numpy array; 0 after the last edge
+        and at via points; a start at the very end of an edge puts the turn
+        made there on the first edge).
     origin, destination, via
         The points as given, ``(lat, lon)``.
     snapped
@@ -80,6 +86,9 @@ class Route:
         self.rows = legs[0].rows if one else np.concatenate([leg.rows for leg in legs])
         self.f0 = legs[0].f0 if one else np.concatenate([leg.f0 for leg in legs])
         self.f1 = legs[0].f1 if one else np.concatenate([leg.f1 for leg in legs])
+        self.turn_after_s = (
+            legs[0].turn_after_s if one else np.concatenate([leg.turn_after_s for leg in legs])
+        )
         self.leg_sizes = [len(leg.rows) for leg in legs]
         self.cost = float(sum(leg.cost for leg in legs))
         self.origin = snaps[0].query
@@ -95,7 +104,7 @@ class Route:
         self._frac = frac
         self.length_m = float(np.add.reduce(frac * g.length[self.rows]))
         #: seconds spent turning at junctions (the profile's turn costs), in duration_s
-        self.turn_s = float(sum(getattr(leg, "turn_s", 0.0) for leg in legs))
+        self.turn_s = float(np.add.reduce(self.turn_after_s))
         self.duration_s = float(np.add.reduce(frac * g.time[self.rows])) + self.turn_s
 
     # ascent_m, descent_m, max_grade: worked out on first access (subclasses may set them)
@@ -203,7 +212,9 @@ class Route:
         ``kind`` (``"road"``; hybrid routes also have ``"offroad"`` rows),
         ``leg`` (0 for the first leg, +1 at each via point), ``fraction_start``,
         ``fraction_end`` (part of the edge travelled), ``traversed_m``,
-        ``traversed_s`` and the geometry cut to the travelled part.
+        ``traversed_s``, ``turn_s`` (seconds of the turn at the junction
+        after the edge, :attr:`turn_after_s`) and the geometry cut to the
+        travelled part.
         """
         import geopandas as gpd
 
@@ -218,6 +229,7 @@ class Route:
                 "fraction_end": self.f1,
                 "traversed_m": self._frac * self._g.length[self.rows],
                 "traversed_s": self._frac * self._g.time[self.rows],
+                "turn_s": self.turn_after_s,
             }
         )
         out = pd.concat([e.drop(columns=e.geometry.name), extra], axis=1)

@@ -119,7 +119,8 @@ def route_legs(route: Any):
         keep = np.r_[True, np.any(np.abs(np.diff(pts, axis=0)) > 1e-12, axis=1)]
         pts = pts[keep] if len(pts) else pts
         lines.append(shapely.LineString(pts if len(pts) != 1 else np.vstack([pts, pts])))
-    sums = e.groupby("leg")[["traversed_m", "traversed_s"]].sum().reindex(range(len(lines)))
+    cols = ["traversed_m", "traversed_s", "turn_s"]  # a leg's time: driving and turning
+    sums = e.groupby("leg")[cols].sum().reindex(range(len(lines)))
     return gpd.GeoDataFrame(
         {
             "leg": np.arange(len(lines)),
@@ -127,7 +128,7 @@ def route_legs(route: Any):
             "from": names[:-1],
             "to": names[1:],
             "length_m": sums["traversed_m"].to_numpy(),
-            "duration_s": sums["traversed_s"].to_numpy(),
+            "duration_s": (sums["traversed_s"] + sums["turn_s"]).to_numpy(),
         },
         geometry=lines,
         crs="EPSG:4326",

@@ -21,11 +21,47 @@ from ._turns import turn_graph
 
 @dataclass
 class _Leg:
+    """A path between two snapped points: edge rows, the part of each travelled, its cost.
+
+    ``turn_after_s`` holds the profile's turn seconds charged at the junction
+    after each row (0 after the last; zeros when no turn is charged).
+    """
+
     rows: np.ndarray
     f0: np.ndarray
     f1: np.ndarray
     cost: float
-    turn_s: float = 0.0  # seconds spent turning at junctions (turn costs of the profile)
+    turn_after_s: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.turn_after_s is None:
+            self.turn_after_s = np.zeros(len(self.rows))
+
+    @property
+    def turn_s(self) -> float:
+        """Seconds spent turning at junctions (the profile's turn costs)."""
+        return float(np.add.reduce(self.turn_after_s))
+
+
+def _travelled(
+    rows: np.ndarray, f0: np.ndarray, f1: np.ndarray, turns: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """Drop the untravelled rows of a path (a point at a node), keeping its turns.
+
+    A dropped row's turn seconds move to the kept row before it; those of
+    dropped rows before the first kept row (a start at the very end of a row)
+    go to the first kept row, so the first junction the route passes carries
+    the turn made at its start. A path with no travelled row keeps its last
+    row (zero length). The turn seconds' total is unchanged.
+    """
+    keep = f1 > f0
+    if keep.all():
+        return rows, f0, f1, turns
+    if not keep.any():
+        keep[-1] = True
+    at = np.maximum(np.cumsum(keep) - 1, 0)  # the kept row at or before each row
+    moved = np.bincount(at, weights=turns, minlength=int(keep.sum()))
+    return rows[keep], f0[keep], f1[keep], moved
 
 
 def _direct(
@@ -75,9 +111,9 @@ def _solve(g: RoutingGraph, a: _Snap, b: _Snap, w: np.ndarray | None = None) -> 
         return _Leg(np.array([r]), np.array([fa]), np.array([fb]), c)
     if found is None:
         return None
-    cost, rows, f0, f1, turn = found
-    keep = f1 > f0  # drop untravelled ends (a point at a node)
-    return _Leg(rows[keep], f0[keep], f1[keep], cost, turn)
+    cost, rows, f0, f1, turns = found
+    rows, f0, f1, turns = _travelled(rows, f0, f1, turns)
+    return _Leg(rows, f0, f1, cost, turns)
 
 
 def _no_route_message(ctx: _Ctx, a: _Snap, b: _Snap) -> str:

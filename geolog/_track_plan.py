@@ -191,7 +191,8 @@ def _etas(match: Any, stops: pd.DataFrame, midnight: pd.Timestamp, position: dic
 
     pts = list(zip(stops["lat"], stops["lon"], strict=True))
     r = route(match._net, (position["lat"], position["lon"]), pts[-1], via=pts[:-1])
-    legs = r.edges.groupby("leg")["traversed_s"].sum().reindex(range(len(pts)), fill_value=0.0)
+    secs = r.edges.assign(s=r.edges["traversed_s"] + r.edges["turn_s"])  # driving and turning
+    legs = secs.groupby("leg")["s"].sum().reindex(range(len(pts)), fill_value=0.0)
     t = position["time"]
     out = []
     for k in range(len(pts)):

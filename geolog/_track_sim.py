@@ -18,28 +18,6 @@ from .errors import InputError
 __all__ = ["simulate_trace"]
 
 
-def _turn_seconds(g: Any, rows: np.ndarray) -> np.ndarray:
-    """Seconds the profile charges for the turn from each row onto the next (0 after the last).
-
-    Read from the turn graph's arcs (the least over a via-way duplicate's
-    states); a pair with no arc between them costs 0.
-    """
-    from ._turns import turn_graph
-
-    out = np.zeros(len(rows))
-    if len(rows) < 2:
-        return out
-    tg = turn_graph(g)
-    n = np.int64(tg.n)
-    keys = tg.state_row[tg.arc_src].astype(np.int64) * n + tg.state_row[tg.indices]
-    order = np.argsort(keys, kind="stable")
-    want = rows[:-1].astype(np.int64) * n + rows[1:]
-    at = np.clip(np.searchsorted(keys[order], want), 0, len(keys) - 1)
-    hit = keys[order][at] == want
-    out[:-1][hit] = tg.turn_s[order][at][hit]
-    return out
-
-
 def _truth(
     routes: Sequence[Any],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list]:
@@ -53,8 +31,7 @@ def _truth(
         pieces.append(cut_lines(idx.geoms_m[r.rows], r.f0, r.f1))
         dur.append(r._frac * r._g.time[r.rows])
         length.append(r._frac * r._g.length[r.rows])
-        turns.append(_turn_seconds(r._g, np.asarray(r.rows)) if getattr(r, "turn_s", 0) else
-                     np.zeros(len(r.rows)))  # fmt: skip
+        turns.append(r.turn_after_s)
         labels += list(r._net.edges.index[r.rows])
     cat = np.concatenate
     return cat(pieces), cat(dur), cat(length), cat(turns), labels

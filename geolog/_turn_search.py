@@ -243,8 +243,12 @@ def _searched(tg: TurnGraph, key: str, make: Callable, run: Callable) -> Any:
 
 def shortest(
     g: RoutingGraph, tg: TurnGraph, a: Any, b: Any, w: np.ndarray | None = None
-) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, float] | None:
-    """Least-weight path from snap ``a`` to snap ``b``: ``(cost, rows, f0, f1, turn_s)``.
+) -> tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Least-weight path from snap ``a`` to snap ``b``: ``(cost, rows, f0, f1, turns)``.
+
+    ``turns`` are the seconds charged for the turn at the junction after each
+    of ``rows`` (the entry arc after the start row, then the path's arcs; 0
+    after the last row); their sum is the path's turn time.
 
     On the graph's own weights, the contraction hierarchy
     (:mod:`geolog._turn_ch`) when there is one (:func:`hierarchy`), else A*
@@ -270,8 +274,8 @@ def shortest(
     f1 = np.ones(len(rows))
     f0[0] = fs["frac"][i]
     f1[-1] = ts["frac"][j]
-    turn = float(fs["turn"][i] + tg.turn_s[arcs].sum())
-    return float(cost), rows, f0, f1, turn
+    turns = np.concatenate([[fs["turn"][i]], tg.turn_s[arcs], [0.0]])
+    return float(cost), rows, f0, f1, turns
 
 
 def _astar(g: RoutingGraph, tg: TurnGraph, a: Any, b: Any, w: np.ndarray | None) -> tuple:

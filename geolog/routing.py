@@ -301,7 +301,7 @@ def alternatives(
         cost = float(np.sum((cand.f1 - cand.f0) * g.w[cand.rows])) + turns
         if cost > max_stretch * best.cost:
             continue
-        cand = _Leg(cand.rows, cand.f0, cand.f1, cost, cand.turn_s)
+        cand = _Leg(cand.rows, cand.f0, cand.f1, cost, cand.turn_after_s)
         if max(_overlap(g, seg, cand, other) for other in kept) <= max_overlap:
             kept.append(cand)
     kept = [best, *sorted(kept[1:], key=lambda leg: leg.cost)]

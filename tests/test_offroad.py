@@ -194,6 +194,9 @@ def test_hybrid_never_slower_than_road_or_offroad(andorra_terrain, andorra_dem, 
         compared += int(np.isfinite(walk)) + int(np.isfinite(pure))
         assert h.duration_s == pytest.approx(h.segments["duration_s"].sum())
         assert h.duration_s == pytest.approx(h.edges["traversed_s"].sum())
+        turns = h.edges["turn_s"].to_numpy()  # off-road legs turn nowhere; roads as their Route
+        assert (turns[(h.edges["kind"] == "offroad").to_numpy()] == 0).all()
+        assert turns.sum() == pytest.approx(h.turn_s) and h.turn_after_s.sum() == h.turn_s
         checked += 1
     assert checked == 6 and compared >= (6 if landcover else 10)  # most bounds are numbers
 

@@ -18,6 +18,7 @@ import networkx as nx
 import numpy as np
 import osmium
 import pytest
+import shapely
 
 import geolog
 from geolog import routing
@@ -461,3 +462,79 @@ def test_truck_routes_equal_networkx_on_the_line_graph_for_200_pairs(liechtenste
         r = routing.route_nodes(liechtenstein, a, b, profile=TRUCK)
         assert r.cost == pytest.approx(want, rel=1e-9, abs=1e-6), (a, b)
         checked += 1
+
+
+# ----------------------------------------------------------------------------- turns per junction
+
+
+def _expected_turns(route, turn) -> np.ndarray:
+    """The oracle's turn seconds after each row: within a leg the profile's cost of the turn
+    onto the next row (a U-turn, banned but for dead ends, costs 0 there), 0 at leg ends."""
+    out = np.zeros(len(route.rows))
+    start = 0
+    for size in route.leg_sizes:
+        rows = route.rows[start : start + size]
+        for k in range(size - 1):
+            t = turn(int(rows[k]), int(rows[k + 1]))
+            out[start + k] = 0.0 if t is None else t
+        start += size
+    return out
+
+
+def test_truck_routes_carry_the_turn_seconds_of_each_junction(liechtenstein):
+    from geolog._route_export import route_legs
+
+    applied = geolog.rules.apply(liechtenstein, TRUCK)
+    costs = applied.meta["turn_costs"]
+    assert min(costs["left_s"], costs["right_s"], costs["sharp_s"]) > 0
+    turn = _turn_cost_fn(applied, costs)
+    e = applied.edges
+    rng = np.random.default_rng(23)
+    usable = np.flatnonzero(np.isfinite(e["cost"].to_numpy(dtype=float)))
+    checked = turned = 0
+    for i in range(40):
+        at = e.geometry.values[rng.choice(usable, 2 + i % 3)]  # 0-2 via points, on usable roads
+        on = shapely.line_interpolate_point(at, rng.uniform(0, 1, len(at)), normalized=True)
+        pts = [(p.y, p.x) for p in on]
+        try:
+            r = routing.route(liechtenstein, pts[0], pts[-1], via=pts[1:-1], profile=TRUCK)
+        except geolog.errors.NoRouteError:
+            continue
+        assert (r._net.edges.index == e.index).all()
+        assert len(r.turn_after_s) == len(r.rows)
+        assert r.turn_after_s.sum() == pytest.approx(r.turn_s, abs=1e-9)
+        np.testing.assert_allclose(r.turn_after_s, _expected_turns(r, turn))
+        np.testing.assert_array_equal(r.edges["turn_s"], r.turn_after_s)
+        assert r.duration_s == pytest.approx(
+            r.edges["traversed_s"].sum() + r.edges["turn_s"].sum(), rel=1e-12
+        )
+        if r.via:  # the legs written by Route.to_file take their turns along
+            legs = route_legs(r)["duration_s"].to_numpy()
+            assert legs.sum() == pytest.approx(r.duration_s, rel=1e-12)
+        checked += 1
+        turned += int((r.turn_after_s > 0).sum() >= 2)
+    assert checked >= 35 and turned >= 30
+
+
+def test_alternatives_keep_the_turn_seconds_of_each_junction(liechtenstein):
+    applied = geolog.rules.apply(liechtenstein, TRUCK)
+    turn = _turn_cost_fn(applied, applied.meta["turn_costs"])
+    alts = routing.alternatives(liechtenstein, (47.166, 9.510), (47.060, 9.497), profile=TRUCK, k=3)
+    assert len(alts) >= 2
+    for r in alts:
+        assert r.turn_s > 0 and r.turn_after_s.sum() == pytest.approx(r.turn_s, abs=1e-9)
+        np.testing.assert_allclose(r.turn_after_s, _expected_turns(r, turn))
+
+
+def test_untravelled_rows_hand_their_turns_to_the_kept_row_before():
+    from geolog._route_search import _travelled
+
+    rows = np.array([10, 11, 12, 13])
+    f0 = np.array([1.0, 0.0, 0.0, 0.0])  # starts at the very end of row 10
+    f1 = np.array([1.0, 1.0, 1.0, 0.0])  # ends at the very start of row 13
+    turns = np.array([8.0, 5.0, 15.0, 0.0])
+    kept, a, b, t = _travelled(rows, f0, f1, turns)
+    assert kept.tolist() == [11, 12] and a.tolist() == [0.0, 0.0] and b.tolist() == [1.0, 1.0]
+    assert t.tolist() == [13.0, 15.0]  # 10's turn on the first kept row; 13 has none
+    kept, _, _, t = _travelled(rows[:2], np.ones(2), np.ones(2), np.array([8.0, 0.0]))
+    assert kept.tolist() == [11] and t.tolist() == [8.0]  # nothing travelled: the last row kept
