@@ -131,6 +131,17 @@ def _witness(s, v, maxc, OM, OP, OC, wd, touched, hk, hv, tgt, ntgt, limit):  # 
     return nt
 
 
+@njit(cache=True, inline="always")
+def _record(E, F, x, f, e, c, hops):  # pragma: no cover - compiled
+    """Arc ``x`` stands for arcs ``f`` then ``e``: cost ``c``, their time and length."""
+    E[x, _ARC] = -hops
+    E[x, _C1] = f
+    E[x, _C2] = e
+    F[x, 0] = c
+    F[x, 1] = F[f, 1] + F[e, 1]
+    F[x, 2] = F[f, 2] + F[e, 2]
+
+
 @njit(cache=True)
 def _shortcut(u, w, f, e, E, F, OM, OP, OC, IM, IP, IC, cnt):  # pragma: no cover - compiled  # fmt: skip
     """Add (or cheapen) the arc ``u -> w`` standing for arcs ``f`` then ``e``.
@@ -146,12 +157,7 @@ def _shortcut(u, w, f, e, E, F, OM, OP, OC, IM, IP, IC, cnt):  # pragma: no cove
                 x = OP[k, 1]
                 OC[k] = c
                 IC[_find(IM, IP, w, x)] = c
-                E[x, _ARC] = -hops
-                E[x, _C1] = f
-                E[x, _C2] = e
-                F[x, 0] = c
-                F[x, 1] = F[f, 1] + F[e, 1]
-                F[x, 2] = F[f, 2] + F[e, 2]
+                _record(E, F, x, f, e, c, hops)
             return
     x = cnt[_NE]
     if x >= len(E):
@@ -159,12 +165,7 @@ def _shortcut(u, w, f, e, E, F, OM, OP, OC, IM, IP, IC, cnt):  # pragma: no cove
         return
     E[x, _SRC] = u
     E[x, _DST] = w
-    E[x, _ARC] = -hops
-    E[x, _C1] = f
-    E[x, _C2] = e
-    F[x, 0] = c
-    F[x, 1] = F[f, 1] + F[e, 1]
-    F[x, 2] = F[f, 2] + F[e, 2]
+    _record(E, F, x, f, e, c, hops)
     cnt[_NE] = x + 1
     _append(OM, OP, OC, cnt, _OTOP, u, w, c, x)
     _append(IM, IP, IC, cnt, _ITOP, w, u, c, x)
