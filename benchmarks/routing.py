@@ -11,9 +11,10 @@ same 1,000 random node pairs inside the largest strongly connected piece:
   costs are checked against networkx's: equal, or higher only where an OSM
   turn restriction forbids networkx's path.
 - **growth**: the median time of one ``geolog.route`` query for trips under
-  5 km on Liechtenstein (4.4 k nodes) and on Porto (64 k nodes): as a user
-  gets it (Porto's 151 k states are above the eager size, so its first
-  queries run A*) and with Porto's hierarchy prepared (``geolog.prepare``).
+  5 km on Liechtenstein (4.4 k nodes) and on Porto (64 k nodes), timed in
+  alternating rounds: as a user gets it (Porto's 151 k states are above the
+  eager size, so its first queries run A*) and with Porto's hierarchy
+  prepared (``geolog.prepare``).
 - **matrix**: ``geolog.matrix`` of 500 random points (turn-aware) vs 500
   ``networkx.single_source_dijkstra_path_length`` calls (costs only).
 - **apply**: ``geolog.rules.apply`` of the profile + rules to every edge,
@@ -76,14 +77,8 @@ def _digraph(applied) -> nx.DiGraph:
     return D
 
 
-def _short_trip_median(net, rng, n: int) -> tuple[float, int]:
-    """Median seconds of one geolog.route for random trips under 5 km (and how many).
-
-    The trips are drawn first (3.5 km apart at most as the crow flies, kept
-    if the route is under 5 km), then timed back to back: drawing them scans
-    every node, which would flush the processor's caches before each query
-    and time the benchmark's own numpy work as much as the route.
-    """
+def _short_trips(net, rng, n: int) -> list[tuple]:
+    """``n`` random trips whose route is under 5 km (3.5 km at most as the crow flies)."""
     applied = geolog.rules.apply(net, "car", RULES)
     D = _digraph(applied)
     big = np.array(sorted(max(nx.strongly_connected_components(D), key=len)))
@@ -99,12 +94,26 @@ def _short_trip_median(net, rng, n: int) -> tuple[float, int]:
         a, b = tuple(xy[i]), tuple(xy[rng.choice(near)])
         if routing.route(net, a, b, profile="car", rules=RULES).length_m < 5000:
             trips.append((a, b))
-    times = []
-    for a, b in trips:
-        t = time.process_time()
-        routing.route(net, a, b, profile="car", rules=RULES)
-        times.append(time.process_time() - t)
-    return statistics.median(times), len(times)
+    return trips
+
+
+def _alternate(first, second, rounds: int = 5) -> tuple[float, float]:
+    """Median seconds of one geolog.route over each ``(net, trips)``, timed in alternating rounds.
+
+    The trips were drawn beforehand (drawing scans every node and would
+    flush the processor's caches before each query); each round times a
+    slice of the first network's trips back to back, then a slice of the
+    second's, so a machine that speeds up or slows down during the run
+    weighs on both alike.
+    """
+    times: tuple[list, list] = ([], [])
+    for r in range(rounds):
+        for (net, trips), out in zip((first, second), times, strict=True):
+            for a, b in trips[r::rounds]:
+                t = time.process_time()
+                routing.route(net, a, b, profile="car", rules=RULES)
+                out.append(time.process_time() - t)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def main() -> None:
@@ -175,13 +184,15 @@ def main() -> None:
     dearer = int((rel > 1e-9).sum())
 
     # --- growth: short trips on Liechtenstein and Porto
-    med_li, n_li = _short_trip_median(net, np.random.default_rng(7), N_SHORT)
+    li_trips = _short_trips(net, np.random.default_rng(7), N_SHORT)
     porto = geolog.read_osm(geolog.data.path("porto"), network="drive")
-    med_po, n_po = _short_trip_median(porto, np.random.default_rng(7), N_SHORT)
+    po_trips = _short_trips(porto, np.random.default_rng(7), N_SHORT)
+    n_li, n_po = len(li_trips), len(po_trips)
+    med_li, med_po = _alternate((net, li_trips), (porto, po_trips))
     t = time.process_time()
     po_info = geolog.prepare(porto, profile="car", rules=RULES)  # the hierarchy, built now
     t_po_ch = time.process_time() - t
-    med_po_ch, _ = _short_trip_median(porto, np.random.default_rng(7), N_SHORT)
+    med_li_ch, med_po_ch = _alternate((net, li_trips), (porto, po_trips))
 
     # --- matrix
     mpts = [tuple(xy.loc[n]) for n in rng.choice(big, size=N_MATRIX, replace=False)]
@@ -219,8 +230,9 @@ def main() -> None:
         " paid for)"
     )
     print(
-        f"  Porto, hierarchy prepared    {1000 * med_po_ch:7.3f} ms  growth {med_po_ch / med_li:.2f}x"
-        f"  (geolog.prepare: {t_po_ch:.1f} s CPU, {po_info['shortcuts']:,} shortcuts)"
+        f"  Porto, hierarchy prepared    {1000 * med_po_ch:7.3f} ms  growth {med_po_ch / med_li_ch:.2f}x"
+        f" (Liechtenstein {1000 * med_li_ch:.3f} ms that round; geolog.prepare: {t_po_ch:.1f} s"
+        f" CPU, {po_info['shortcuts']:,} shortcuts)"
     )
     print(f"\n{N_MATRIX}x{N_MATRIX} matrix (durations + distances, turn-aware)")
     print(

@@ -29,7 +29,7 @@ __all__ = ["contract"]
 #: States a witness search settles before giving up, when contracting.
 WITNESS_SETTLE_LIMIT = 100
 #: ... and when estimating what contracting a state would take.
-ESTIMATE_SETTLE_LIMIT = 5
+ESTIMATE_SETTLE_LIMIT = 10
 #: Heap capacity of a witness search (a full heap stops pushing: again only
 #: superfluous shortcuts).
 WITNESS_HEAP = 1 << 14

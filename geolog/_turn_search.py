@@ -203,10 +203,10 @@ _SLACK_M = 2.0
 EAGER_STATES = 50_000
 #: A larger one builds it once its A* searches have touched this many
 #: states per state of the graph in all (about what the build costs).
-BUILD_WORK = 200
+BUILD_WORK = 300
 #: A matrix with at least this many sources builds it (their Dijkstras
 #: would cost more than the build).
-MATRIX_SOURCES = 150
+MATRIX_SOURCES = 200
 
 
 def hierarchy(tg: TurnGraph, *, sources: int = 0, build_now: bool = False) -> Hierarchy | None:

@@ -186,7 +186,7 @@ def prepare(
     hierarchy is built when it pays for itself: at the first route on a
     network of up to :data:`geolog._turn_search.EAGER_STATES` turn states
     (Liechtenstein: 10 k, 0.4 s), once A* queries on a larger network have
-    done about as much work as the build, or for a matrix of 150 sources or
+    done about as much work as the build, or for a matrix of 200 sources or
     more. Until then routes run A* with landmarks and matrices one Dijkstra
     per source; the answers are the same.
 
