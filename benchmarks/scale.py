@@ -9,7 +9,7 @@ memory of a read several times Porto's size. Every tool and
 region runs in its own child process, so each peak memory is its own:
 
 - **geolog**: ``read_osm`` (PBF), ``add_terrain`` where a DEM covers,
-  50 ``route`` calls, then ``matrix`` 500 × 500 and 2,000 × 2,000 with the
+  20 ``route`` calls, then ``matrix`` 500 × 500 and 2,000 × 2,000 with the
   defaults (blocks sized to the memory budget, all cores);
 - **one block** (the anchor: today's unchunked matrix): the same matrices with
   ``n_jobs=1, max_memory_mb=1e9`` — every source's search on one thread;
