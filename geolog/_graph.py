@@ -76,6 +76,13 @@ class RoutingGraph:
     node_lat: np.ndarray
     _extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a Dask worker process) without the weak reference to the network:
+        the copy carries what was built from it (the turn graph), and builds no more."""
+        state = self.__dict__.copy()
+        state["_extra"] = {k: v for k, v in self._extra.items() if k != "net"}
+        return state
+
     @property
     def csr(self) -> csr_array:
         """The n x n CSR matrix (cached)."""

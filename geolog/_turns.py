@@ -80,6 +80,18 @@ class TurnGraph:
     _work: dict[str, Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a Dask worker process) without the lock and the search scratch,
+        which belong to one process; the landmarks and the hierarchy travel along."""
+        state = self.__dict__.copy()
+        del state["_lock"]
+        state["_work"] = {k: v for k, v in self._work.items() if k not in ("scratch", "ch_scratch")}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def states_of_rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Every state of the edge ``rows``: ``(state, index into rows)``.
 
@@ -347,7 +359,8 @@ def turn_graph(g: RoutingGraph) -> TurnGraph:
     """The turn graph of routing graph ``g``'s network (built once, cached with ``g``)."""
     tg = g._extra.get("turns")
     if tg is None:
-        net = g._extra["net"]()
+        ref = g._extra.get("net")  # not in a pickled copy, which carries its turn graph
+        net = ref() if ref is not None else None
         if net is None:
             raise RuntimeError("the routing graph's network is gone")
         tg = g._extra["turns"] = _build(net, g)

@@ -131,10 +131,11 @@ def test_inside_a_daemonic_pool_worker_it_stays_in_process(liechtenstein, points
 
 
 def test_dask_local_cluster_equals_local(liechtenstein, points, single):
+    """Worker processes, as on a real cluster: the routing graph travels pickled."""
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
