@@ -219,6 +219,12 @@ def _detach(v, OM, OP, OC, IM, IP, IC):  # pragma: no cover - compiled
         _drop(OM, OP, OC, IP[k, 0], IP[k, 1])
 
 
+@njit(cache=True, inline="always")
+def _priority(shortcuts, removed, level):  # pragma: no cover - compiled
+    """Contract first the states that add few arcs for those they remove, low in the order."""
+    return 2.0 * (shortcuts - removed) + level
+
+
 @njit(cache=True)
 def _contract(E, F, OM, OP, OC, IM, IP, IC, cnt):  # pragma: no cover - compiled
     """Contract every state in a lazily updated priority order; returns the rank per state.
@@ -240,7 +246,7 @@ def _contract(E, F, OM, OP, OC, IM, IP, IC, cnt):  # pragma: no cover - compiled
     size = 0
     for v in range(n):
         nsc, rem = _process(v, False, ESTIMATE_SETTLE_LIMIT, *work)
-        prio[v] = 2.0 * (nsc - rem)
+        prio[v] = _priority(nsc, rem, lvl[v])
         size = _push(qk, qv, size, prio[v], v)
     rank = np.full(n, -1, np.int64)
     order = 0
@@ -251,7 +257,7 @@ def _contract(E, F, OM, OP, OC, IM, IP, IC, cnt):  # pragma: no cover - compiled
         if rank[v] >= 0 or p != prio[v]:
             continue
         nsc, rem = _process(v, False, ESTIMATE_SETTLE_LIMIT, *work)
-        p = 2.0 * (nsc - rem) + lvl[v]
+        p = _priority(nsc, rem, lvl[v])
         if size > 0 and p > qk[0]:
             prio[v] = p
             size = _push(qk, qv, size, p, v)
@@ -268,7 +274,7 @@ def _contract(E, F, OM, OP, OC, IM, IP, IC, cnt):  # pragma: no cover - compiled
                 x = pool[k, 0]
                 lvl[x] = max(lvl[x], lvl[v] + 1.0)
                 nsc, rem = _process(x, False, ESTIMATE_SETTLE_LIMIT, *work)
-                prio[x] = 2.0 * (nsc - rem) + lvl[x]
+                prio[x] = _priority(nsc, rem, lvl[x])
                 size = _push(qk, qv, size, prio[x], x)
     return rank
 

@@ -34,7 +34,7 @@ from numba import njit
 from ._ch_build import contract
 from ._turn_kernels import _pop, _push
 
-__all__ = ["Hierarchy", "build", "route", "many"]
+__all__ = ["Hierarchy", "build", "route", "scratch", "many"]
 
 _BUILD_LOCK = threading.Lock()
 
@@ -77,8 +77,9 @@ class Hierarchy:
     shortcuts: int
 
     def upward(self) -> tuple[np.ndarray, ...]:
-        """The two searches' graphs as the kernels take them."""
-        return (self.fptr, self.fto, self.fc, self.fe, self.bptr, self.bto, self.bc, self.be)
+        """The two searches' graphs (forward, then backward) as the kernels take them."""
+        f = (self.fptr, self.fto, self.fc, self.ft, self.fl, self.fe)
+        return (*f, self.bptr, self.bto, self.bc, self.bt, self.bl, self.be)
 
 
 def _csr(by: np.ndarray, n: int, cols: list[np.ndarray]) -> list[np.ndarray]:
@@ -335,26 +336,25 @@ def route(h: Hierarchy, fs, fc, ts, tc, scratch) -> tuple[float, np.ndarray, int
     the indices into ``fs`` and ``ts`` the path starts and ends at (``inf``,
     -1, -1 when there is none).
     """
-    f = (h.fptr, h.fto, h.fc, h.ft, h.fl, h.fe)
-    b = (h.bptr, h.bto, h.bc, h.bt, h.bl, h.be)
-    return _route(*f, *b, h.src, h.dst, h.arc, h.child1, h.child2, h.rank[fs], fc, h.rank[ts], tc, *scratch)  # fmt: skip
+    unpack = (h.src, h.dst, h.arc, h.child1, h.child2)
+    return _route(*h.upward(), *unpack, h.rank[fs], fc, h.rank[ts], tc, *scratch)
 
 
 def scratch(h: Hierarchy) -> tuple[np.ndarray, ...]:
     """Per-state labels, predecessors, lists and heaps for :func:`route` on ``h``."""
     n = len(h.rank)
     heap = len(h.fto) + len(h.bto) + 64
-    labels = (np.full(n, np.inf), np.full(n, np.inf))
-    ints = tuple(
+    df, db = np.full(n, np.inf), np.full(n, np.inf)
+    pf, pb, touched_f, touched_b, settled, out, stack = (
         np.zeros(n + 2, np.int64) for _ in range(7)
-    )  # pf pb; 2 touched, settled, out, stack
-    return (*labels, *ints[:2], np.zeros(n), np.zeros(n), *ints[2:], np.empty(heap), np.empty(heap, np.int64))  # fmt: skip
+    )
+    dt, dl = np.zeros(n), np.zeros(n)
+    hk, hv = np.empty(heap), np.empty(heap, np.int64)
+    return df, db, pf, pb, dt, dl, touched_f, touched_b, settled, out, stack, hk, hv
 
 
 def many(h: Hierarchy, sources: tuple, targets: tuple, limit: float = np.inf) -> tuple:
     """``(cost, time, length)``, ``sources × targets``: CSRs as :func:`one_to_many` takes them."""
-    f = (h.fptr, h.fto, h.fc, h.ft, h.fl, h.fe)
-    b = (h.bptr, h.bto, h.bc, h.bt, h.bl, h.be)
     sp, ss, *src = sources
     tp, ts, *tgt = targets
-    return _many(*f, *b, sp, h.rank[ss], *src, tp, h.rank[ts], *tgt, float(limit))
+    return _many(*h.upward(), sp, h.rank[ss], *src, tp, h.rank[ts], *tgt, float(limit))
