@@ -1,4 +1,5 @@
-"""Many-to-many travel matrices: one compiled Dijkstra per source on the turn graph."""
+"""Many-to-many travel matrices on the turn graph: the contraction hierarchy's buckets, or one
+compiled Dijkstra per source."""
 
 from __future__ import annotations
 
@@ -273,9 +274,10 @@ def _matrix_values(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cost, duration and distance between snapped sources and targets (NaN where unsnapped).
 
-    The per-block kernel: one compiled Dijkstra per source on the turn graph
-    (:func:`geolog._turn_search.many`), stopping once every target is
-    settled, with time and length summed along the least-cost path; then the
+    The per-block kernel: :func:`geolog._turn_search.many` (the contraction
+    hierarchy's buckets, or one compiled Dijkstra per source that stops once
+    every target is settled), with time and length summed along the
+    least-cost path; then the
     pairs on one shared edge (or at one node), whose direct stretch may beat
     any path through the graph.
     """

@@ -199,7 +199,7 @@ _SLACK_M = 2.0
 
 
 #: A turn graph of up to this many states builds its contraction hierarchy
-#: for the first route (about a second of work or less; Liechtenstein: 10 k).
+#: for its first route or matrix (about a second of work or less; Liechtenstein: 10 k).
 EAGER_STATES = 50_000
 #: A larger one builds it once its A* searches have touched this many
 #: states per state of the graph in all (about what the build costs).

@@ -183,7 +183,7 @@ def prepare(
     The turn graph (:mod:`geolog._turns`) and its contraction hierarchy
     (:mod:`geolog._turn_ch`): with it a route query is two small upward
     searches and a matrix one bucket scan per source. Without this call the
-    hierarchy is built when it pays for itself: at the first route on a
+    hierarchy is built when it pays for itself: at the first route or matrix on a
     network of up to :data:`geolog._turn_search.EAGER_STATES` turn states
     (Liechtenstein: 10 k, 0.4 s), once A* queries on a larger network have
     done about as much work as the build, or for a matrix of 200 sources or
